@@ -1,0 +1,77 @@
+// HostBuffers.HostMessage (mosh-protocol.md section 7.2): the server -> client diff's wire format as a plain
+// list of host instructions (host bytes, resize, echo-ack). Not the terminal state: no emulator, no diffing.
+
+import { create, fromBinary, getExtension, hasExtension, setExtension, toBinary } from '@bufbuild/protobuf';
+import {
+  EchoAckSchema,
+  HostBytesSchema,
+  HostMessageSchema,
+  InstructionSchema,
+  ResizeMessageSchema,
+  echoack,
+  hostbytes,
+  resize,
+  type Instruction as HostWireInstruction,
+} from './gen/hostinput_pb';
+
+export type HostInstruction =
+  | { type: 'hostbytes'; bytes: Uint8Array }
+  | { type: 'resize'; width: number; height: number }
+  | { type: 'echoack'; num: bigint };
+
+/** Thrown by decodeHostMessage (and only there) on bytes that are not a valid HostMessage. */
+export class HostMessageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HostMessageError';
+  }
+}
+
+/** One Instruction per entry, in list order, each carrying exactly one extension. */
+export function encodeHostMessage(list: HostInstruction[]): Uint8Array {
+  if (list.length === 0) return new Uint8Array(0);
+  const instruction: HostWireInstruction[] = [];
+  for (const h of list) {
+    const inst = create(InstructionSchema);
+    switch (h.type) {
+      case 'hostbytes':
+        setExtension(inst, hostbytes, create(HostBytesSchema, { hoststring: h.bytes }));
+        break;
+      case 'resize':
+        setExtension(inst, resize, create(ResizeMessageSchema, { width: h.width, height: h.height }));
+        break;
+      case 'echoack':
+        if (h.num < 0n || h.num > 2n ** 64n - 1n) throw new RangeError(`echo ack out of uint64 range: ${h.num}`);
+        setExtension(inst, echoack, create(EchoAckSchema, { echoAckNum: h.num }));
+        break;
+    }
+    instruction.push(inst);
+  }
+  return toBinary(HostMessageSchema, create(HostMessageSchema, { instruction }));
+}
+
+/**
+ * Parses a HostMessage. Instructions without a known extension are skipped; one carrying several known
+ * extensions yields them in field-number order. Host bytes are copies. Throws HostMessageError on malformed bytes.
+ */
+export function decodeHostMessage(bytes: Uint8Array): HostInstruction[] {
+  const out: HostInstruction[] = [];
+  try {
+    const msg = fromBinary(HostMessageSchema, bytes);
+    for (const inst of msg.instruction) {
+      if (hasExtension(inst, hostbytes)) {
+        out.push({ type: 'hostbytes', bytes: getExtension(inst, hostbytes).hoststring.slice() });
+      }
+      if (hasExtension(inst, resize)) {
+        const r = getExtension(inst, resize);
+        out.push({ type: 'resize', width: r.width, height: r.height });
+      }
+      if (hasExtension(inst, echoack)) {
+        out.push({ type: 'echoack', num: getExtension(inst, echoack).echoAckNum });
+      }
+    }
+  } catch (e) {
+    throw new HostMessageError(`malformed HostMessage: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  return out;
+}
