@@ -1,0 +1,269 @@
+// The SSP sender (mosh-protocol.md sections 6.1-6.6, 6.9): keeps the list of states sent to the peer, decides
+// when to send (frame interval from SRTT, collection delay, delayed ack, heartbeat, retransmission after RTO),
+// builds instructions (old/new/ack/throwaway numbers + diff) and runs our side of the shutdown handshake.
+// Generic over the state type; it never touches sockets (it hands instructions to `transmit`) nor a clock of
+// its own (time comes from the injected Clock).
+
+import type { Clock } from './clock';
+import { type Instruction, MOSH_PROTOCOL_VERSION, randomChaff, SHUTDOWN_NUM } from './instruction';
+import type { SyncState } from './state';
+
+export const ACK_INTERVAL = 3000;
+export const ACK_DELAY = 100;
+export const SHUTDOWN_RETRIES = 16;
+export const ACTIVE_RETRY_TIMEOUT = 10000;
+export const SEND_MINDELAY_SERVER = 8;
+export const SEND_MINDELAY_CLIENT = 1;
+export const SENT_STATES_CAP = 32;
+
+/** What the sender needs to know about the link. */
+export interface LinkTiming {
+  /** Retransmission timeout (ms). */
+  timeout(): number;
+  /** Frame interval (ms): ceil(SRTT/2) clamped to [20, 250]. */
+  sendInterval(): number;
+  hasRemoteAddr(): boolean;
+}
+
+export interface TimestampedState<S> {
+  timestamp: number;
+  num: bigint;
+  state: S;
+}
+
+export class TransportSender<S extends SyncState<S>> {
+  /** The live local state. Mutate it in place or replace it with setCurrentState (not while shutting down). */
+  currentState: S;
+  /** front = newest acknowledged state; back = last state sent. */
+  readonly sentStates: TimestampedState<S>[];
+  private assumed: TimestampedState<S>;
+
+  private nextAckTime: number;
+  private nextSendTime: number;
+  /** Newest in-order state number of the peer's flow, echoed as ack_num. */
+  ackNum = 0n;
+  private pendingDataAck = false;
+  /** When the peer last gave us a new in-order state (null = never). */
+  lastHeard: number | null = null;
+  private mindelayClock: number | null = null;
+  sendMinDelay: number;
+
+  private shutdownInProgressFlag = false;
+  private shutdownTries = 0;
+  private shutdownStart = 0;
+  private counterpartyShutdownAckSentFlag = false;
+
+  constructor(
+    initial: S,
+    private readonly clock: Clock,
+    private readonly link: LinkTiming,
+    private readonly transmit: (inst: Instruction) => void,
+    sendMinDelay = SEND_MINDELAY_SERVER,
+  ) {
+    const now = clock.now();
+    this.currentState = initial.clone();
+    this.sentStates = [{ timestamp: now, num: 0n, state: initial.clone() }];
+    this.assumed = this.sentStates[0];
+    this.nextAckTime = now;
+    this.nextSendTime = now;
+    this.sendMinDelay = sendMinDelay;
+  }
+
+  private get front(): TimestampedState<S> {
+    return this.sentStates[0];
+  }
+
+  private get back(): TimestampedState<S> {
+    return this.sentStates[this.sentStates.length - 1];
+  }
+
+  setCurrentState(s: S): void {
+    if (this.shutdownInProgressFlag) return;
+    this.currentState = s;
+  }
+
+  /** Milliseconds until tick() has work, or Infinity. */
+  waitTime(): number {
+    this.calculateTimers();
+    if (!this.link.hasRemoteAddr()) return Infinity;
+    const next = Math.min(this.nextAckTime, this.nextSendTime);
+    return Math.max(next - this.clock.now(), 0);
+  }
+
+  /** Sends whatever is due now. */
+  tick(): void {
+    this.calculateTimers();
+    if (!this.link.hasRemoteAddr()) return;
+    const now = this.clock.now();
+    if (now < this.nextAckTime && now < this.nextSendTime) return;
+
+    let diff = this.currentState.diffFrom(this.assumed.state);
+    // Prospective resend: if diffing from the acknowledged state costs about the same, do that instead, so
+    // the peer can apply it even if the assumed state was lost.
+    if (this.assumed !== this.front) {
+      const alt = this.currentState.diffFrom(this.front.state);
+      if (alt.length <= diff.length || (alt.length < 1000 && alt.length - diff.length < 100)) {
+        this.assumed = this.front;
+        diff = alt;
+      }
+    }
+
+    if (diff.length === 0) {
+      if (now >= this.nextAckTime) {
+        this.sendEmptyAck(now);
+        this.mindelayClock = null;
+      }
+      if (now >= this.nextSendTime) {
+        this.nextSendTime = Infinity;
+        this.mindelayClock = null;
+      }
+    } else if (now >= this.nextSendTime || now >= this.nextAckTime) {
+      this.sendToReceiver(now, diff);
+      this.mindelayClock = null;
+    }
+  }
+
+  /** The peer acknowledged our state `ack`: drop every older sent state. */
+  processAcknowledgmentThrough(ack: bigint): void {
+    const i = this.sentStates.findIndex((s) => s.num === ack);
+    if (i > 0) {
+      this.sentStates.splice(0, i);
+      if (!this.sentStates.includes(this.assumed)) this.assumed = this.front;
+    }
+  }
+
+  /** The receiver has new data to acknowledge (within ACK_DELAY). */
+  setDataAck(): void {
+    this.pendingDataAck = true;
+  }
+
+  startShutdown(): void {
+    if (this.shutdownInProgressFlag) return;
+    this.shutdownStart = this.clock.now();
+    this.shutdownInProgressFlag = true;
+  }
+
+  get shutdownInProgress(): boolean {
+    return this.shutdownInProgressFlag;
+  }
+
+  /** Our shutdown state has been acknowledged by the peer. */
+  get shutdownAcknowledged(): boolean {
+    return this.front.num === SHUTDOWN_NUM;
+  }
+
+  get shutdownAckTimedOut(): boolean {
+    return this.shutdownInProgressFlag && (this.shutdownTries >= SHUTDOWN_RETRIES || this.clock.now() - this.shutdownStart >= ACTIVE_RETRY_TIMEOUT);
+  }
+
+  /** We have acknowledged the peer's shutdown state. */
+  get counterpartyShutdownAckSent(): boolean {
+    return this.counterpartyShutdownAckSentFlag;
+  }
+
+  /** Send time of the newest state the peer acknowledged. */
+  get sentStateAckedTimestamp(): number {
+    return this.front.timestamp;
+  }
+
+  get sentStateAcked(): bigint {
+    return this.front.num;
+  }
+
+  get sentStateLast(): bigint {
+    return this.back.num;
+  }
+
+  private calculateTimers(): void {
+    const now = this.clock.now();
+    this.updateAssumedReceiverState(now);
+    this.rationalizeStates();
+
+    if (this.pendingDataAck && this.nextAckTime > now + ACK_DELAY) this.nextAckTime = now + ACK_DELAY;
+
+    const active = this.lastHeard !== null && this.lastHeard + ACTIVE_RETRY_TIMEOUT > now;
+    if (!this.currentState.equals(this.back.state)) {
+      if (this.mindelayClock === null) this.mindelayClock = now;
+      this.nextSendTime = Math.max(this.mindelayClock + this.sendMinDelay, this.back.timestamp + this.link.sendInterval());
+    } else if (active && !this.currentState.equals(this.assumed.state)) {
+      this.nextSendTime = this.back.timestamp + this.link.sendInterval();
+      if (this.mindelayClock !== null) this.nextSendTime = Math.max(this.nextSendTime, this.mindelayClock + this.sendMinDelay);
+    } else if (active && !this.currentState.equals(this.front.state)) {
+      this.nextSendTime = this.back.timestamp + this.link.timeout() + ACK_DELAY;
+    } else {
+      this.nextSendTime = Infinity;
+    }
+
+    if (this.shutdownInProgressFlag || this.ackNum === SHUTDOWN_NUM) {
+      this.nextAckTime = this.back.timestamp + this.link.sendInterval();
+    }
+  }
+
+  /** The newest sent state the peer has probably received: sent less than RTO + ACK_DELAY ago, in a run from the front. */
+  private updateAssumedReceiverState(now: number): void {
+    this.assumed = this.front;
+    const limit = this.link.timeout() + ACK_DELAY;
+    for (let i = 1; i < this.sentStates.length; i++) {
+      if (now - this.sentStates[i].timestamp < limit) this.assumed = this.sentStates[i];
+      else break;
+    }
+  }
+
+  private rationalizeStates(): void {
+    const known = this.front.state;
+    if (!known.subtract) return;
+    for (let i = this.sentStates.length - 1; i >= 1; i--) this.sentStates[i].state.subtract!(known);
+    this.currentState.subtract!(known);
+    known.subtract(known);
+  }
+
+  private newNum(proposed: bigint): bigint {
+    return this.shutdownInProgressFlag ? SHUTDOWN_NUM : proposed;
+  }
+
+  private sendEmptyAck(now: number): void {
+    const newNum = this.newNum(this.back.num + 1n);
+    this.addSentState(now, newNum);
+    this.sendInFragments(new Uint8Array(0), newNum);
+    this.nextAckTime = now + ACK_INTERVAL;
+    this.nextSendTime = Infinity;
+  }
+
+  private sendToReceiver(now: number, diff: Uint8Array): void {
+    const newNum = this.newNum(this.currentState.equals(this.back.state) ? this.back.num : this.back.num + 1n);
+    this.addSentState(now, newNum);
+    this.sendInFragments(diff, newNum);
+    this.assumed = this.back;
+    this.nextAckTime = now + ACK_INTERVAL;
+    this.nextSendTime = Infinity;
+  }
+
+  /** Appends the current state as `num`, or refreshes the back's send time if `num` is the back's (a resend). */
+  private addSentState(now: number, num: bigint): void {
+    if (num === this.back.num) {
+      this.back.timestamp = now;
+      return;
+    }
+    this.sentStates.push({ timestamp: now, num, state: this.currentState.clone() });
+    if (this.sentStates.length > SENT_STATES_CAP) {
+      const [removed] = this.sentStates.splice(this.sentStates.length - 16, 1);
+      if (removed === this.assumed) this.assumed = this.front;
+    }
+  }
+
+  private sendInFragments(diff: Uint8Array, newNum: bigint): void {
+    const inst: Instruction = {
+      protocolVersion: MOSH_PROTOCOL_VERSION,
+      oldNum: this.assumed.num,
+      newNum,
+      ackNum: this.ackNum,
+      throwawayNum: this.front.num,
+      diff,
+      chaff: randomChaff(),
+    };
+    if (newNum === SHUTDOWN_NUM) this.shutdownTries++;
+    this.transmit(inst);
+    if (inst.ackNum === SHUTDOWN_NUM) this.counterpartyShutdownAckSentFlag = true;
+    this.pendingDataAck = false;
+  }
+}

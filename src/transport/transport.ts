@@ -1,0 +1,195 @@
+// One side of an SSP session (mosh-protocol.md section 6.7): the sender for our state, the receiver for the
+// peer's, and the glue between them and the packet layer (fragments, zlib, instructions). Generic over both
+// state types; it knows nothing of terminals. The owner (client or server) runs the event loop: feed datagrams
+// to `receive`, call `tick()` after every wake-up, and arm a single timer for `waitTime()`.
+
+import type { Clock } from './clock';
+import type { Connection, Endpoint } from './connection';
+import { FragmentAssembly, Fragmenter, parseFragment } from './fragment';
+import { type Instruction, MOSH_PROTOCOL_VERSION, SHUTDOWN_NUM } from './instruction';
+import { type TimestampedState, TransportSender } from './sender';
+import type { SyncState } from './state';
+
+export const RECEIVED_STATES_CAP = 1024;
+export const RECEIVER_QUENCH_MS = 15000;
+
+export interface TransportStats {
+  instructions: number;
+  badFragments: number;
+  versionMismatch: number;
+  duplicates: number;
+  unknownBase: number;
+  badDiff: number;
+  quenched: number;
+  outOfOrderStates: number;
+}
+
+export type TransportEvent =
+  | { type: 'error'; text: string }
+  /** A new newest remote state arrived (in order). */
+  | { type: 'remote-state'; num: bigint };
+
+export interface TransportOptions<L, R> {
+  connection: Connection;
+  clock: Clock;
+  initialLocal: L;
+  initialRemote: R;
+  /** SEND_MINDELAY: 8 ms on the server, 1 ms on the client. */
+  sendMinDelay: number;
+  onEvent?: (e: TransportEvent) => void;
+}
+
+export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
+  readonly connection: Connection;
+  readonly sender: TransportSender<L>;
+  readonly receivedStates: TimestampedState<R>[];
+  readonly fragmenter = new Fragmenter();
+  readonly assembly = new FragmentAssembly();
+  readonly stats: TransportStats = {
+    instructions: 0,
+    badFragments: 0,
+    versionMismatch: 0,
+    duplicates: 0,
+    unknownBase: 0,
+    badDiff: 0,
+    quenched: 0,
+    outOfOrderStates: 0,
+  };
+  private readonly clock: Clock;
+  private readonly onEvent: (e: TransportEvent) => void;
+  private receiverQuenchTimer = 0;
+
+  constructor(opts: TransportOptions<L, R>) {
+    this.connection = opts.connection;
+    this.clock = opts.clock;
+    this.onEvent = opts.onEvent ?? (() => undefined);
+    const conn = this.connection;
+    this.sender = new TransportSender<L>(
+      opts.initialLocal,
+      opts.clock,
+      { timeout: () => conn.timeout(), sendInterval: () => conn.rtt.sendInterval(), hasRemoteAddr: () => conn.hasRemoteAddr() },
+      (inst) => this.transmit(inst),
+      opts.sendMinDelay,
+    );
+    this.receivedStates = [{ timestamp: opts.clock.now(), num: 0n, state: opts.initialRemote.clone() }];
+  }
+
+  /** The live local state (mutate in place, or replace with setCurrentState). */
+  get currentState(): L {
+    return this.sender.currentState;
+  }
+
+  setCurrentState(s: L): void {
+    this.sender.setCurrentState(s);
+  }
+
+  /** The newest remote state received in order. */
+  latestRemote(): TimestampedState<R> {
+    return this.receivedStates[this.receivedStates.length - 1];
+  }
+
+  tick(): void {
+    this.sender.tick();
+  }
+
+  waitTime(): number {
+    return this.sender.waitTime();
+  }
+
+  startShutdown(): void {
+    this.sender.startShutdown();
+  }
+
+  /**
+   * Processes one datagram. Returns true if it produced a new newest remote state. Never throws on bad input:
+   * everything unauthentic or malformed is dropped and counted.
+   */
+  receive(datagram: Buffer, from: Endpoint): boolean {
+    const payload = this.connection.receive(datagram, from);
+    if (payload === null) return false;
+    const frag = parseFragment(payload);
+    if (frag === null) {
+      this.stats.badFragments++;
+      return false;
+    }
+    const inst = this.assembly.add(frag);
+    if (inst === null) return false;
+    return this.processInstruction(inst);
+  }
+
+  private processInstruction(inst: Instruction): boolean {
+    this.stats.instructions++;
+    if (inst.protocolVersion !== MOSH_PROTOCOL_VERSION) {
+      this.stats.versionMismatch++;
+      this.onEvent({ type: 'error', text: `mosh protocol version mismatch (peer speaks version ${inst.protocolVersion}, we speak ${MOSH_PROTOCOL_VERSION})` });
+      return false;
+    }
+    this.sender.processAcknowledgmentThrough(inst.ackNum);
+    this.connection.setLastRoundtripSuccess(this.sender.sentStateAckedTimestamp);
+
+    if (this.receivedStates.some((s) => s.num === inst.newNum)) {
+      this.stats.duplicates++;
+      return false;
+    }
+    const reference = this.receivedStates.find((s) => s.num === inst.oldNum);
+    if (!reference) {
+      this.stats.unknownBase++;
+      return false;
+    }
+    this.processThrowawayUntil(inst.throwawayNum);
+
+    const now = this.clock.now();
+    if (this.receivedStates.length > RECEIVED_STATES_CAP) {
+      if (now < this.receiverQuenchTimer) {
+        this.stats.quenched++;
+        return false;
+      }
+      this.receiverQuenchTimer = now + RECEIVER_QUENCH_MS;
+    }
+
+    const state = reference.state.clone();
+    if (inst.diff.length > 0) {
+      try {
+        state.apply(inst.diff);
+      } catch (e) {
+        this.stats.badDiff++;
+        this.onEvent({ type: 'error', text: `dropped a state the peer sent that could not be applied: ${(e as Error).message}` });
+        return false;
+      }
+    }
+    const entry: TimestampedState<R> = { timestamp: now, num: inst.newNum, state };
+
+    const later = this.receivedStates.findIndex((s) => s.num > inst.newNum);
+    if (later >= 0) {
+      this.receivedStates.splice(later, 0, entry);
+      this.stats.outOfOrderStates++;
+      return false;
+    }
+    this.receivedStates.push(entry);
+    this.sender.ackNum = inst.newNum;
+    this.sender.lastHeard = now;
+    if (inst.diff.length > 0) this.sender.setDataAck();
+    this.onEvent({ type: 'remote-state', num: inst.newNum });
+    return true;
+  }
+
+  /** Forget received states older than `num` (the peer will not base diffs on them), keeping at least one. */
+  private processThrowawayUntil(num: bigint): void {
+    let keepFrom = this.receivedStates.findIndex((s) => s.num >= num);
+    if (keepFrom < 0) keepFrom = this.receivedStates.length - 1;
+    if (keepFrom > 0) this.receivedStates.splice(0, keepFrom);
+  }
+
+  private transmit(inst: Instruction): void {
+    for (const f of this.fragmenter.makeFragments(inst, this.connection.mtu)) this.connection.send(f);
+  }
+
+  /** The peer has sent its shutdown state (we will acknowledge it). */
+  get counterpartyShutdown(): boolean {
+    return this.latestRemote().num === SHUTDOWN_NUM;
+  }
+
+  close(): void {
+    this.connection.close();
+  }
+}
