@@ -60,7 +60,7 @@ export function decodeHostMessage(bytes: Uint8Array): HostInstruction[] {
     const msg = fromBinary(HostMessageSchema, bytes);
     for (const inst of msg.instruction) {
       if (hasExtension(inst, hostbytes)) {
-        out.push({ type: 'hostbytes', bytes: getExtension(inst, hostbytes).hoststring.slice() });
+        out.push({ type: 'hostbytes', bytes: new Uint8Array(getExtension(inst, hostbytes).hoststring) });
       }
       if (hasExtension(inst, resize)) {
         const r = getExtension(inst, resize);

@@ -178,7 +178,7 @@ export class UserStream implements SyncState<UserStream> {
   runsSince(absCount: number): UserRun[] {
     return this.runs(this.checkFrom(absCount), this.total).map((r) =>
       r instanceof Uint8Array
-        ? { type: 'keys', bytes: r.slice() }
+        ? { type: 'keys', bytes: new Uint8Array(r) }
         : { type: 'resize', width: r.width, height: r.height },
     );
   }

@@ -73,9 +73,9 @@ export function decodeInstruction(bytes: Uint8Array): Instruction {
     newNum: msg.newNum,
     ackNum: msg.ackNum,
     throwawayNum: msg.throwawayNum,
-    // Copies: the parser returns views into `bytes`, which the caller may reuse.
-    diff: msg.diff.slice(),
-    chaff: msg.chaff.slice(),
+    // Plain Uint8Array copies: the parser returns views into `bytes` (Buffer views if it is a Buffer).
+    diff: new Uint8Array(msg.diff),
+    chaff: new Uint8Array(msg.chaff),
   };
 }
 
