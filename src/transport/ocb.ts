@@ -179,46 +179,46 @@ export class OcbAes128 implements Aead {
     const a = ad === undefined ? 0 : ad.length;
     const adBlocks = (a + 15) >>> 4;
     const eBlocks = (r ? 1 : 0) + adBlocks;
-    this.ensure(Math.max(m + 1, eBlocks), m);
+    this.ensure(m + 1 + eBlocks, m);
     const sb = this.sb;
     const sw = this.sw;
     const offs = this.offs;
     const L = this.L;
 
-    // All offsets first.
+    // Decrypt-call input, slots 0..m: C_i ^ Off_i for every full block, then the tag (^ HASH(A) below).
+    sealed.copy(sb, 0, 0, m << 4);
+    sealed.copy(sb, m << 4, n, n + 16);
     let o0 = this.off0w[0], o1 = this.off0w[1], o2 = this.off0w[2], o3 = this.off0w[3];
     for (let i = 1, j = 0; i <= m; i++, j += 4) {
       const k = L0 + ((31 - Math.clz32(i & -i)) << 2);
       o0 ^= L[k]; o1 ^= L[k + 1]; o2 ^= L[k + 2]; o3 ^= L[k + 3];
       offs[j] = o0; offs[j + 1] = o1; offs[j + 2] = o2; offs[j + 3] = o3;
+      sw[j] ^= o0; sw[j + 1] ^= o1; sw[j + 2] ^= o2; sw[j + 3] ^= o3;
     }
     if (r) {
       o0 ^= L[LSTAR]; o1 ^= L[LSTAR + 1]; o2 ^= L[LSTAR + 2]; o3 ^= L[LSTAR + 3];
     }
 
-    // AES-encrypt call (only if needed): Pad = E(Off_*) and the HASH(A) blocks.
+    // Encrypt call (only if needed), slots after the decrypt input: Pad = E(Off_*), then the HASH(A) blocks.
     let pad: Buffer | null = null;
     let h0 = 0, h1 = 0, h2 = 0, h3 = 0;
     if (eBlocks) {
+      const e0 = m + 1;
       if (r) {
-        sw[0] = o0; sw[1] = o1; sw[2] = o2; sw[3] = o3;
+        const j = e0 << 2;
+        sw[j] = o0; sw[j + 1] = o1; sw[j + 2] = o2; sw[j + 3] = o3;
       }
-      const adSlot = r ? 1 : 0;
-      if (a) this.hashInput(ad as Buffer, adSlot);
-      const eo = aligned(this.enc.update(sb.subarray(0, eBlocks << 4)));
+      if (a) this.hashInput(ad as Buffer, r ? e0 + 1 : e0);
+      const eo = aligned(this.enc.update(sb.subarray(e0 << 4, (e0 + eBlocks) << 4)));
       if (r) pad = eo;
       if (a) {
         const ew = words(eo, eBlocks);
-        for (let j = adSlot << 2, e = eBlocks << 2; j < e; j += 4) {
+        for (let j = r ? 4 : 0, e = eBlocks << 2; j < e; j += 4) {
           h0 ^= ew[j]; h1 ^= ew[j + 1]; h2 ^= ew[j + 2]; h3 ^= ew[j + 3];
         }
       }
     }
 
-    // AES-decrypt call: D(C_i ^ Off_i) for every full block, and D(T ^ HASH(A)) for the tag check.
-    sealed.copy(sb, 0, 0, (m << 4) + (r ? 0 : 16));
-    if (r) sealed.copy(sb, m << 4, n, n + 16);
-    for (let j = 0, e = m << 2; j < e; j++) sw[j] ^= offs[j];
     const t = m << 2;
     sw[t] ^= h0; sw[t + 1] ^= h1; sw[t + 2] ^= h2; sw[t + 3] ^= h3;
     const out = aligned(this.dec.update(sb.subarray(0, (m + 1) << 4)));
