@@ -8,7 +8,6 @@ import { isIPv6 } from 'node:net';
 import type { Clock } from './clock';
 import {
   DATAGRAM_OVERHEAD,
-  type Direction,
   MAX_SEQ,
   OPEN_FAILURE_TEXT,
   type OpenFailure,
