@@ -46,7 +46,8 @@ export function encodeFragment(f: Fragment): Buffer {
   return out;
 }
 
-/** Parses a fragment (the datagram payload after the timestamps). Null if shorter than the header. */
+/** Parses a fragment (the datagram payload after the timestamps); `chunk` is a view into `payload`. Null if
+ * shorter than the header. */
 export function parseFragment(payload: Uint8Array): Fragment | null {
   if (payload.length < FRAGMENT_HEADER_LEN) return null;
   const b = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.length);
