@@ -226,6 +226,29 @@ test('subtract drops events before the front but keeps absolute numbering and di
   assert.throws(() => s3.diffFrom(s2), RangeError);
 });
 
+test('long-lived streams with many resizes stay correct as subtract advances (log compaction)', () => {
+  const s = new UserStream();
+  const model: UserEvent[] = [];
+  let front = s.clone();
+  for (let i = 0; i < 400; i++) {
+    s.pushResize(10 + (i % 50), 5 + (i % 7));
+    model.push(rs(10 + (i % 50), 5 + (i % 7)));
+    s.pushBytes(bytes(String.fromCharCode(97 + (i % 26))));
+    model.push(...keys(String.fromCharCode(97 + (i % 26))));
+    if (i % 40 === 39) {
+      const older = front;
+      front = s.clone();
+      s.subtract(older);
+      const peer = older.clone();
+      peer.apply(s.diffFrom(older));
+      assert.ok(peer.equals(s));
+      assert.deepEqual(s.eventsSince(older.count), model.slice(older.count));
+    }
+  }
+  assert.equal(s.count, 800);
+  assert.deepEqual(s.eventsSince(s.retainedFrom), model.slice(s.retainedFrom));
+});
+
 test('serialize/deserialize round-trips through JSON, including a subtracted prefix', () => {
   const s = new UserStream();
   s.pushResize(80, 24);
