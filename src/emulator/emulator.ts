@@ -1,0 +1,421 @@
+// Emulator: a terminal model over @xterm/headless with synchronous writes and cheap framebuffer snapshots.
+// Bytes in (write), Snapshot out (snapshot). It also tracks what xterm does not keep or expose: mosh's titles
+// (OSC 0/1/2 separately), the OSC 52 clipboard, the bell count, reverse video and the mouse modes xterm ignores.
+// It knows nothing of networks, of diffs between snapshots (newFrame.ts) or of predictions.
+//
+// Hostile input: xterm runs IL, DL, SU, SD, CHT, CBT and REP once per unit of their parameter, so
+// `CSI 2147483647 S` would keep it busy for an hour. Guards clamp those parameters to the point where the result
+// stops changing (the screen height, the width, a screenful of repeats) before xterm's own handler runs.
+import { Terminal } from '@xterm/headless';
+import { XtermInternals, type RawLine, type RawParams } from './xtermInternals';
+import { blankStyleOf, styleOf } from './style';
+import { DEFAULT_MODES, type Modes, type MouseEncoding, type MouseTracking, type Row, type Snapshot } from './snapshot';
+import { newFrame } from './newFrame';
+
+export interface EmulatorOptions {
+  /** Lines kept above the screen. Snapshots never include them; default 0 (the server and client need none). */
+  readonly scrollback?: number;
+}
+
+export interface Disposable {
+  dispose(): void;
+}
+
+// Cell word layout (xterm common/buffer/Constants.ts).
+const CODEPOINT_MASK = 0x1fffff;
+const IS_COMBINED = 0x200000;
+const HAS_CONTENT = 0x3fffff;
+const WIDTH_SHIFT = 22;
+const BG_HAS_EXTENDED = 0x10000000;
+const FG_UNDERLINE = 0x10000000;
+
+/** Longest title or icon name kept (characters); longer ones are cut. */
+export const MAX_TITLE_LENGTH = 4096;
+/** Longest OSC 52 payload kept (characters); longer ones are ignored. */
+export const MAX_CLIPBOARD_LENGTH = 1 << 20;
+
+const MOUSE_TRACKING = new Set([9, 1000, 1001, 1002, 1003]);
+const MOUSE_ENCODING = new Set([1005, 1006, 1015, 1016]);
+
+interface RowCacheEntry {
+  cols: number;
+  data: Uint32Array;
+  /** Combined strings and extended words of the cells that had them, in cell order, as [index, value] pairs. */
+  extras: (number | string)[] | null;
+  row: Row;
+}
+
+const charCache: string[] = [];
+function charOf(cp: number): string {
+  if (cp < 0x10000) {
+    if (cp >= 0xd800 && cp <= 0xdfff) return '\ufffd';
+    let s = charCache[cp];
+    if (s === undefined) {
+      s = String.fromCharCode(cp);
+      charCache[cp] = s;
+    }
+    return s;
+  }
+  return String.fromCodePoint(cp);
+}
+
+function extWord(line: RawLine, x: number): number {
+  const e = line._extendedAttrs[x];
+  if (!e) return 0;
+  return (e._ext ?? e.ext) >>> 0;
+}
+
+function cleanText(s: string, max: number): string {
+  // C0, DEL and C1 controls have no business in a title; they could end the OSC that carries it.
+  // eslint-disable-next-line no-control-regex
+  const t = s.replace(/[\x00-\x1f\x7f-\x9f]/g, '');
+  return t.length > max ? t.slice(0, max) : t;
+}
+
+export class Emulator {
+  private readonly term: Terminal;
+  private readonly raw: XtermInternals;
+  private readonly rowCache = new WeakMap<RawLine, RowCacheEntry>();
+  private readonly replyListeners: ((data: string) => void)[] = [];
+  private last: Snapshot | null = null;
+  private lastModes: Modes = DEFAULT_MODES;
+
+  private title = '';
+  private iconName = '';
+  private titleSet = false;
+  private clipboard: string | null = null;
+  private bells = 0;
+  private reverseVideo = false;
+  private mouseTracking: MouseTracking = 0;
+  private mouseEncoding: MouseEncoding = 0;
+
+  constructor(cols: number, rows: number, options: EmulatorOptions = {}) {
+    this.term = new Terminal({
+      cols: Math.max(2, Math.floor(cols)),
+      rows: Math.max(1, Math.floor(rows)),
+      scrollback: options.scrollback ?? 0,
+      allowProposedApi: true,
+      logLevel: 'off',
+    });
+    this.raw = new XtermInternals(this.term);
+    this.installHandlers();
+  }
+
+  /** Builds an emulator that shows `snapshot` (screen, cursor, pen, modes, titles, clipboard, bell count). */
+  static fromSnapshot(snapshot: Snapshot, options: EmulatorOptions = {}): Emulator {
+    const em = new Emulator(snapshot.cols, snapshot.rows, options);
+    em.write(newFrame(false, null, snapshot, { vocabulary: 'xterm' }));
+    em.bells = snapshot.bellCount;
+    em.last = null;
+    return em;
+  }
+
+  get cols(): number {
+    return this.term.cols;
+  }
+
+  get rows(): number {
+    return this.term.rows;
+  }
+
+  get bellCount(): number {
+    return this.bells;
+  }
+
+  /** Parses `data` (UTF-8 bytes or a string) completely before returning. Do not call from a reply listener. */
+  write(data: string | Uint8Array): void {
+    if (data.length === 0) return;
+    this.last = null;
+    this.raw.writeSync(data);
+  }
+
+  /** Resizes the screen (at least 2 columns and 1 row, as xterm requires). */
+  resize(cols: number, rows: number): void {
+    cols = Math.max(2, Math.floor(cols));
+    rows = Math.max(1, Math.floor(rows));
+    if (cols === this.term.cols && rows === this.term.rows) return;
+    this.last = null;
+    this.term.resize(cols, rows);
+  }
+
+  /**
+   * Bytes the terminal sends back to the application (answers to DA, DSR and similar queries). The server
+   * forwards them to the pty; a client ignores them.
+   */
+  onReply(listener: (data: string) => void): Disposable {
+    this.replyListeners.push(listener);
+    return {
+      dispose: () => {
+        const i = this.replyListeners.indexOf(listener);
+        if (i >= 0) this.replyListeners.splice(i, 1);
+      },
+    };
+  }
+
+  dispose(): void {
+    this.term.dispose();
+  }
+
+  /** The current framebuffer. Returns the same object again while nothing was written or resized. */
+  snapshot(): Snapshot {
+    if (this.last !== null) return this.last;
+    const cols = this.term.cols;
+    const rows = this.term.rows;
+    const buf = this.raw.buffer;
+    const lines: Row[] = new Array<Row>(rows);
+    let line = buf.lines.get(buf.ybase);
+    for (let y = 0; y < rows; y++) {
+      const next = y + 1 < rows ? buf.lines.get(buf.ybase + y + 1) : undefined;
+      lines[y] = line ? this.rowOf(line, cols, next !== undefined && next.isWrapped) : this.rowOf(null, cols, false);
+      line = next;
+    }
+    const pen = this.raw.pen;
+    const snap: Snapshot = {
+      cols,
+      rows,
+      lines,
+      cursor: {
+        x: Math.min(Math.max(buf.x, 0), cols - 1),
+        y: Math.min(Math.max(buf.y, 0), rows - 1),
+        visible: !this.raw.cursorHidden,
+      },
+      pen: styleOf(pen.fg, pen.bg, pen.bg & BG_HAS_EXTENDED ? ((pen.extended._ext ?? pen.extended.ext) >>> 0) : 0),
+      modes: this.modes(),
+      title: this.title,
+      iconName: this.iconName,
+      titleSet: this.titleSet,
+      clipboard: this.clipboard,
+      bellCount: this.bells,
+    };
+    this.last = snap;
+    return snap;
+  }
+
+  private modes(): Modes {
+    const m = this.term.modes;
+    const prev = this.lastModes;
+    const altScreen = this.term.buffer.active.type === 'alternate';
+    if (
+      prev.applicationCursorKeys === m.applicationCursorKeysMode &&
+      prev.applicationKeypad === m.applicationKeypadMode &&
+      prev.bracketedPaste === m.bracketedPasteMode &&
+      prev.focusEvents === m.sendFocusMode &&
+      prev.mouseTracking === this.mouseTracking &&
+      prev.mouseEncoding === this.mouseEncoding &&
+      prev.altScreen === altScreen &&
+      prev.reverseVideo === this.reverseVideo
+    ) {
+      return prev;
+    }
+    this.lastModes = Object.freeze({
+      applicationCursorKeys: m.applicationCursorKeysMode,
+      applicationKeypad: m.applicationKeypadMode,
+      bracketedPaste: m.bracketedPasteMode,
+      mouseTracking: this.mouseTracking,
+      mouseEncoding: this.mouseEncoding,
+      focusEvents: m.sendFocusMode,
+      altScreen,
+      reverseVideo: this.reverseVideo,
+    });
+    return this.lastModes;
+  }
+
+  /** The Row for an xterm line: the cached one if its cells did not change, else a freshly decoded one. */
+  private rowOf(line: RawLine | null, cols: number, wraps: boolean): Row {
+    if (line === null) return decodeRow(null, cols, wraps).row;
+    const data = line._data;
+    const n = cols * 3;
+    const entry = this.rowCache.get(line);
+    if (entry !== undefined && entry.cols === cols) {
+      const old = entry.data;
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        if (data[i] !== old[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same && entry.extras !== null) {
+        const ex = entry.extras;
+        for (let i = 0; i < ex.length; i += 2) {
+          const x = ex[i] as number;
+          const v = ex[i + 1];
+          if (typeof v === 'string' ? line._combined[x] !== v : extWord(line, x) !== v) {
+            same = false;
+            break;
+          }
+        }
+      }
+      if (same) {
+        if (entry.row.wraps !== wraps) entry.row = { ...entry.row, wraps };
+        return entry.row;
+      }
+    }
+    const fresh = decodeRow(line, cols, wraps);
+    this.rowCache.set(line, { cols, data: data.slice(0, n), extras: fresh.extras, row: fresh.row });
+    return fresh.row;
+  }
+
+  private installHandlers(): void {
+    const term = this.term;
+    const raw = this.raw;
+    term.onBell(() => {
+      this.bells++;
+    });
+    term.onData((data) => {
+      for (const l of this.replyListeners.slice()) l(data);
+    });
+    const parser = term.parser;
+    parser.registerOscHandler(0, (data) => {
+      this.title = this.iconName = cleanText(data, MAX_TITLE_LENGTH);
+      this.titleSet = true;
+      return false;
+    });
+    parser.registerOscHandler(1, (data) => {
+      this.iconName = cleanText(data, MAX_TITLE_LENGTH);
+      this.titleSet = true;
+      return false;
+    });
+    parser.registerOscHandler(2, (data) => {
+      this.title = cleanText(data, MAX_TITLE_LENGTH);
+      this.titleSet = true;
+      return false;
+    });
+    parser.registerOscHandler(52, (data) => {
+      const semi = data.indexOf(';');
+      if (semi < 0) return true;
+      const payload = data.slice(semi + 1);
+      if (payload.length <= MAX_CLIPBOARD_LENGTH && /^[A-Za-z0-9+/=]*$/.test(payload)) this.clipboard = payload;
+      return true;
+    });
+    const privateMode = (set: boolean) => (params: (number | number[])[]) => {
+      for (const p of params) {
+        if (typeof p !== 'number') continue;
+        if (p === 5) this.reverseVideo = set;
+        else if (MOUSE_TRACKING.has(p)) {
+          if (set) this.mouseTracking = p as MouseTracking;
+          else if (this.mouseTracking === p) this.mouseTracking = 0;
+        } else if (MOUSE_ENCODING.has(p)) {
+          if (set) this.mouseEncoding = p as MouseEncoding;
+          else if (this.mouseEncoding === p) this.mouseEncoding = 0;
+        }
+      }
+      return false;
+    };
+    parser.registerCsiHandler({ prefix: '?', final: 'h' }, privateMode(true));
+    parser.registerCsiHandler({ prefix: '?', final: 'l' }, privateMode(false));
+    parser.registerEscHandler({ final: 'c' }, () => {
+      this.reverseVideo = false;
+      this.mouseTracking = 0;
+      this.mouseEncoding = 0;
+      return false;
+    });
+
+    // Parameter clamps against runaway loops (see header).
+    const clamp = (limit: () => number) => (params: RawParams) => {
+      const max = limit();
+      if (params.length > 0 && params.params[0] > max) params.params[0] = max;
+      return false;
+    };
+    const rowsLimit = clamp(() => term.rows);
+    const colsLimit = clamp(() => term.cols);
+    for (const final of ['L', 'M', 'S', 'T', '^']) raw.registerCsiGuard({ final }, rowsLimit);
+    for (const final of ['I', 'Z']) raw.registerCsiGuard({ final }, colsLimit);
+    // REP: once a screenful plus two rows has been printed, each further full row of repeats leaves the screen
+    // as it was. A row holds `cols` narrow or floor(cols/2) wide characters; keep the remainder modulo a common
+    // multiple of both, so the cursor column and wrap state come out the same.
+    raw.registerCsiGuard({ final: 'b' }, (params) => {
+      if (params.length === 0) return false;
+      const limit = term.cols * (term.rows + 2);
+      const period = term.cols * Math.max(1, term.cols >> 1);
+      const n = params.params[0];
+      if (n > limit) params.params[0] = limit + ((n - limit) % period);
+      return false;
+    });
+  }
+}
+
+/** Decodes one xterm line into a Row (normalising orphan halves of wide characters to empty cells). */
+function decodeRow(line: RawLine | null, cols: number, wraps: boolean): { row: Row; extras: (number | string)[] | null } {
+  const text = new Array<string>(cols);
+  const style = new Array<string>(cols);
+  if (line === null) {
+    text.fill('');
+    style.fill('');
+    return { row: { text, style, widths: null, wraps }, extras: null };
+  }
+  const d = line._data;
+  const len = Math.min(cols, line.length);
+  let widths: string[] | null = null;
+  let extras: (number | string)[] | null = null;
+  let lastFg = -1;
+  let lastBg = -1;
+  let lastStyle = '';
+  for (let x = 0; x < cols; x++) {
+    if (x >= len) {
+      text[x] = '';
+      style[x] = '';
+      continue;
+    }
+    const i = x * 3;
+    const c = d[i];
+    const fg = d[i + 1];
+    const bg = d[i + 2];
+    let w = c >>> WIDTH_SHIFT;
+    let t: string;
+    if (c & IS_COMBINED) {
+      t = line._combined[x] ?? '';
+      (extras ??= []).push(x, t);
+    } else {
+      const cp = c & CODEPOINT_MASK;
+      t = cp === 0 ? '' : charOf(cp);
+    }
+    if (w === 2) {
+      const j = i + 3;
+      if (x + 1 < len && d[j] >>> WIDTH_SHIFT === 0 && (d[j] & HAS_CONTENT) === 0 && t !== '') {
+        let s: string;
+        if (bg & BG_HAS_EXTENDED) {
+          const e = extWord(line, x);
+          (extras ??= []).push(x, e);
+          s = styleOf(fg, bg, fg & FG_UNDERLINE ? e : 0);
+        } else s = fg === lastFg && bg === lastBg ? lastStyle : styleOf(fg, bg, 0);
+        text[x] = t;
+        style[x] = s;
+        text[x + 1] = '';
+        style[x + 1] = s;
+        if (widths === null) widths = new Array<string>(cols).fill('1');
+        widths[x] = '2';
+        widths[x + 1] = '0';
+        x++;
+        continue;
+      }
+      t = '';
+      w = 1;
+    } else if (w === 0) {
+      if (t === '') w = 1;
+      else {
+        if (widths === null) widths = new Array<string>(cols).fill('1');
+        widths[x] = '0';
+      }
+    }
+    if (t === '') {
+      text[x] = '';
+      style[x] = blankStyleOf(bg);
+      continue;
+    }
+    text[x] = t;
+    if (bg & BG_HAS_EXTENDED) {
+      const e = extWord(line, x);
+      (extras ??= []).push(x, e);
+      style[x] = styleOf(fg, bg, fg & FG_UNDERLINE ? e : 0);
+    } else if (fg === lastFg && bg === lastBg) {
+      style[x] = lastStyle;
+    } else {
+      lastFg = fg;
+      lastBg = bg;
+      lastStyle = styleOf(fg, bg, 0);
+      style[x] = lastStyle;
+    }
+  }
+  return { row: { text, style, widths: widths === null ? null : widths.join(''), wraps }, extras };
+}

@@ -1,0 +1,23 @@
+// Public surface of src/emulator/: the terminal model (Emulator), its snapshots, the display differ (newFrame)
+// and the differ's vocabulary check. Nothing here knows about networks.
+export { Emulator, type EmulatorOptions, type Disposable, MAX_TITLE_LENGTH, MAX_CLIPBOARD_LENGTH } from './emulator';
+export {
+  type Snapshot,
+  type Row,
+  type Modes,
+  type Cursor,
+  type MouseTracking,
+  type MouseEncoding,
+  DEFAULT_MODES,
+  blankRow,
+  blankSnapshot,
+  cellWidth,
+  rowsEqual,
+  modesEqual,
+  screensEqual,
+  snapshotsEqual,
+  rowText,
+} from './snapshot';
+export { newFrame, checkSnapshotShape, type NewFrameOptions, type Vocabulary } from './newFrame';
+export { findForbiddenSequence } from './vocabulary';
+export { styleOf, blankStyleOf, moshStyle, isBackgroundOnly } from './style';

@@ -1,0 +1,530 @@
+// The display differ, after mosh's Display::new_frame (mosh-protocol.md section 8.1): given what a terminal shows
+// (snapshot `last`, or nothing) and what it should show (`next`), the escape sequences that take it there.
+// It reads snapshots only; it holds no terminal and no state between calls.
+//
+// The target is assumed to be "sane": driven only by this differ's output (no scroll region, origin mode, insert
+// mode or other charset left behind). Output vocabulary: UTF-8 text, BEL, BS, CR, LF, CUP (`CSI y;x H`), CUF
+// (`CSI n C`), ECH (`CSI n X`), EL (`CSI K`), ED (`CSI 2 J`), DECSTBM (`CSI t;b r`, `CSI r`), SGR (`CSI 0;... m`),
+// DECSET/DECRST of modes 5, 25, 2004, 9, 1000-1003, 1004-1006, 1015, 1016 (vocabulary 'xterm' adds 1 and 1049,
+// and ESC = / ESC >), OSC 0/1/2/52 ended by BEL. It never emits a query (DA, DSR, DECRQM, OSC ...;?) and never
+// origin mode: a stock mosh-client aborts on those. vocabulary.ts checks that, and the tests run it.
+//
+// Exactness: for snapshots taken from an Emulator (xterm), applying newFrame(last, next) to an Emulator showing
+// `last` gives `next` cell for cell, including empty-versus-space cells, wide characters, lone combining marks
+// and automatic-wrap flags (so copying wrapped lines from the local terminal works). Differences from mosh:
+// * blank runs are always erased with ECH/EL (never spaces), so erased cells stay empty;
+// * wrap flags are kept exactly (xterm clears a row's flag on LF into it and on EL from column 0: moves and
+//   erases avoid that where the flag must survive, and use it where it must go);
+// * short forward moves on a row use CUF;
+// * with vocabulary 'mosh' the tracked column is forgotten after any non-ASCII cell (the next move is a CUP),
+//   as mosh-protocol.md 8.4 advises, because a stock client may disagree about character widths.
+import { blankRow, type Row, type Snapshot } from './snapshot';
+import { isWellFormedStyle, moshStyle } from './style';
+
+/**
+ * 'mosh': what a stock mosh 1.4 client's emulator takes (the default; use it for hoststrings sent to a peer of
+ * unknown kind). 'xterm': also DECCKM, the keypad mode and the alternate screen, and SGR with colon
+ * sub-parameters and underline colours (for drawing into xterm.js, e.g. VS Code's terminal, and for restore).
+ */
+export type Vocabulary = 'mosh' | 'xterm';
+
+export interface NewFrameOptions {
+  readonly vocabulary?: Vocabulary;
+}
+
+const ESC = '\x1b';
+const CSI = '\x1b[';
+const MAX_DIMENSION = 10000;
+
+/** Throws a TypeError unless `s` has the shape of a Snapshot (sizes, row lengths). */
+export function checkSnapshotShape(s: Snapshot): void {
+  const bad = (what: string): never => {
+    throw new TypeError(`newFrame: malformed snapshot (${what})`);
+  };
+  if (s === null || typeof s !== 'object') bad('not an object');
+  const { cols, rows, lines } = s;
+  if (!Number.isInteger(cols) || cols < 1 || cols > MAX_DIMENSION) bad('cols');
+  if (!Number.isInteger(rows) || rows < 1 || rows > MAX_DIMENSION) bad('rows');
+  if (!Array.isArray(lines) || lines.length !== rows) bad('lines');
+  for (let y = 0; y < rows; y++) {
+    const r = lines[y];
+    if (r === null || typeof r !== 'object') bad(`row ${y}`);
+    if (!Array.isArray(r.text) || r.text.length !== cols) bad(`row ${y} text`);
+    if (!Array.isArray(r.style) || r.style.length !== cols) bad(`row ${y} style`);
+    if (r.widths !== null && (typeof r.widths !== 'string' || r.widths.length !== cols)) bad(`row ${y} widths`);
+  }
+  if (s.cursor === null || typeof s.cursor !== 'object') bad('cursor');
+  if (s.modes === null || typeof s.modes !== 'object') bad('modes');
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
+
+/** Cell text that cannot carry a control character to the terminal. */
+function safeText(t: unknown): string {
+  if (typeof t !== 'string') return '\ufffd';
+  if (t.length === 1) {
+    const c = t.charCodeAt(0);
+    return c >= 0x20 && c !== 0x7f && (c < 0x80 || c >= 0xa0) ? t : '\ufffd';
+  }
+  CONTROLS.lastIndex = 0;
+  return CONTROLS.test(t) ? t.replace(CONTROLS, '\ufffd') : t;
+}
+
+/** Title text without controls (they could end the OSC early and start something else). */
+function safeTitle(t: unknown): string {
+  return typeof t === 'string' ? t.replace(CONTROLS, '') : '';
+}
+
+function isAscii(t: string): boolean {
+  return t.length === 1 && t.charCodeAt(0) < 0x7f;
+}
+
+function clampInt(v: unknown, lo: number, hi: number): number {
+  const n = typeof v === 'number' && Number.isFinite(v) ? Math.floor(v) : lo;
+  return n < lo ? lo : n > hi ? hi : n;
+}
+
+const MOUSE_TRACKING = [9, 1000, 1001, 1002, 1003];
+const MOUSE_ENCODING = [1005, 1006, 1015, 1016];
+
+/** Builds the output for one frame; tracks what the target terminal looks like as it goes. */
+class FrameWriter {
+  out = '';
+  /** Tracked cursor; -1 = unknown. cx === cols means "after the last column" (a wrap is pending). */
+  cx = 0;
+  cy = 0;
+  /** Tracked SGR state, as emitted (mapped for the vocabulary); null = unknown. */
+  pen: string | null = '';
+  visible = true;
+  /** The last thing emitted was a printed character: a zero-width character now would join its cell. */
+  join = false;
+  /** Per row: the target's line below is a continuation of it (see Row.wraps). */
+  readonly wraps: boolean[];
+  readonly mosh: boolean;
+
+  constructor(
+    readonly cols: number,
+    readonly rows: number,
+    readonly next: Snapshot,
+    vocabulary: Vocabulary,
+  ) {
+    this.wraps = new Array<boolean>(rows).fill(false);
+    this.mosh = vocabulary === 'mosh';
+  }
+
+  mapStyle(style: unknown): string {
+    if (typeof style !== 'string' || !isWellFormedStyle(style)) return '';
+    return this.mosh ? moshStyle(style) : style;
+  }
+
+  setPen(style: unknown): void {
+    const s = this.mapStyle(style);
+    if (s === this.pen) return;
+    this.out += s === '' ? `${CSI}0m` : `${CSI}0;${s}m`;
+    this.pen = s;
+    this.join = false;
+  }
+
+  cup(y: number, x: number): void {
+    this.out += x === 0 ? (y === 0 ? `${CSI}H` : `${CSI}${y + 1}H`) : `${CSI}${y + 1};${x + 1}H`;
+    this.cy = y;
+    this.cx = x;
+    this.join = false;
+  }
+
+  /** LF from row `from` down to row `to` clears the target's wrap flags of rows from..to-1; allowed unless a wanted one would go. */
+  lfAllowed(from: number, to: number): boolean {
+    const lines = this.next.lines;
+    for (let r = from; r < to; r++) if (this.wraps[r] && lines[r].wraps) return false;
+    return true;
+  }
+
+  /** mosh's append_move: a move with the cheapest sequence that is correct from the tracked position. */
+  move(y: number, x: number): void {
+    const { cx, cy } = this;
+    if (cy >= 0 && cx >= 0) {
+      if (x === 0 && y >= cy && y - cy < 5 && this.lfAllowed(cy, y)) {
+        if (cx !== 0) this.out += '\r';
+        for (let r = cy; r < y; r++) {
+          this.out += '\n';
+          this.wraps[r] = false;
+        }
+        this.cy = y;
+        this.cx = 0;
+        this.join = false;
+        return;
+      }
+      if (y === cy && cx < this.cols) {
+        if (x < cx && cx - x < 5) {
+          this.out += '\b'.repeat(cx - x);
+          this.cx = x;
+          this.join = false;
+          return;
+        }
+        if (x > cx) {
+          this.out += x - cx === 1 ? `${CSI}C` : `${CSI}${x - cx}C`;
+          this.cx = x;
+          this.join = false;
+          return;
+        }
+      }
+    }
+    this.cup(y, x);
+  }
+
+  /** A move that hides the cursor first (mosh's silent move), so it does not flicker across the screen. */
+  silentMove(y: number, x: number): void {
+    if (this.cy === y && this.cx === x) return;
+    if (this.visible) {
+      this.out += `${CSI}?25l`;
+      this.visible = false;
+    }
+    this.move(y, x);
+  }
+
+  /** Prints one cell at (y, x) with its rendition. */
+  printCell(y: number, x: number, text: string, style: string, width: number): void {
+    if (
+      x === 0 &&
+      y > 0 &&
+      this.cy === y - 1 &&
+      this.cx === this.cols &&
+      this.wraps[y - 1] &&
+      width !== 0
+    ) {
+      // Deferred wrap: printing now continues on (y, 0) without any move, as the wrap flag wants.
+      this.cy = y;
+      this.cx = 0;
+    } else {
+      this.silentMove(y, x);
+    }
+    this.setPen(style);
+    this.emitText(y, text, width);
+  }
+
+  /** Emits cell text at the tracked position (which must be known). */
+  emitText(y: number, text: string, width: number): void {
+    const t = safeText(text);
+    if (width === 0 && this.join) {
+      // A lone combining mark must not join the character just printed: any control ends the joining.
+      this.cup(y, this.cx);
+    }
+    this.out += t;
+    this.cx += width === 2 ? 2 : 1;
+    if (this.cx > this.cols) this.cx = -1;
+    this.join = true;
+    if (this.mosh && !isAscii(t)) this.cx = -1;
+  }
+
+  /** Erases `n` cells from (y, x) to the style's background (ECH; the cursor stays). */
+  erase(y: number, x: number, n: number, style: string): void {
+    this.silentMove(y, x);
+    this.setPen(style);
+    this.out += n === 1 ? `${CSI}X` : `${CSI}${n}X`;
+    this.join = false;
+  }
+
+  /** Erases from (y, x) to the end of the row. EL from column 0 would also clear the row above's wrap flag. */
+  eraseToEnd(y: number, x: number, style: string): void {
+    if (x === 0 && y > 0 && this.wraps[y - 1]) {
+      this.erase(y, x, this.cols, style);
+      return;
+    }
+    this.silentMove(y, x);
+    this.setPen(style);
+    this.out += `${CSI}K`;
+    this.join = false;
+  }
+
+  /**
+   * Makes the target's wrap flag of row r (its next line continues it) what `next` wants. Joining reprints the
+   * last cell of row r and then cell 0 of row r+1, which wraps; returns how many cells of row r+1 are now done.
+   */
+  fixWrap(r: number): number {
+    const want = this.next.lines[r].wraps;
+    if (want === this.wraps[r]) return 0;
+    if (!want) {
+      // LF from row r into row r+1 clears the flag.
+      if (this.cy !== r || this.cx < 0) this.silentMove(r, 0);
+      this.out += '\n';
+      this.cy = r + 1;
+      if (this.cx >= this.cols) this.cx = this.cols - 1;
+      this.wraps[r] = false;
+      this.join = false;
+      return 0;
+    }
+    const cols = this.cols;
+    const row = this.next.lines[r];
+    const below = this.next.lines[r + 1];
+    let lx = cols - 1;
+    if (cols >= 2 && row.widths !== null && row.widths.charCodeAt(cols - 1) === 48 && row.widths.charCodeAt(cols - 2) === 50) lx = cols - 2;
+    const lastText = row.text[lx];
+    const lastWidth = row.widths === null ? 1 : row.widths.charCodeAt(lx) - 48;
+    let placeholderLast = false;
+    if (!(this.cy === r && this.cx === cols)) {
+      // Not right after printing row r's last cell: print it (again) to get the pending wrap.
+      placeholderLast = lastText === '';
+      this.silentMove(r, lx);
+      this.setPen(row.style[lx]);
+      this.emitText(r, placeholderLast ? ' ' : lastText, placeholderLast ? 1 : lastWidth);
+      this.cx = cols; // pending wrap (emitText may have forgotten the column for a stock client)
+    }
+    const t0 = below.text[0];
+    const w0 = below.widths === null ? 1 : below.widths.charCodeAt(0) - 48;
+    let done: number;
+    this.setPen(below.style[0]);
+    // The next printed character wraps to (r+1, 0) and marks row r as continued.
+    this.cy = r + 1;
+    this.cx = 0;
+    if (t0 !== '' && w0 !== 0) {
+      this.emitText(r + 1, t0, w0);
+      done = w0 === 2 ? 2 : 1;
+    } else {
+      // Cell 0 is empty or a lone combining mark: wrap with a space, step back, then erase or print over it.
+      this.out += ' \b';
+      this.join = false;
+      if (t0 === '') {
+        this.out += `${CSI}X`;
+      } else {
+        this.emitText(r + 1, t0, 0);
+      }
+      done = 1;
+    }
+    this.wraps[r] = true;
+    if (placeholderLast) {
+      // Put the empty last cell of row r back.
+      this.cup(r, cols - 1);
+      this.setPen(row.style[cols - 1]);
+      this.out += `${CSI}X`;
+    }
+    return done;
+  }
+
+  /** mosh's put_row: draws the cells of row y that differ from what the target shows (`old`), from column x0. */
+  drawRow(y: number, x0: number, old: Row, initialized: boolean): void {
+    const row = this.next.lines[y];
+    if (initialized && old === row && x0 === 0) return;
+    const cols = this.cols;
+    const nt = row.text;
+    const ns = row.style;
+    const nw = row.widths;
+    const ot = old.text;
+    const os = old.style;
+    const ow = old.widths;
+    let clear = 0;
+    let blankStart = 0;
+    let blankStyle = '';
+    let x = x0;
+    while (x < cols) {
+      const t = nt[x];
+      const w = nw === null ? 1 : nw.charCodeAt(x) - 48;
+      if (w === 0 && t === '') {
+        x++; // right half of a wide character: drawn with its left half
+        continue;
+      }
+      if (t === '') {
+        const s = ns[x];
+        if (clear === 0) {
+          if (t === ot[x] && s === os[x] && (ow === null ? 1 : ow.charCodeAt(x) - 48) === 1) {
+            x++;
+            continue;
+          }
+          blankStart = x;
+          blankStyle = s;
+          clear = 1;
+        } else if (s === blankStyle) {
+          clear++;
+        } else {
+          this.erase(y, blankStart, clear, blankStyle);
+          blankStart = x;
+          blankStyle = s;
+          clear = 1;
+        }
+        x++;
+        continue;
+      }
+      if (clear > 0) {
+        this.erase(y, blankStart, clear, blankStyle);
+        clear = 0;
+      }
+      const step = w === 2 ? 2 : 1;
+      if (t === ot[x] && ns[x] === os[x] && (nw === ow || (ow === null ? 1 : ow.charCodeAt(x) - 48) === w)) {
+        x += step;
+        continue;
+      }
+      this.printCell(y, x, t, ns[x], w);
+      x += step;
+    }
+    if (clear > 0) this.eraseToEnd(y, blankStart, blankStyle);
+  }
+}
+
+/**
+ * The escape sequences that turn a terminal showing `last` into one showing `next`. With `initialized` false,
+ * or `last` null, or a size change, the output repaints everything (mosh's uninitialized path).
+ */
+export function newFrame(initialized: boolean, last: Snapshot | null, next: Snapshot, options: NewFrameOptions = {}): string {
+  checkSnapshotShape(next);
+  const vocabulary: Vocabulary = options.vocabulary ?? 'mosh';
+  const cols = next.cols;
+  const rows = next.rows;
+  if (last !== null) {
+    try {
+      checkSnapshotShape(last);
+    } catch {
+      last = null;
+    }
+  }
+  if (last === null || last.cols !== cols || last.rows !== rows) initialized = false;
+  const w = new FrameWriter(cols, rows, next, vocabulary);
+  const nm = next.modes;
+  const lm = last?.modes ?? null;
+
+  // 1. Bell.
+  if (last !== null && next.bellCount > last.bellCount) w.out += '\x07';
+
+  // 2. Titles.
+  if (next.titleSet === true) {
+    const title = safeTitle(next.title);
+    const icon = safeTitle(next.iconName);
+    if (!initialized || last === null || !last.titleSet || safeTitle(last.title) !== title || safeTitle(last.iconName) !== icon) {
+      w.out += title === icon ? `${ESC}]0;${title}\x07` : `${ESC}]1;${icon}\x07${ESC}]2;${title}\x07`;
+    }
+  }
+
+  // 3. Clipboard (never a query: only base64 text is sent).
+  const clip = next.clipboard;
+  if (typeof clip === 'string' && clip !== (last?.clipboard ?? null) && /^[A-Za-z0-9+/=]*$/.test(clip)) {
+    w.out += `${ESC}]52;c;${clip}\x07`;
+  }
+
+  // 4. Reverse video.
+  if (!initialized || lm === null || lm.reverseVideo !== nm.reverseVideo) w.out += nm.reverseVideo ? `${CSI}?5h` : `${CSI}?5l`;
+
+  // 4b. Alternate screen ('xterm' only). Switching shows another buffer: repaint it all.
+  if (vocabulary === 'xterm' && (lm?.altScreen === true) !== (nm.altScreen === true)) {
+    w.out += nm.altScreen ? `${CSI}?1049h` : `${CSI}?1049l`;
+    initialized = false;
+  }
+
+  // 5. Size / reset, 6. cursor hide.
+  let old: Row[] | null = null;
+  if (!initialized || last === null) {
+    w.out += `${CSI}r${CSI}0m${CSI}H${CSI}2J${CSI}?25l`;
+    w.cx = 0;
+    w.cy = 0;
+    w.pen = '';
+    w.visible = false;
+  } else {
+    w.cx = clampInt(last.cursor.x, 0, cols - 1);
+    w.cy = clampInt(last.cursor.y, 0, rows - 1);
+    w.pen = w.mapStyle(last.pen);
+    w.visible = last.cursor.visible === true;
+    old = last.lines.slice();
+    for (let y = 0; y < rows; y++) w.wraps[y] = old[y].wraps === true;
+  }
+
+  // 8. Scroll detection.
+  let startRow = 0;
+  const lines = next.lines;
+  if (old !== null && !rowsSame(old[0], lines[0])) {
+    let k = 1;
+    while (k < rows && !rowsSame(lines[0], old[k])) k++;
+    if (k < rows) {
+      let height = 1;
+      while (k + height < rows && rowsSame(lines[height], old[k + height])) height++;
+      const bottom = k + height - 1;
+      w.out += `${CSI}0m`;
+      w.pen = '';
+      w.join = false;
+      if (k + height === rows && w.cy === rows - 1) {
+        w.out += '\r' + '\n'.repeat(k);
+        w.cx = 0;
+      } else {
+        w.out += `${CSI}1;${bottom + 1}r`;
+        w.cx = w.cy = -1;
+        w.silentMove(bottom, 0);
+        w.out += '\n'.repeat(k);
+        w.out += `${CSI}r`;
+        w.cx = w.cy = -1;
+      }
+      const blank = blankRow(cols);
+      const keepBottomWrap = w.wraps[bottom];
+      for (let r = 0; r <= bottom; r++) {
+        if (r + k <= bottom) {
+          old[r] = old[r + k];
+          w.wraps[r] = w.wraps[r + k];
+        } else {
+          old[r] = blank;
+          w.wraps[r] = false;
+        }
+      }
+      w.wraps[bottom - k] = false;
+      w.wraps[bottom] = bottom === rows - 1 ? false : keepBottomWrap;
+      startRow = height;
+    }
+  }
+
+  // 9. Rows.
+  const blank = blankRow(cols);
+  for (let y = startRow; y < rows; y++) {
+    const x0 = y > 0 ? w.fixWrap(y - 1) : 0;
+    w.drawRow(y, x0, old === null ? blank : old[y], old !== null);
+  }
+
+  // 10. Cursor.
+  const cx = clampInt(next.cursor.x, 0, cols - 1);
+  const cy = clampInt(next.cursor.y, 0, rows - 1);
+  if (w.cx !== cx || w.cy !== cy) w.move(cy, cx);
+
+  // 11. Cursor visibility.
+  const visible = next.cursor.visible === true;
+  if (w.visible !== visible) w.out += visible ? `${CSI}?25h` : `${CSI}?25l`;
+
+  // 12. Renditions.
+  w.setPen(next.pen);
+
+  // 13. Bracketed paste.
+  if (!initialized || lm === null || lm.bracketedPaste !== nm.bracketedPaste) w.out += nm.bracketedPaste ? `${CSI}?2004h` : `${CSI}?2004l`;
+
+  // 14. Mouse reporting.
+  const mt = MOUSE_TRACKING.includes(nm.mouseTracking) ? nm.mouseTracking : 0;
+  const oldMt = initialized && lm !== null && MOUSE_TRACKING.includes(lm.mouseTracking) ? lm.mouseTracking : -1;
+  if (mt !== oldMt) {
+    if (mt === 0 || oldMt === -1) w.out += `${CSI}?1003l${CSI}?1002l${CSI}?1001l${CSI}?1000l${CSI}?9l`;
+    else if (oldMt !== 0) w.out += `${CSI}?${oldMt}l`;
+    if (mt !== 0) w.out += `${CSI}?${mt}h`;
+  }
+
+  // 15. Focus events.
+  if (!initialized || lm === null || lm.focusEvents !== nm.focusEvents) w.out += nm.focusEvents ? `${CSI}?1004h` : `${CSI}?1004l`;
+
+  // 16. Mouse encoding.
+  const me = MOUSE_ENCODING.includes(nm.mouseEncoding) ? nm.mouseEncoding : 0;
+  const oldMe = initialized && lm !== null && MOUSE_ENCODING.includes(lm.mouseEncoding) ? lm.mouseEncoding : -1;
+  if (me !== oldMe) {
+    if (me === 0 || oldMe === -1) w.out += `${CSI}?1016l${CSI}?1015l${CSI}?1006l${CSI}?1005l`;
+    else if (oldMe !== 0) w.out += `${CSI}?${oldMe}l`;
+    if (me !== 0) w.out += `${CSI}?${me}h`;
+  }
+
+  // 17. Keyboard modes ('xterm' only; a stock mosh-client keeps the user's terminal in DECCKM itself).
+  if (vocabulary === 'xterm') {
+    if (!initialized || lm === null || lm.applicationCursorKeys !== nm.applicationCursorKeys) w.out += nm.applicationCursorKeys ? `${CSI}?1h` : `${CSI}?1l`;
+    if (!initialized || lm === null || lm.applicationKeypad !== nm.applicationKeypad) w.out += nm.applicationKeypad ? `${ESC}=` : `${ESC}>`;
+  }
+  return w.out;
+}
+
+/** Row equality for scroll detection: identity, else same cells and wrap flag. */
+function rowsSame(a: Row, b: Row): boolean {
+  if (a === b) return true;
+  if (a.wraps !== b.wraps || a.widths !== b.widths) return false;
+  const at = a.text;
+  const bt = b.text;
+  const as = a.style;
+  const bs = b.style;
+  for (let x = at.length - 1; x >= 0; x--) if (at[x] !== bt[x] || as[x] !== bs[x]) return false;
+  return true;
+}

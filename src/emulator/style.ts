@@ -1,0 +1,155 @@
+// Cell renditions ("styles") as canonical SGR parameter strings, decoded from xterm's packed attribute words.
+// A style is what goes between `CSI 0;` and `m` to reproduce a rendition from a reset state: '' is the default
+// rendition. Equal renditions give identical strings, so styles compare with ===, and they are plain JSON.
+// Not a parser of arbitrary SGR input (xterm does that), and not aware of cells or screens.
+//
+// Canonical order: 1 bold; 2 dim; 3 italic; 4 (or 4:N for double/curly/dotted/dashed) underline; 5 blink;
+// 7 inverse; 8 invisible; 9 strikethrough; 53 overline; then the foreground (30-37, 90-97, 38;5;n, 38;2;r;g;b),
+// the background (40-47, 100-107, 48;5;n, 48;2;r;g;b) and the underline colour (58;5;n, 58;2;r;g;b).
+
+// xterm attribute layout (common/buffer/Constants.ts in xterm.js).
+const CM_MASK = 0x3000000;
+const CM_P16 = 0x1000000;
+const CM_P256 = 0x2000000;
+const CM_RGB = 0x3000000;
+const RGB_MASK = 0xffffff;
+const FG_INVERSE = 0x4000000;
+const FG_BOLD = 0x8000000;
+const FG_UNDERLINE = 0x10000000;
+const FG_BLINK = 0x20000000;
+const FG_INVISIBLE = 0x40000000;
+const FG_STRIKETHROUGH = 0x80000000;
+const BG_ITALIC = 0x4000000;
+const BG_DIM = 0x8000000;
+const BG_HAS_EXTENDED = 0x10000000;
+const BG_OVERLINE = 0x40000000;
+const EXT_UNDERLINE_STYLE_SHIFT = 26;
+
+/** The bits of a background word that an erase (ECH/EL/ED, BCE) keeps: the colour mode and value. */
+export const BG_COLOR_BITS = CM_MASK | RGB_MASK;
+
+function color(word: number, base: number, brightBase: number, extended: number): string {
+  const mode = word & CM_MASK;
+  if (mode === 0) return '';
+  if (mode === CM_P16) {
+    const n = word & 0xff;
+    return n < 8 ? String(base + n) : String(brightBase + (n & 7));
+  }
+  if (mode === CM_P256) return `${extended};5;${word & 0xff}`;
+  if (mode === CM_RGB) return `${extended};2;${(word >>> 16) & 0xff};${(word >>> 8) & 0xff};${word & 0xff}`;
+  return '';
+}
+
+function build(fg: number, bg: number, ext: number): string {
+  const parts: string[] = [];
+  if (fg & FG_BOLD) parts.push('1');
+  if (bg & BG_DIM) parts.push('2');
+  if (bg & BG_ITALIC) parts.push('3');
+  if (fg & FG_UNDERLINE) {
+    const u = bg & BG_HAS_EXTENDED ? (ext >>> EXT_UNDERLINE_STYLE_SHIFT) & 7 : 1;
+    parts.push(u <= 1 || u > 5 ? '4' : `4:${u}`);
+  }
+  if (fg & FG_BLINK) parts.push('5');
+  if (fg & FG_INVERSE) parts.push('7');
+  if (fg & FG_INVISIBLE) parts.push('8');
+  if (fg & FG_STRIKETHROUGH) parts.push('9');
+  if (bg & BG_OVERLINE) parts.push('53');
+  const f = color(fg, 30, 90, 38);
+  if (f) parts.push(f);
+  const b = color(bg, 40, 100, 48);
+  if (b) parts.push(b);
+  if (bg & BG_HAS_EXTENDED && fg & FG_UNDERLINE) {
+    const u = color(ext, 0, 0, 58);
+    if (u && (ext & CM_MASK) !== CM_P16) parts.push(u);
+  }
+  return parts.join(';');
+}
+
+// Two-level cache: fg word -> bg word -> style. Attribute combinations on a screen are few. Cells with extended
+// attributes (underline style/colour, rare) use a string-keyed cache.
+const cache = new Map<number, Map<number, string>>();
+const extCache = new Map<string, string>();
+let cacheSize = 0;
+const CACHE_LIMIT = 65536;
+
+/**
+ * The style of a cell with xterm attribute words `fg`, `bg` and (when bg has the extended flag) the extended
+ * word `ext`. Attribute bits xterm keeps but that have no SGR form here (protected, hyperlink ids) are ignored.
+ */
+export function styleOf(fg: number, bg: number, ext: number): string {
+  if (bg & BG_HAS_EXTENDED && fg & FG_UNDERLINE && ext !== 0) {
+    const k = `${fg >>> 0}:${bg >>> 0}:${ext >>> 0}`;
+    let s = extCache.get(k);
+    if (s === undefined) {
+      if (extCache.size > 4096) extCache.clear();
+      s = build(fg, bg, ext);
+      extCache.set(k, s);
+    }
+    return s;
+  }
+  let byBg = cache.get(fg);
+  if (byBg === undefined) {
+    if (cacheSize > CACHE_LIMIT) {
+      cache.clear();
+      cacheSize = 0;
+    }
+    byBg = new Map();
+    cache.set(fg, byBg);
+  }
+  let s = byBg.get(bg);
+  if (s === undefined) {
+    s = build(fg, bg, 0);
+    byBg.set(bg, s);
+    cacheSize++;
+  }
+  return s;
+}
+
+/** The style of an erased (empty) cell: only the background colour survives an erase. */
+export function blankStyleOf(bg: number): string {
+  return styleOf(0, bg & BG_COLOR_BITS, 0);
+}
+
+/** True if `style` is a background colour alone (or default): a rendition ECH/EL can produce. */
+export function isBackgroundOnly(style: string): boolean {
+  if (style === '') return true;
+  return /^(4[0-7]|10[0-7]|48;5;\d{1,3}|48;2;\d{1,3};\d{1,3};\d{1,3})$/.test(style);
+}
+
+const moshCache = new Map<string, string>();
+
+/**
+ * The style as a stock mosh-client can take it: no colon sub-parameters (4:N becomes 4) and no underline colour
+ * (58;...; mosh would read its arguments as separate SGR values). Everything else mosh parses or ignores.
+ */
+export function moshStyle(style: string): string {
+  if (style === '' || (style.indexOf(':') < 0 && style.indexOf('58;') < 0)) return style;
+  let s = moshCache.get(style);
+  if (s === undefined) {
+    const parts = style.split(';');
+    const out: string[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i];
+      if (p === '38' || p === '48') {
+        const n = parts[i + 1] === '2' ? 5 : 3;
+        out.push(...parts.slice(i, i + n));
+        i += n - 1;
+      } else if (p === '58') {
+        i += parts[i + 1] === '2' ? 4 : 2;
+      } else if (p.startsWith('4:')) {
+        out.push('4');
+      } else {
+        out.push(p);
+      }
+    }
+    s = out.join(';');
+    if (moshCache.size > 4096) moshCache.clear();
+    moshCache.set(style, s);
+  }
+  return s;
+}
+
+/** True if `style` is safe to put between `CSI 0;` and `m`: digits, ';' and ':' only. */
+export function isWellFormedStyle(style: string): boolean {
+  return /^[0-9;:]*$/.test(style);
+}

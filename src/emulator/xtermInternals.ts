@@ -1,0 +1,106 @@
+// The one place that reaches into @xterm/headless internals (v6). Everything else in src/emulator/ goes through
+// the small typed surface below, so an xterm upgrade that moves these fields breaks here, loudly, at construction.
+// It is not a terminal model and holds no state of its own.
+//
+// What we use, and why:
+// - `_core.writeSync(data)`: synchronous parsing. The public `write()` queues the bytes and parses them on a later
+//   tick; the server and the client need "bytes in, screen updated" in one call. `writeSync` is what xterm's own
+//   tests use; it is marked deprecated/"unreliable" only for the case of async parser handlers (we register none)
+//   and for re-entrant calls from inside handlers (we make none). The log warning is silenced by `logLevel: 'off'`.
+// - `_core.buffer.lines.get(ybase + y)`: the BufferLine objects, for their raw cell words (`_data`, 3 x uint32 per
+//   cell), combined strings (`_combined`) and extended attributes (`_extendedAttrs`). Comparing raw words against a
+//   cached copy is how a snapshot finds, in microseconds, which rows changed since the last one.
+// - `_core.coreService.isCursorHidden`: DECTCEM state (not in the public API).
+// - `_core._inputHandler._curAttrData`: the current SGR state (the "pen"), which a mosh state carries.
+// - `_core._inputHandler.registerCsiHandler`: like the public parser API, but the callback gets the live Params
+//   object, so a guard can clamp a parameter before xterm's own handler runs (see emulator.ts).
+import type { Terminal } from '@xterm/headless';
+
+/** Extended attributes of one cell (underline style and colour live here). */
+export interface RawExtended {
+  readonly _ext?: number;
+  readonly ext: number;
+  readonly urlId: number;
+}
+
+/** One xterm BufferLine, as stored. */
+export interface RawLine {
+  isWrapped: boolean;
+  readonly length: number;
+  readonly _data: Uint32Array;
+  readonly _combined: { [index: number]: string };
+  readonly _extendedAttrs: { [index: number]: RawExtended | undefined };
+}
+
+export interface RawParams {
+  length: number;
+  params: Int32Array;
+}
+
+export interface RawBuffer {
+  readonly x: number;
+  readonly y: number;
+  readonly ybase: number;
+  readonly lines: { get(index: number): RawLine | undefined; readonly length: number };
+}
+
+interface RawCore {
+  writeSync(data: string | Uint8Array): void;
+  readonly buffer: RawBuffer;
+  readonly coreService: { isCursorHidden: boolean };
+  readonly _inputHandler: {
+    _curAttrData: { fg: number; bg: number; extended: RawExtended };
+    registerCsiHandler(
+      id: { prefix?: string; intermediates?: string; final: string },
+      callback: (params: RawParams) => boolean,
+    ): { dispose(): void };
+  };
+}
+
+/** Typed access to the internals listed in the header. Throws at construction if any is missing. */
+export class XtermInternals {
+  private readonly core: RawCore;
+
+  constructor(term: Terminal) {
+    const core = (term as unknown as { _core?: RawCore })._core;
+    const ok =
+      core !== undefined &&
+      typeof core.writeSync === 'function' &&
+      core.buffer !== undefined &&
+      typeof core.buffer.lines?.get === 'function' &&
+      core.coreService !== undefined &&
+      typeof core.coreService.isCursorHidden === 'boolean' &&
+      core._inputHandler !== undefined &&
+      core._inputHandler._curAttrData !== undefined &&
+      typeof core._inputHandler.registerCsiHandler === 'function';
+    if (!ok) throw new Error('@xterm/headless internals changed: src/emulator/xtermInternals.ts needs updating');
+    const line = core.buffer.lines.get(core.buffer.ybase);
+    if (!line || !(line._data instanceof Uint32Array) || typeof line._combined !== 'object') {
+      throw new Error('@xterm/headless BufferLine layout changed: src/emulator/xtermInternals.ts needs updating');
+    }
+    this.core = core;
+  }
+
+  /** Parses `data` completely before returning. */
+  writeSync(data: string | Uint8Array): void {
+    this.core.writeSync(data);
+  }
+
+  /** The active buffer (normal or alternate); re-read it after every write, it changes on 1049h/l and reset. */
+  get buffer(): RawBuffer {
+    return this.core.buffer;
+  }
+
+  get cursorHidden(): boolean {
+    return this.core.coreService.isCursorHidden;
+  }
+
+  get pen(): { fg: number; bg: number; extended: RawExtended } {
+    return this.core._inputHandler._curAttrData;
+  }
+
+  /** Registers a CSI guard that sees (and may edit) the live params before xterm's handler; return false to go on. */
+  registerCsiGuard(id: { prefix?: string; intermediates?: string; final: string }, guard: (params: RawParams) => boolean): void {
+    this.core._inputHandler.registerCsiHandler(id, guard);
+  }
+}
