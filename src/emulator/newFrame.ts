@@ -490,7 +490,7 @@ export function newFrame(initialized: boolean, last: Snapshot | null, next: Snap
 
   // 14. Mouse reporting.
   const mt = MOUSE_TRACKING.includes(nm.mouseTracking) ? nm.mouseTracking : 0;
-  const oldMt = initialized && lm !== null && MOUSE_TRACKING.includes(lm.mouseTracking) ? lm.mouseTracking : -1;
+  const oldMt = !initialized || lm === null ? -1 : MOUSE_TRACKING.includes(lm.mouseTracking) ? lm.mouseTracking : 0;
   if (mt !== oldMt) {
     if (mt === 0 || oldMt === -1) w.out += `${CSI}?1003l${CSI}?1002l${CSI}?1001l${CSI}?1000l${CSI}?9l`;
     else if (oldMt !== 0) w.out += `${CSI}?${oldMt}l`;
@@ -502,7 +502,7 @@ export function newFrame(initialized: boolean, last: Snapshot | null, next: Snap
 
   // 16. Mouse encoding.
   const me = MOUSE_ENCODING.includes(nm.mouseEncoding) ? nm.mouseEncoding : 0;
-  const oldMe = initialized && lm !== null && MOUSE_ENCODING.includes(lm.mouseEncoding) ? lm.mouseEncoding : -1;
+  const oldMe = !initialized || lm === null ? -1 : MOUSE_ENCODING.includes(lm.mouseEncoding) ? lm.mouseEncoding : 0;
   if (me !== oldMe) {
     if (me === 0 || oldMe === -1) w.out += `${CSI}?1016l${CSI}?1015l${CSI}?1006l${CSI}?1005l`;
     else if (oldMe !== 0) w.out += `${CSI}?${oldMe}l`;
