@@ -123,7 +123,12 @@ async function main(): Promise<void> {
   try {
     cfg = parseCliArgs(process.argv.slice(2));
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
+    const message = (err as Error).message;
+    if (message === USAGE) {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    }
+    process.stderr.write(`relay-cli: ${message}\n`);
     process.exit(2);
   }
   const relay = await ImpairmentRelay.start({
@@ -138,19 +143,25 @@ async function main(): Promise<void> {
   });
   const stats = (): object => ({ ...relay.stats, seed: relay.seed });
   let stopping = false;
+  let pendingRebinds: Promise<void> = Promise.resolve();
   const timers: NodeJS.Timeout[] = [];
   const shutdown = (code: number): void => {
     if (stopping) return;
     stopping = true;
     timers.forEach(clearTimeout);
-    line(stats());
-    void relay.close().finally(() => process.exit(code));
+    // Rebinds already asked for finish first, so the stats line is always the last line.
+    void pendingRebinds
+      .then(() => line(stats()))
+      .then(() => relay.close())
+      .finally(() => process.exit(code));
   };
   const rebind = (): void => {
     if (stopping) return;
-    relay.rebind().then(
-      (sourcePort) => line({ event: 'rebind', sourcePort }),
-      (err: Error) => line({ event: 'error', message: err.message }),
+    pendingRebinds = pendingRebinds.then(() =>
+      relay.rebind().then(
+        (sourcePort) => line({ event: 'rebind', sourcePort }),
+        (err: Error) => line({ event: 'error', message: err.message }),
+      ),
     );
   };
 
