@@ -13,7 +13,10 @@ import { DEFAULT_MODES, type Modes, type MouseEncoding, type MouseTracking, type
 import { newFrame } from './newFrame';
 
 export interface EmulatorOptions {
-  /** Lines kept above the screen. Snapshots never include them; default 0 (the server and client need none). */
+  /**
+   * Lines kept above the screen. Snapshots never include them; default and minimum 1. (With 0, xterm 6 can end
+   * up after a resize with its viewport running past the end of its line list, and then scrolls wrongly.)
+   */
   readonly scrollback?: number;
 }
 
@@ -93,7 +96,7 @@ export class Emulator {
     this.term = new Terminal({
       cols: Math.max(2, Math.floor(cols)),
       rows: Math.max(1, Math.floor(rows)),
-      scrollback: options.scrollback ?? 0,
+      scrollback: Math.max(1, Math.floor(options.scrollback ?? 1)),
       allowProposedApi: true,
       logLevel: 'off',
     });
@@ -265,29 +268,30 @@ export class Emulator {
     term.onData((data) => {
       for (const l of this.replyListeners.slice()) l(data);
     });
-    const parser = term.parser;
-    parser.registerOscHandler(0, (data) => {
+    // Titles and clipboard, with payloads capped while they arrive (see xtermInternals.ts).
+    raw.replaceOscHandler(0, MAX_TITLE_LENGTH * 2, true, (data) => {
+      if (data === null) return;
       this.title = this.iconName = cleanText(data, MAX_TITLE_LENGTH);
       this.titleSet = true;
-      return false;
     });
-    parser.registerOscHandler(1, (data) => {
+    raw.replaceOscHandler(1, MAX_TITLE_LENGTH * 2, true, (data) => {
+      if (data === null) return;
       this.iconName = cleanText(data, MAX_TITLE_LENGTH);
       this.titleSet = true;
-      return false;
     });
-    parser.registerOscHandler(2, (data) => {
+    raw.replaceOscHandler(2, MAX_TITLE_LENGTH * 2, true, (data) => {
+      if (data === null) return;
       this.title = cleanText(data, MAX_TITLE_LENGTH);
       this.titleSet = true;
-      return false;
     });
-    parser.registerOscHandler(52, (data) => {
+    raw.replaceOscHandler(52, MAX_CLIPBOARD_LENGTH + 64, false, (data) => {
+      if (data === null) return;
       const semi = data.indexOf(';');
-      if (semi < 0) return true;
+      if (semi < 0) return;
       const payload = data.slice(semi + 1);
       if (payload.length <= MAX_CLIPBOARD_LENGTH && /^[A-Za-z0-9+/=]*$/.test(payload)) this.clipboard = payload;
-      return true;
     });
+    const parser = term.parser;
     const privateMode = (set: boolean) => (params: (number | number[])[]) => {
       for (const p of params) {
         if (typeof p !== 'number') continue;

@@ -14,6 +14,9 @@
 // - `_core._inputHandler._curAttrData`: the current SGR state (the "pen"), which a mosh state carries.
 // - `_core._inputHandler.registerCsiHandler`: like the public parser API, but the callback gets the live Params
 //   object, so a guard can clamp a parameter before xterm's own handler runs (see emulator.ts).
+// - `_core._inputHandler._parser.{registerOscHandler,clearOscHandler}` with a raw start/put/end handler: the
+//   public API buffers every OSC payload up to 10 M characters per handler before calling back; a sink with its
+//   own small cap keeps a hostile unterminated title from costing tens of MiB.
 import type { Terminal } from '@xterm/headless';
 
 /** Extended attributes of one cell (underline style and colour live here). */
@@ -54,7 +57,17 @@ interface RawCore {
       id: { prefix?: string; intermediates?: string; final: string },
       callback: (params: RawParams) => boolean,
     ): { dispose(): void };
+    _parser: {
+      registerOscHandler(ident: number, handler: RawOscHandler): { dispose(): void };
+      clearOscHandler(ident: number): void;
+    };
   };
+}
+
+interface RawOscHandler {
+  start(): void;
+  put(data: Uint32Array, start: number, end: number): void;
+  end(success: boolean): boolean;
 }
 
 /** Typed access to the internals listed in the header. Throws at construction if any is missing. */
@@ -72,7 +85,9 @@ export class XtermInternals {
       typeof core.coreService.isCursorHidden === 'boolean' &&
       core._inputHandler !== undefined &&
       core._inputHandler._curAttrData !== undefined &&
-      typeof core._inputHandler.registerCsiHandler === 'function';
+      typeof core._inputHandler.registerCsiHandler === 'function' &&
+      typeof core._inputHandler._parser?.registerOscHandler === 'function' &&
+      typeof core._inputHandler._parser?.clearOscHandler === 'function';
     if (!ok) throw new Error('@xterm/headless internals changed: src/emulator/xtermInternals.ts needs updating');
     const line = core.buffer.lines.get(core.buffer.ybase);
     if (!line || !(line._data instanceof Uint32Array) || typeof line._combined !== 'object') {
@@ -102,5 +117,45 @@ export class XtermInternals {
   /** Registers a CSI guard that sees (and may edit) the live params before xterm's handler; return false to go on. */
   registerCsiGuard(id: { prefix?: string; intermediates?: string; final: string }, guard: (params: RawParams) => boolean): void {
     this.core._inputHandler.registerCsiHandler(id, guard);
+  }
+
+  /**
+   * Replaces every handler of OSC `ident` (xterm's own included) with `onEnd`, called with the payload when the
+   * OSC ends. A payload longer than `limit` characters gives its first `limit` characters if `truncate`, else
+   * null. Only `limit` characters are ever held.
+   */
+  replaceOscHandler(ident: number, limit: number, truncate: boolean, onEnd: (data: string | null) => void): void {
+    const parser = this.core._inputHandler._parser;
+    parser.clearOscHandler(ident);
+    let parts: string[] = [];
+    let length = 0;
+    let over = false;
+    parser.registerOscHandler(ident, {
+      start() {
+        parts = [];
+        length = 0;
+        over = false;
+      },
+      put(data, start, end) {
+        if (over) return;
+        if (length + end - start > limit) {
+          over = true;
+          if (!truncate) {
+            parts = [];
+            return;
+          }
+          end = start + (limit - length);
+        }
+        length += end - start;
+        for (let i = start; i < end; i += 4096) {
+          parts.push(String.fromCodePoint(...data.subarray(i, Math.min(end, i + 4096))));
+        }
+      },
+      end(success) {
+        if (success) onEnd(over && !truncate ? null : parts.join(''));
+        parts = [];
+        return true;
+      },
+    });
   }
 }

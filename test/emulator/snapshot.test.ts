@@ -2,7 +2,7 @@
 // modes, titles, clipboard, bell, row sharing, JSON, replies, hostile parameters and restore.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Emulator, blankSnapshot, rowText, screensEqual, snapshotsEqual, type Snapshot } from '../../src/emulator/index';
+import { Emulator, MAX_TITLE_LENGTH, blankSnapshot, rowText, screensEqual, snapshotsEqual, type Snapshot } from '../../src/emulator/index';
 
 function snap(input: string, cols = 20, rows = 5): Snapshot {
   const em = new Emulator(cols, rows);
@@ -156,6 +156,12 @@ test('titles: OSC 0 sets title and icon name, OSC 1 and 2 one each; controls are
   assert.equal(s.title, 'ab');
   s = snap('\x1b]2;a\x01b\x07');
   assert.equal(s.title, 'ab');
+});
+
+test('a giant title is cut to MAX_TITLE_LENGTH; a giant clipboard payload is ignored', () => {
+  const s = snap(`\x1b]2;${'t'.repeat(3_000_000)}\x07\x1b]52;c;${'A'.repeat(2_000_000)}\x07`);
+  assert.equal(s.title, 't'.repeat(MAX_TITLE_LENGTH));
+  assert.equal(s.clipboard, null);
 });
 
 test('bell count counts every BEL', () => {
