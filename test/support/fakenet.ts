@@ -4,6 +4,7 @@
 
 import { ManualClock } from '../../src/transport/clock';
 import type { Endpoint, PacketSocket, SocketFactory } from '../../src/transport/connection';
+import { mulberry32 } from './relay';
 
 type Handler = (msg: Buffer, from: Endpoint) => void;
 
@@ -20,17 +21,8 @@ export interface LinkRule {
   loss: number;
 }
 
-/** mulberry32: a small seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (the relay's mulberry32). */
+export const prng = mulberry32;
 
 const key = (e: Endpoint) => `${e.address}:${e.port}`;
 
