@@ -10,6 +10,10 @@
 // - `_core.buffer.lines.get(ybase + y)`: the BufferLine objects, for their raw cell words (`_data`, 3 x uint32 per
 //   cell), combined strings (`_combined`) and extended attributes (`_extendedAttrs`). Comparing raw words against a
 //   cached copy is how a snapshot finds, in microseconds, which rows changed since the last one.
+// - `_core.buffers.{normal,alt}`: xterm 6 resizes an inactive (empty) alternate buffer without shrinking its
+//   line capacity; the alternate screen then grows scrollback, and a later resize can leave the viewport past
+//   the end of the line list (LF then throws). `repairAfterResize` fixes the capacity; `consistent` detects
+//   anything else of the kind, so the Emulator can rebuild itself from a snapshot instead of crashing.
 // - `_core.coreService.isCursorHidden`: DECTCEM state (not in the public API).
 // - `_core._inputHandler._curAttrData`: the current SGR state (the "pen"), which a mosh state carries.
 // - `_core._inputHandler.registerCsiHandler`: like the public parser API, but the callback gets the live Params
@@ -44,12 +48,13 @@ export interface RawBuffer {
   readonly x: number;
   readonly y: number;
   readonly ybase: number;
-  readonly lines: { get(index: number): RawLine | undefined; readonly length: number };
+  readonly lines: { get(index: number): RawLine | undefined; readonly length: number; maxLength: number };
 }
 
 interface RawCore {
   writeSync(data: string | Uint8Array): void;
   readonly buffer: RawBuffer;
+  readonly buffers: { readonly active: RawBuffer; readonly normal: RawBuffer; readonly alt: RawBuffer };
   readonly coreService: { isCursorHidden: boolean };
   readonly _inputHandler: {
     _curAttrData: { fg: number; bg: number; extended: RawExtended };
@@ -80,6 +85,8 @@ export class XtermInternals {
       core !== undefined &&
       typeof core.writeSync === 'function' &&
       core.buffer !== undefined &&
+      core.buffers?.alt !== undefined &&
+      core.buffers?.normal !== undefined &&
       typeof core.buffer.lines?.get === 'function' &&
       core.coreService !== undefined &&
       typeof core.coreService.isCursorHidden === 'boolean' &&
@@ -157,5 +164,20 @@ export class XtermInternals {
         return true;
       },
     });
+  }
+
+  /** Call after every resize: gives an inactive, empty alternate buffer the capacity of the new screen. */
+  repairAfterResize(rows: number): void {
+    const { active, alt } = this.core.buffers;
+    if (active !== alt && alt.lines.length === 0 && alt.lines.maxLength !== rows) alt.lines.maxLength = rows;
+  }
+
+  /** False if the active buffer's viewport does not fit its line list (an xterm bug state). */
+  consistent(rows: number): boolean {
+    const { active, alt } = this.core.buffers;
+    const lines = active.lines;
+    if (active.ybase < 0 || active.ybase + rows > lines.length || lines.length > lines.maxLength) return false;
+    if (active === alt && (active.ybase !== 0 || lines.maxLength !== rows)) return false;
+    return true;
   }
 }

@@ -255,3 +255,17 @@ test('resize changes the snapshot size; at least 2 columns and 1 row', () => {
   em.resize(1, 0);
   assert.deepEqual([em.cols, em.rows], [2, 1]);
 });
+
+test('resizing while the alternate screen is off, then using it, keeps it without scrollback (xterm 6 bug worked around)', () => {
+  const em = new Emulator(10, 20);
+  em.resize(10, 40);
+  em.resize(10, 10);
+  em.write('\x1b[?1049h');
+  for (let i = 0; i < 100; i++) em.write(`\r\nline ${i}`);
+  em.resize(12, 15);
+  for (let i = 100; i < 130; i++) em.write(`\r\nline ${i}`);
+  const s = em.snapshot();
+  assert.equal(rowText(s, 14), 'line 129');
+  assert.equal(rowText(s, 0), 'line 115');
+  assert.equal(em.recoveryCount, 0);
+});

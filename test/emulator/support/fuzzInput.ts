@@ -32,10 +32,10 @@ export function hostile(r: Rand, cols: number, rows: number): Uint8Array {
   } else if (k < 0.32) {
     s = `\x1b[${'38:2:1:2:3:'.repeat(int(r, 3000))}m`;
   } else if (k < 0.38) {
-    const n = int(r, 3) === 0 ? 1 + int(r, 4 * 1024 * 1024) : int(r, 100000);
+    const n = int(r, 20) === 0 ? 1 + int(r, 4 * 1024 * 1024) : int(r, 20000);
     s = `\x1b]${pick(r, ['0', '1', '2', '52;c', '8;;', '4;1', '777', '1337'])};${'A'.repeat(n)}${pick(r, ['\x07', '\x1b\\', ''])}`;
   } else if (k < 0.42) {
-    s = `\x1bP${pick(r, ['$q', '+q', '1;1|', 'q'])}${'B'.repeat(int(r, 200000))}${pick(r, ['\x1b\\', ''])}`;
+    s = `\x1bP${pick(r, ['$q', '+q', '1;1|', 'q'])}${'B'.repeat(int(r, int(r, 10) === 0 ? 200000 : 5000))}${pick(r, ['\x1b\\', ''])}`;
   } else if (k < 0.5) {
     s = '';
     for (let i = 0; i < 200; i++) s += pick(r, ['\x1b[', '\x1b]', '\x1bP', '\x1b', '\x9b', '\x9d', '\x90', '\x18', '\x1a', ';', '?', '$', '>', '\x07', '\x1b\\', 'q', 'm']);
