@@ -11,8 +11,14 @@ import { XtermInternals, type RawLine, type RawParams } from './xtermInternals';
 import { blankStyleOf, styleOf } from './style';
 import { DEFAULT_MODES, type Modes, type MouseEncoding, type MouseTracking, type Row, type Snapshot } from './snapshot';
 import { newFrame } from './newFrame';
+import { glibcWidthProvider } from './widths';
 
 export interface EmulatorOptions {
+  /**
+   * Character widths: 'glibc' (default) as stock mosh computes them (so cursor positions agree with a stock
+   * mosh-server or mosh-client), or 'xterm' for xterm.js's built-in Unicode 6 table.
+   */
+  readonly widths?: 'glibc' | 'xterm';
   /**
    * Lines kept above the screen. Snapshots never include them; default and minimum 1. (With 0, xterm 6 can end
    * up after a resize with its viewport running past the end of its line list, and then scrolls wrongly.)
@@ -79,6 +85,7 @@ export class Emulator {
   private term: Terminal;
   private raw: XtermInternals;
   private readonly scrollback: number;
+  private readonly widths: 'glibc' | 'xterm';
   private recoveries = 0;
   private readonly rowCache = new WeakMap<RawLine, RowCacheEntry>();
   private readonly replyListeners: ((data: string) => void)[] = [];
@@ -96,17 +103,24 @@ export class Emulator {
 
   constructor(cols: number, rows: number, options: EmulatorOptions = {}) {
     this.scrollback = Math.max(1, Math.floor(options.scrollback ?? 1));
+    this.widths = options.widths ?? 'glibc';
     this.term = this.newTerminal(Math.max(2, Math.floor(cols)), Math.max(1, Math.floor(rows)));
     this.raw = new XtermInternals(this.term);
     this.installHandlers();
   }
 
   private newTerminal(cols: number, rows: number): Terminal {
-    return new Terminal({ cols, rows, scrollback: this.scrollback, allowProposedApi: true, logLevel: 'off' });
+    const term = new Terminal({ cols, rows, scrollback: this.scrollback, allowProposedApi: true, logLevel: 'off' });
+    if (this.widths === 'glibc') {
+      term.unicode.register(glibcWidthProvider);
+      term.unicode.activeVersion = glibcWidthProvider.version;
+    }
+    return term;
   }
 
   /** Builds an emulator that shows `snapshot` (screen, cursor, pen, modes, titles, clipboard, bell count). */
   static fromSnapshot(snapshot: Snapshot, options: EmulatorOptions = {}): Emulator {
+    // Widths must match the emulator the snapshot came from; the default matches the default.
     const em = new Emulator(snapshot.cols, snapshot.rows, options);
     em.write(newFrame(false, null, snapshot, { vocabulary: 'xterm' }));
     em.bells = snapshot.bellCount;

@@ -16,10 +16,11 @@
 // * wrap flags are kept exactly (xterm clears a row's flag on LF into it and on EL from column 0: moves and
 //   erases avoid that where the flag must survive, and use it where it must go);
 // * short forward moves on a row use CUF;
-// * with vocabulary 'mosh' the tracked column is forgotten after any non-ASCII cell (the next move is a CUP),
-//   as mosh-protocol.md 8.4 advises, because a stock client may disagree about character widths.
+// * the tracked column is forgotten after a cell whose width terminals may disagree on (emoji, combining marks,
+//   rare scripts; see widths.ts), so the next cell is placed with a CUP, as mosh-protocol.md 8.4 advises.
 import { blankRow, type Row, type Snapshot } from './snapshot';
 import { isWellFormedStyle, moshStyle } from './style';
+import { isStableWidth } from './widths';
 
 /**
  * 'mosh': what a stock mosh 1.4 client's emulator takes (the default; use it for hoststrings sent to a peer of
@@ -76,9 +77,6 @@ function safeTitle(t: unknown): string {
   return typeof t === 'string' ? t.replace(CONTROLS, '') : '';
 }
 
-function isAscii(t: string): boolean {
-  return t.length === 1 && t.charCodeAt(0) < 0x7f;
-}
 
 function clampInt(v: unknown, lo: number, hi: number): number {
   const n = typeof v === 'number' && Number.isFinite(v) ? Math.floor(v) : lo;
@@ -214,7 +212,7 @@ class FrameWriter {
     this.cx += width === 2 ? 2 : 1;
     if (this.cx > this.cols) this.cx = -1;
     this.join = true;
-    if (this.mosh && !isAscii(t)) this.cx = -1;
+    if (!isStableWidth(t)) this.cx = -1;
   }
 
   /** Erases `n` cells from (y, x) to the style's background (ECH; the cursor stays). */

@@ -54,8 +54,11 @@ function sgr(r: Rand): string {
   return `\x1b[${parts.join(';')}m`;
 }
 
-/** One random chunk of terminal output for a cols x rows screen. */
-export function randomChunk(r: Rand, cols: number, rows: number): string {
+/**
+ * One random chunk of terminal output for a cols x rows screen. `loneMarks: false` leaves out combining marks
+ * that do not follow a base character (xterm and mosh keep those differently).
+ */
+export function randomChunk(r: Rand, cols: number, rows: number, loneMarks = true): string {
   const k = r();
   if (k < 0.3) {
     let s = '';
@@ -85,10 +88,10 @@ export function randomChunk(r: Rand, cols: number, rows: number): string {
   }
   if (k < 0.87) {
     // A wide or combining character at the last column, or text running past it.
-    const tail = pick(r, [...WIDE, 'x', 'xy' + pick(r, COMBINING), pick(r, COMBINING), 'abc']);
+    const tail = pick(r, [...WIDE, 'x', 'xy' + pick(r, COMBINING), loneMarks ? pick(r, COMBINING) : 'z', 'abc']);
     return `\x1b[${1 + int(r, rows)};${cols}H${tail}`;
   }
-  if (k < 0.89) return pick(r, COMBINING); // possibly a lone mark after an escape sequence
+  if (k < 0.89) return loneMarks ? pick(r, COMBINING) : 'q'; // possibly a lone mark after an escape sequence
   if (k < 0.93) {
     const mode = pick(r, ['1', '5', '25', '2004', '9', '1000', '1001', '1002', '1003', '1004', '1005', '1006', '1015', '1016', '1049', '1047', '7', '4']);
     return mode === '4' ? `\x1b[4${r() < 0.5 ? 'h' : 'l'}` : `\x1b[?${mode}${r() < 0.5 ? 'h' : 'l'}`;
