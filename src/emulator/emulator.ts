@@ -100,6 +100,7 @@ export class Emulator {
   private reverseVideo = false;
   private mouseTracking: MouseTracking = 0;
   private mouseEncoding: MouseEncoding = 0;
+  private cursorStyle = 0;
 
   constructor(cols: number, rows: number, options: EmulatorOptions = {}) {
     this.scrollback = Math.max(1, Math.floor(options.scrollback ?? 1));
@@ -257,7 +258,8 @@ export class Emulator {
       prev.mouseTracking === this.mouseTracking &&
       prev.mouseEncoding === this.mouseEncoding &&
       prev.altScreen === altScreen &&
-      prev.reverseVideo === this.reverseVideo
+      prev.reverseVideo === this.reverseVideo &&
+      prev.cursorStyle === this.cursorStyle
     ) {
       return prev;
     }
@@ -270,13 +272,14 @@ export class Emulator {
       focusEvents: m.sendFocusMode,
       altScreen,
       reverseVideo: this.reverseVideo,
+      cursorStyle: this.cursorStyle,
     });
     return this.lastModes;
   }
 
   /** The Row for an xterm line: the cached one if its cells did not change, else a freshly decoded one. */
   private rowOf(line: RawLine | null, cols: number, wraps: boolean): Row {
-    if (line === null) return decodeRow(null, cols, wraps).row;
+    if (line === null) return decodeRow(null, cols, wraps, this.raw).row;
     const data = line._data;
     const n = cols * 3;
     const entry = this.rowCache.get(line);
@@ -305,7 +308,7 @@ export class Emulator {
         return entry.row;
       }
     }
-    const fresh = decodeRow(line, cols, wraps);
+    const fresh = decodeRow(line, cols, wraps, this.raw);
     this.rowCache.set(line, { cols, data: data.slice(0, n), extras: fresh.extras, row: fresh.row });
     return fresh.row;
   }
@@ -359,10 +362,16 @@ export class Emulator {
     };
     parser.registerCsiHandler({ prefix: '?', final: 'h' }, privateMode(true));
     parser.registerCsiHandler({ prefix: '?', final: 'l' }, privateMode(false));
+    parser.registerCsiHandler({ intermediates: ' ', final: 'q' }, (params) => {
+      const p = params.length === 0 ? 0 : params[0];
+      if (typeof p === 'number' && p >= 0 && p <= 6) this.cursorStyle = p;
+      return false;
+    });
     parser.registerEscHandler({ final: 'c' }, () => {
       this.reverseVideo = false;
       this.mouseTracking = 0;
       this.mouseEncoding = 0;
+      this.cursorStyle = 0;
       return false;
     });
 
@@ -390,8 +399,17 @@ export class Emulator {
   }
 }
 
-/** Decodes one xterm line into a Row (normalising orphan halves of wide characters to empty cells). */
-function decodeRow(line: RawLine | null, cols: number, wraps: boolean): { row: Row; extras: (number | string)[] | null } {
+/**
+ * Decodes one xterm line into a Row. Normalises what no byte stream could recreate as such: orphan halves of wide
+ * characters become empty cells, and a one-column cell that starts with a zero-width character (xterm can join
+ * a mark onto an empty cell) becomes the lone-mark cell it looks like (width 0, see Row.widths).
+ */
+function decodeRow(
+  line: RawLine | null,
+  cols: number,
+  wraps: boolean,
+  widths_: { wcwidth(cp: number): number },
+): { row: Row; extras: (number | string)[] | null } {
   const text = new Array<string>(cols);
   const style = new Array<string>(cols);
   if (line === null) {
@@ -452,6 +470,9 @@ function decodeRow(line: RawLine | null, cols: number, wraps: boolean): { row: R
         if (widths === null) widths = new Array<string>(cols).fill('1');
         widths[x] = '0';
       }
+    } else if (t !== '' && t.charCodeAt(0) >= 0x300 && widths_.wcwidth(t.codePointAt(0)!) === 0) {
+      if (widths === null) widths = new Array<string>(cols).fill('1');
+      widths[x] = '0';
     }
     if (t === '') {
       text[x] = '';

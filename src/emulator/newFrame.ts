@@ -6,7 +6,7 @@
 // mode or other charset left behind). Output vocabulary: UTF-8 text, BEL, BS, CR, LF, CUP (`CSI y;x H`), CUF
 // (`CSI n C`), ECH (`CSI n X`), EL (`CSI K`), ED (`CSI 2 J`), DECSTBM (`CSI t;b r`, `CSI r`), SGR (`CSI 0;... m`),
 // DECSET/DECRST of modes 5, 25, 2004, 9, 1000-1003, 1004-1006, 1015, 1016 (vocabulary 'xterm' adds 1 and 1049,
-// and ESC = / ESC >), OSC 0/1/2/52 ended by BEL. It never emits a query (DA, DSR, DECRQM, OSC ...;?) and never
+// ESC = / ESC > and DECSCUSR `CSI n SP q`; the `synchronized` option adds 2026), OSC 0/1/2/52 ended by BEL. It never emits a query (DA, DSR, DECRQM, OSC ...;?) and never
 // origin mode: a stock mosh-client aborts on those. vocabulary.ts checks that, and the tests run it.
 //
 // Exactness: for snapshots taken from an Emulator (xterm), applying newFrame(last, next) to an Emulator showing
@@ -24,13 +24,18 @@ import { isStableWidth } from './widths';
 
 /**
  * 'mosh': what a stock mosh 1.4 client's emulator takes (the default; use it for hoststrings sent to a peer of
- * unknown kind). 'xterm': also DECCKM, the keypad mode and the alternate screen, and SGR with colon
+ * unknown kind). 'xterm': also DECCKM, the keypad mode, the cursor style and the alternate screen, and SGR with colon
  * sub-parameters and underline colours (for drawing into xterm.js, e.g. VS Code's terminal, and for restore).
  */
 export type Vocabulary = 'mosh' | 'xterm';
 
 export interface NewFrameOptions {
   readonly vocabulary?: Vocabulary;
+  /**
+   * Wrap a non-empty frame in synchronized-output marks (`CSI ? 2026 h` ... `l`), so a terminal that knows them
+   * (xterm.js, VS Code) shows it at once, without tearing. Others ignore them. Default false.
+   */
+  readonly synchronized?: boolean;
 }
 
 const ESC = '\x1b';
@@ -511,7 +516,10 @@ export function newFrame(initialized: boolean, last: Snapshot | null, next: Snap
   if (vocabulary === 'xterm') {
     if (!initialized || lm === null || lm.applicationCursorKeys !== nm.applicationCursorKeys) w.out += nm.applicationCursorKeys ? `${CSI}?1h` : `${CSI}?1l`;
     if (!initialized || lm === null || lm.applicationKeypad !== nm.applicationKeypad) w.out += nm.applicationKeypad ? `${ESC}=` : `${ESC}>`;
+    const cs = clampInt(nm.cursorStyle, 0, 6);
+    if (!initialized || lm === null || clampInt(lm.cursorStyle, 0, 6) !== cs) w.out += `${CSI}${cs} q`;
   }
+  if (options.synchronized === true && w.out !== '') return `${CSI}?2026h${w.out}${CSI}?2026l`;
   return w.out;
 }
 

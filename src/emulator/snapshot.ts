@@ -53,6 +53,8 @@ export interface Modes {
   readonly altScreen: boolean;
   /** DECSCNM (`CSI ? 5 h`): reverse video for the whole screen. */
   readonly reverseVideo: boolean;
+  /** DECSCUSR (`CSI n SP q`): 0 = the terminal's default, 1/2 block, 3/4 underline, 5/6 bar (odd = blinking). */
+  readonly cursorStyle: number;
 }
 
 export interface Cursor {
@@ -94,6 +96,7 @@ export const DEFAULT_MODES: Modes = Object.freeze({
   focusEvents: false,
   altScreen: false,
   reverseVideo: false,
+  cursorStyle: 0,
 });
 
 const blankRows = new Map<number, Row>();
@@ -163,7 +166,8 @@ export function modesEqual(a: Modes, b: Modes): boolean {
       a.mouseEncoding === b.mouseEncoding &&
       a.focusEvents === b.focusEvents &&
       a.altScreen === b.altScreen &&
-      a.reverseVideo === b.reverseVideo)
+      a.reverseVideo === b.reverseVideo &&
+      a.cursorStyle === b.cursorStyle)
   );
 }
 

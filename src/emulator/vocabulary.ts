@@ -4,7 +4,7 @@
 // before handing hoststrings to a stock mosh-client, which aborts on replies and on origin mode.
 // Not a terminal parser: it only classifies the sequences newFrame can produce.
 
-const PRIVATE_MODES = new Set([1, 5, 9, 25, 1000, 1001, 1002, 1003, 1004, 1005, 1006, 1015, 1016, 1049, 2004]);
+const PRIVATE_MODES = new Set([1, 5, 9, 25, 1000, 1001, 1002, 1003, 1004, 1005, 1006, 1015, 1016, 1049, 2004, 2026]);
 
 function describe(s: string): string {
   return JSON.stringify(s.length > 40 ? s.slice(0, 40) + '...' : s);
@@ -37,11 +37,15 @@ export function findForbiddenSequence(output: string): string | null {
       const start = j;
       while (j < n && /[0-9;:]/.test(output[j])) j++;
       const params = output.slice(start, j);
+      const space = !priv && output[j] === ' ';
+      if (space) j++;
       const final = output[j];
       const seq = output.slice(i, j + 1);
       if (final === undefined) return `unterminated CSI ${describe(seq)}`;
       let ok = false;
-      if (priv) {
+      if (space) {
+        ok = final === 'q' && /^[0-6]$/.test(params); // DECSCUSR
+      } else if (priv) {
         if ((final === 'h' || final === 'l') && /^\d+$/.test(params)) ok = PRIVATE_MODES.has(Number(params));
       } else {
         switch (final) {

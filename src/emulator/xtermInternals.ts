@@ -15,6 +15,7 @@
 //   the end of the line list (LF then throws). `repairAfterResize` fixes the capacity; `consistent` detects
 //   anything else of the kind, so the Emulator can rebuild itself from a snapshot instead of crashing.
 // - `_core.coreService.isCursorHidden`: DECTCEM state (not in the public API).
+// - `_core.unicodeService.wcwidth`: the active width table, to classify odd cells when decoding.
 // - `_core._inputHandler._curAttrData`: the current SGR state (the "pen"), which a mosh state carries.
 // - `_core._inputHandler.registerCsiHandler`: like the public parser API, but the callback gets the live Params
 //   object, so a guard can clamp a parameter before xterm's own handler runs (see emulator.ts).
@@ -56,6 +57,7 @@ interface RawCore {
   readonly buffer: RawBuffer;
   readonly buffers: { readonly active: RawBuffer; readonly normal: RawBuffer; readonly alt: RawBuffer };
   readonly coreService: { isCursorHidden: boolean };
+  readonly unicodeService: { wcwidth(codepoint: number): number };
   readonly _inputHandler: {
     _curAttrData: { fg: number; bg: number; extended: RawExtended };
     registerCsiHandler(
@@ -89,6 +91,7 @@ export class XtermInternals {
       core.buffers?.normal !== undefined &&
       typeof core.buffer.lines?.get === 'function' &&
       core.coreService !== undefined &&
+      typeof core.unicodeService?.wcwidth === 'function' &&
       typeof core.coreService.isCursorHidden === 'boolean' &&
       core._inputHandler !== undefined &&
       core._inputHandler._curAttrData !== undefined &&
@@ -179,5 +182,10 @@ export class XtermInternals {
     if (active.ybase < 0 || active.ybase + rows > lines.length || lines.length > lines.maxLength) return false;
     if (active === alt && (active.ybase !== 0 || lines.maxLength !== rows)) return false;
     return true;
+  }
+
+  /** Width of a code point in the active width table. */
+  wcwidth(codepoint: number): number {
+    return this.core.unicodeService.wcwidth(codepoint);
   }
 }

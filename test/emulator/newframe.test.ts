@@ -118,6 +118,14 @@ test("'xterm' vocabulary also carries cursor keys, keypad and the alternate scre
   assert.ok(!newFrame(true, c, d, { vocabulary: 'mosh' }).includes('1049'));
 });
 
+test("'xterm' vocabulary carries the cursor style (DECSCUSR); the synchronized option wraps frames in 2026", () => {
+  const [, a, b] = states(10, 3, 'x', '\x1b[6 q');
+  assert.equal(newFrame(true, a, b, { vocabulary: 'xterm' }), '\x1b[6 q');
+  assert.equal(newFrame(true, a, b, { vocabulary: 'mosh' }), '');
+  assert.equal(newFrame(true, a, b, { vocabulary: 'xterm', synchronized: true }), '\x1b[?2026h\x1b[6 q\x1b[?2026l');
+  assert.equal(newFrame(true, a, a, { synchronized: true }), '');
+});
+
 test("'mosh' vocabulary sends no colon sub-parameters and no underline colour", () => {
   const [, a, b] = states(10, 3, 'x', '\x1b[4:3;58;5;9;31mcurly');
   const out = newFrame(true, a, b, { vocabulary: 'mosh' });

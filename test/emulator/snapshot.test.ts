@@ -112,8 +112,8 @@ test('cursor position and visibility', () => {
   assert.equal(snap('\x1b[?25l\x1b[?25h').cursor.visible, true);
 });
 
-test('modes: cursor keys, keypad, bracketed paste, mouse tracking and encoding, focus, alternate screen, reverse video', () => {
-  const s = snap('\x1b[?1h\x1b=\x1b[?2004h\x1b[?1002h\x1b[?1006h\x1b[?1004h\x1b[?1049h\x1b[?5h');
+test('modes: cursor keys, keypad, bracketed paste, mouse tracking and encoding, focus, alternate screen, reverse video, cursor style', () => {
+  const s = snap('\x1b[?1h\x1b=\x1b[?2004h\x1b[?1002h\x1b[?1006h\x1b[?1004h\x1b[?1049h\x1b[?5h\x1b[5 q');
   assert.deepEqual({ ...s.modes }, {
     applicationCursorKeys: true,
     applicationKeypad: true,
@@ -123,8 +123,9 @@ test('modes: cursor keys, keypad, bracketed paste, mouse tracking and encoding, 
     focusEvents: true,
     altScreen: true,
     reverseVideo: true,
+    cursorStyle: 5,
   });
-  const t = snap('\x1b[?1h\x1b=\x1b[?2004h\x1b[?1002h\x1b[?1006h\x1b[?1004h\x1b[?1049h\x1b[?5h\x1bc');
+  const t = snap('\x1b[?1h\x1b=\x1b[?2004h\x1b[?1002h\x1b[?1006h\x1b[?1004h\x1b[?1049h\x1b[?5h\x1b[5 q\x1bc');
   assert.deepEqual({ ...t.modes }, { ...blankSnapshot(20, 5).modes });
 });
 
@@ -268,4 +269,8 @@ test('resizing while the alternate screen is off, then using it, keeps it withou
   assert.equal(rowText(s, 14), 'line 129');
   assert.equal(rowText(s, 0), 'line 115');
   assert.equal(em.recoveryCount, 0);
+});
+
+test('a fresh emulator shows exactly blankSnapshot (mosh state 0)', () => {
+  assert.ok(snapshotsEqual(new Emulator(33, 7).snapshot(), blankSnapshot(33, 7)));
 });

@@ -96,7 +96,7 @@ export function randomChunk(r: Rand, cols: number, rows: number, loneMarks = tru
     const mode = pick(r, ['1', '5', '25', '2004', '9', '1000', '1001', '1002', '1003', '1004', '1005', '1006', '1015', '1016', '1049', '1047', '7', '4']);
     return mode === '4' ? `\x1b[4${r() < 0.5 ? 'h' : 'l'}` : `\x1b[?${mode}${r() < 0.5 ? 'h' : 'l'}`;
   }
-  if (k < 0.95) return pick(r, ['\x1b=', '\x1b>', '\x1b7', '\x1b8', '\x1bD', '\x1bE', '\x1b(0', '\x1b(B', '\x07']);
+  if (k < 0.95) return pick(r, ['\x1b=', '\x1b>', '\x1b7', '\x1b8', '\x1bD', '\x1bE', '\x1b(0', '\x1b(B', '\x07', `\x1b[${int(r, 7)} q`]);
   if (k < 0.97) {
     const ps = pick(r, ['0', '1', '2']);
     return `\x1b]${ps};${pick(r, ['vim', 'bash — ~/src', 'top', 'ÿ title 中', ''])}\x07`;
@@ -121,7 +121,7 @@ export function moshView(s: Snapshot): Snapshot {
     ...s,
     lines,
     pen: moshStyle(s.pen),
-    modes: { ...s.modes, altScreen: false, applicationCursorKeys: false, applicationKeypad: false },
+    modes: { ...s.modes, altScreen: false, applicationCursorKeys: false, applicationKeypad: false, cursorStyle: 0 },
   };
 }
 
