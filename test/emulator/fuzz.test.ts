@@ -14,7 +14,7 @@ import { hostile, randomBytes } from './support/fuzzInput';
 const TOTAL = Number(process.env.FUZZ_MIB ?? 50) * 1024 * 1024;
 
 test('fuzz: 50 MiB of random and hostile input through emulator and differ, no crash, bounded memory, exact diffs', () => {
-  const r = rng(20240501);
+  const r = rng(Number(process.env.FUZZ_SEED ?? 20240501));
   let cols = 80;
   let rows = 24;
   const em = new Emulator(cols, rows);
