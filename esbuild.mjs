@@ -1,6 +1,15 @@
 // Bundles the three entry points: dist/extension.js (VS Code), dist/server.js (remote mosh-server),
 // dist/cli.js (terminal client). Node >= 18, CommonJS, sourcemaps.
+//
+// dist/server.js must run on a remote host with nothing installed beside it, so @lydell/node-pty's JavaScript
+// is bundled and its native binary is loaded from dist/pty/<platform>-<arch>/ (pty.node, and spawn-helper on
+// macOS), copied there from the platform package (this machine's at build time; all four when packaging).
 import * as esbuild from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
 
 const common = {
   bundle: true,
@@ -11,9 +20,41 @@ const common = {
   logLevel: 'warning',
 };
 
+/** Makes node-pty look for its binaries beside the bundle instead of in node_modules. */
+const ptyBesideBundle = {
+  name: 'pty-beside-bundle',
+  setup(build) {
+    const dirExpr = `require('path').join(__dirname, 'pty', process.platform + '-' + process.arch)`;
+    build.onLoad({ filter: /@lydell[\\/]node-pty[\\/]requireBinary\.js$/ }, () => ({
+      contents: `"use strict";
+exports.requireBinary = function requireBinary(file) {
+  var p = require('path').join(${dirExpr}, file);
+  try { return require(p); } catch (e) {
+    throw new Error('The terminal (pty) support for ' + process.platform + '-' + process.arch + ' is missing: ' + p + ' could not be loaded (' + (e && e.message) + ').');
+  }
+};`,
+      loader: 'js',
+    }));
+    build.onLoad({ filter: /@lydell[\\/]node-pty[\\/]unixTerminal\.js$/ }, (args) => ({
+      contents: readFileSync(args.path, 'utf8').replace('require.resolve(helperPath)', `require('path').join(${dirExpr}, 'spawn-helper')`),
+      loader: 'js',
+    }));
+  },
+};
+
 await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
-  // The pty addon is loaded from beside dist/server.js at run time, never bundled.
-  esbuild.build({ ...common, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', external: ['@lydell/node-pty'] }),
+  esbuild.build({ ...common, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', plugins: [ptyBesideBundle] }),
   esbuild.build({ ...common, entryPoints: ['src/client/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
 ]);
+
+// This machine's pty binary, so dist/server.js runs here too.
+const platformPkg = `@lydell/node-pty-${process.platform}-${process.arch}`;
+try {
+  const pkgDir = dirname(require.resolve(`${platformPkg}/package.json`));
+  const out = join('dist', 'pty', `${process.platform}-${process.arch}`);
+  mkdirSync(out, { recursive: true });
+  for (const f of ['pty.node', 'spawn-helper']) if (existsSync(join(pkgDir, f))) copyFileSync(join(pkgDir, f), join(out, f));
+} catch (e) {
+  console.warn(`warning: ${platformPkg} not installed; dist/server.js will not run on this machine (${e.message})`);
+}

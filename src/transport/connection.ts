@@ -127,6 +127,9 @@ export class Connection {
   private lastPortChoice: number;
   private lastRoundtripSuccess: number | null = null;
   private closed = false;
+  private inflight = 0;
+  private closedResolve: (() => void) | null = null;
+  private closedPromise: Promise<void> | null = null;
 
   private constructor(opts: CommonOptions, server: ServerOptions | null, client: ClientOptions | null) {
     this.aead = opts.aead;
@@ -233,7 +236,10 @@ export class Connection {
     const sock = this.isServer ? this.serverSocket! : this.sockets[this.sockets.length - 1].socket;
     const { address, port } = this.remote;
     this.stats.sent++;
+    this.inflight++;
     sock.send(datagram, port, address, (err) => {
+      this.inflight--;
+      if (this.closed && this.inflight === 0) this.closeSockets();
       if (!err) return;
       this.stats.sendErrors++;
       const code = (err as NodeJS.ErrnoException).code;
@@ -293,11 +299,26 @@ export class Connection {
     return p.payload;
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
+  /**
+   * Stops sending and receiving. Datagrams already handed to a socket (e.g. the last shutdown ack) are flushed
+   * first; the promise resolves when the sockets are closed (at most `flushMs` later).
+   */
+  close(flushMs = 500): Promise<void> {
+    if (!this.closedPromise) {
+      this.closed = true;
+      this.closedPromise = new Promise((resolve) => (this.closedResolve = resolve));
+      if (this.inflight === 0) this.closeSockets();
+      else setTimeout(() => this.closeSockets(), flushMs).unref();
+    }
+    return this.closedPromise;
+  }
+
+  private closeSockets(): void {
+    if (!this.closedResolve) return;
     for (const s of this.sockets.splice(0)) s.socket.close();
     this.serverSocket?.close();
+    this.closedResolve();
+    this.closedResolve = null;
   }
 
   /** Client state for session resume: what a new process needs to continue this connection. */

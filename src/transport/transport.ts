@@ -189,7 +189,8 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
     return this.latestRemote().num === SHUTDOWN_NUM;
   }
 
-  close(): void {
-    this.connection.close();
+  /** Closes the connection after flushing datagrams already sent (see Connection.close). */
+  close(): Promise<void> {
+    return this.connection.close();
   }
 }

@@ -2,42 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import * as pty from '@lydell/node-pty';
 import { formatKey } from '../../src/transport/key';
 import { EchoServer } from '../support/echoserver';
 import { needs } from '../support/peers';
-import { Screen, until } from '../support/stock';
-
-function stockClient(port: number, key: string, cols: number, rows: number) {
-  const screen = new Screen(cols, rows);
-  const proc = pty.spawn('mosh-client', ['127.0.0.1', String(port)], {
-    name: 'xterm-256color',
-    cols,
-    rows,
-    env: {
-      ...process.env,
-      MOSH_KEY: key,
-      LANG: 'C.UTF-8',
-      TERM: 'xterm-256color',
-      MOSH_PREDICTION_DISPLAY: 'never',
-      MOSH_NO_TERM_INIT: '1',
-      MOSH_TITLE_NOPREFIX: '1',
-    },
-  });
-  let written = Promise.resolve();
-  let raw = '';
-  proc.onData((d) => {
-    raw += d;
-    written = written.then(() => screen.write(d));
-  });
-  let exitCode: number | null = null;
-  proc.onExit((e) => (exitCode = e.exitCode));
-  return { proc, screen, settled: () => written, exitCode: () => exitCode, raw: () => raw };
-}
+import { until } from '../support/stock';
+import { startStockClient } from '../support/stockclient';
 
 test('stock mosh-client shows keystrokes echoed by our server, and Ctrl-^ . ends it with status 0', needs('mosh-client'), async () => {
   const server = await EchoServer.start();
-  const client = stockClient(server.port, formatKey(server.key), 100, 30);
+  const client = startStockClient(server.port, formatKey(server.key), 100, 30);
   try {
     await until(() => server.resizes.length > 0, 10_000, 'the client\'s first resize');
     assert.deepEqual(server.resizes[0], [100, 30], 'state 1 is the client terminal size');
@@ -57,19 +30,14 @@ test('stock mosh-client shows keystrokes echoed by our server, and Ctrl-^ . ends
     assert.ok(server.peer.transport.sender.counterpartyShutdownAckSent, 'and acknowledged it');
     assert.match(client.raw(), /mosh is exiting/);
   } finally {
-    try {
-      client.proc.kill();
-    } catch {
-      /* exited */
-    }
-    client.screen.dispose();
+    client.close();
     server.close();
   }
 });
 
 test('stock mosh-client exits with status 0 when our server shuts the session down', needs('mosh-client'), async () => {
   const server = await EchoServer.start();
-  const client = stockClient(server.port, formatKey(server.key), 80, 24);
+  const client = startStockClient(server.port, formatKey(server.key), 80, 24);
   try {
     await until(() => server.resizes.length > 0, 10_000, 'the client to connect');
     server.peer.transport.currentState.write('bye\r\n');
@@ -81,12 +49,7 @@ test('stock mosh-client exits with status 0 when our server shuts the session do
     assert.equal(client.exitCode(), 0);
     await server.peer.waitFor(() => server.peer.transport.sender.shutdownAcknowledged, 5_000, 'the client to acknowledge our shutdown');
   } finally {
-    try {
-      client.proc.kill();
-    } catch {
-      /* exited */
-    }
-    client.screen.dispose();
+    client.close();
     server.close();
   }
 });

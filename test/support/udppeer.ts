@@ -78,8 +78,8 @@ export class UdpPeer<L extends SyncState<L>, R extends SyncState<R>> {
     }
   }
 
-  close(): void {
+  close(): Promise<void> {
     this.timer.dispose();
-    this.transport.close();
+    return this.transport.close();
   }
 }

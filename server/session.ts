@@ -1,0 +1,248 @@
+// One mosh-server session (mosh-protocol.md sections 6, 7 and 10.1): the user's shell in a pty, the
+// authoritative screen in an emulator, and the SSP transport syncing that screen to the client while the
+// client's keystrokes and resizes flow back into the pty. One event loop with a single timer. Not the command
+// line, binding or detaching (main.ts).
+
+import type { IPty } from '@lydell/node-pty';
+import * as pty from '@lydell/node-pty';
+import { Emulator } from '../src/emulator';
+import { TerminalState, EchoAckTracker } from '../src/statesync/terminal';
+import { UserStream } from '../src/statesync/userstream';
+import { type Clock, systemClock } from '../src/transport/clock';
+import { Connection, type Endpoint, type PacketSocket } from '../src/transport/connection';
+import { OcbAes128 } from '../src/transport/ocb';
+import { SEND_MINDELAY_SERVER } from '../src/transport/sender';
+import { Transport } from '../src/transport/transport';
+import { WakeTimer } from '../src/transport/waketimer';
+import { KeyTranslator } from './keys';
+
+export const NO_CLIENT_TIMEOUT = 60_000;
+export const UNCONNECTED_WAKE_CAP = 5_000;
+
+export interface SessionOptions {
+  key: Buffer;
+  socket: PacketSocket;
+  family: 'udp4' | 'udp6';
+  /** The program to run and its arguments. */
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  cols: number;
+  rows: number;
+  /** Seconds without a new client state before shutting down (MOSH_SERVER_NETWORK_TMOUT), 0 = never. */
+  networkTimeout: number;
+  /** Seconds without a client state after which SIGUSR1 shuts down (MOSH_SERVER_SIGNAL_TMOUT), 0 = always. */
+  signalTimeout: number;
+  log: (line: string) => void;
+  clock?: Clock;
+}
+
+export type ExitReason = 'shell-exited' | 'client-quit' | 'no-client' | 'network-timeout' | 'signal' | 'shutdown-timeout';
+
+export class ServerSession {
+  readonly transport: Transport<TerminalState, UserStream>;
+  readonly emulator: Emulator;
+  private readonly timer: WakeTimer;
+  private readonly clock: Clock;
+  private readonly keys = new KeyTranslator();
+  private readonly echo = new EchoAckTracker();
+  private child: IPty | null = null;
+  private consumedCount = 0;
+  private consumedNum = 0n;
+  private readonly started: number;
+  private lastClientState: number | null = null;
+  private exitReason: ExitReason | null = null;
+  private finished = false;
+  private shellExited = false;
+  private resolveDone!: (r: ExitReason) => void;
+  /** Resolves with the reason once the session is over and everything is closed. */
+  readonly done: Promise<ExitReason>;
+
+  constructor(private readonly opts: SessionOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.started = this.clock.now();
+    this.done = new Promise((r) => (this.resolveDone = r));
+    this.emulator = new Emulator(opts.cols, opts.rows);
+    // The application's queries (DA, DSR, ...) are answered by our emulator, as stock mosh-server does.
+    this.emulator.onReply((data) => this.child?.write(data));
+    const connection = Connection.server({
+      aead: new OcbAes128(opts.key),
+      clock: this.clock,
+      socket: opts.socket,
+      family: opts.family,
+      onEvent: (e) => {
+        if (e.type === 'roam') opts.log(`Server now attached to client at ${e.to.address}:${e.to.port}`);
+        else if (e.type === 'detached') opts.log('Server now detached from client.');
+        else if (e.type === 'drop' && opts.log) opts.log(`Dropped a datagram: ${e.text}`);
+      },
+    });
+    this.transport = new Transport<TerminalState, UserStream>({
+      connection,
+      clock: this.clock,
+      initialLocal: new TerminalState(this.emulator.snapshot()),
+      initialRemote: new UserStream(),
+      sendMinDelay: SEND_MINDELAY_SERVER,
+      onEvent: (e) => e.type === 'error' && opts.log(e.text),
+    });
+    this.timer = new WakeTimer(() => this.step());
+  }
+
+  /** Feed one datagram from the socket. */
+  receive(msg: Buffer, from: Endpoint): void {
+    this.transport.receive(msg, from);
+    this.timer.kick();
+  }
+
+  start(): void {
+    this.timer.kick();
+  }
+
+  /** SIGTERM/SIGINT: shut down with the handshake (at once if no client ever came or we are already at it). */
+  terminate(): void {
+    if (!this.transport.connection.hasRemoteAddr() || this.transport.sender.shutdownInProgress) this.finish('signal');
+    else this.beginShutdown('signal');
+  }
+
+  /** SIGUSR1: shut down if the client has been silent for the signal timeout (or always, if it is 0). */
+  signalUsr1(): void {
+    const now = this.clock.now();
+    const quiet = this.lastClientState === null ? Infinity : now - this.lastClientState;
+    if (this.opts.signalTimeout <= 0 || quiet >= this.opts.signalTimeout * 1000) this.terminate();
+  }
+
+  private beginShutdown(reason: ExitReason): void {
+    if (this.exitReason === null) this.exitReason = reason;
+    this.transport.startShutdown();
+    this.timer.kick();
+  }
+
+  private step(): number {
+    if (this.finished) return Infinity;
+    const now = this.clock.now();
+    const t = this.transport;
+    const latest = t.latestRemote();
+
+    if (latest.num !== this.consumedNum) {
+      this.consumedNum = latest.num;
+      this.lastClientState = now;
+      this.consumeInput(latest.state, latest.num, now);
+    }
+
+    if (!t.sender.shutdownInProgress) {
+      const echoAck = this.echo.update(now);
+      const snap = this.emulator.snapshot();
+      const cur = t.currentState;
+      if (snap !== cur.snapshot || echoAck !== cur.echoAck) t.setCurrentState(new TerminalState(snap, echoAck));
+    }
+    t.tick();
+
+    // Exit conditions (mosh-protocol.md 6.9): our shutdown acknowledged or timed out, or the client's acknowledged.
+    if (t.sender.shutdownInProgress && t.sender.shutdownAcknowledged) return this.finish(this.exitReason ?? 'shell-exited');
+    if (t.sender.shutdownInProgress && t.sender.shutdownAckTimedOut) return this.finish(this.exitReason === 'shell-exited' ? 'shell-exited' : 'shutdown-timeout');
+    if (t.sender.counterpartyShutdownAckSent) return this.finish('client-quit');
+    if (this.shellExited && !t.connection.hasRemoteAddr()) return this.finish('shell-exited');
+
+    if (this.lastClientState === null && now - this.started >= NO_CLIENT_TIMEOUT) {
+      this.opts.log('No connection within 60 seconds.');
+      return this.finish('no-client');
+    }
+    if (this.opts.networkTimeout > 0 && this.lastClientState !== null && !t.sender.shutdownInProgress && now - this.lastClientState >= this.opts.networkTimeout * 1000) {
+      this.opts.log(`Network idle for ${this.opts.networkTimeout} seconds.`);
+      this.beginShutdown('network-timeout');
+      t.tick();
+    }
+
+    let wait = Math.min(t.waitTime(), this.echo.waitTime(now));
+    if (this.lastClientState === null) wait = Math.min(wait, UNCONNECTED_WAKE_CAP, this.started + NO_CLIENT_TIMEOUT - now);
+    if (t.sender.shutdownInProgress) wait = Math.min(wait, UNCONNECTED_WAKE_CAP);
+    if (this.opts.networkTimeout > 0 && this.lastClientState !== null) wait = Math.min(wait, this.lastClientState + this.opts.networkTimeout * 1000 - now);
+    return Math.max(0, wait);
+  }
+
+  private consumeInput(stream: UserStream, num: bigint, now: number): void {
+    const runs = stream.runsSince(Math.max(this.consumedCount, stream.retainedFrom));
+    this.consumedCount = stream.count;
+    if (runs.length === 0) return;
+    let hadInput = false;
+    for (let i = 0; i < runs.length; i++) {
+      const r = runs[i];
+      if (r.type === 'resize') {
+        // Only the last of a run of consecutive resizes matters.
+        if (i + 1 < runs.length && runs[i + 1].type === 'resize') continue;
+        this.resize(r.width, r.height);
+        hadInput = true;
+      } else {
+        hadInput = true;
+        if (!this.child) continue;
+        const bytes = this.keys.translate(r.bytes, this.emulator.snapshot().modes.applicationCursorKeys);
+        // With encoding null, node-pty writes what it is given to the pty as is; a Buffer keeps the user's bytes
+        // exact (its typings only admit strings).
+        if (bytes.length) this.child.write(bytes as unknown as string);
+      }
+    }
+    if (hadInput) this.echo.registerInput(num, now);
+    if (!this.child && !this.shellExited) this.spawnChild();
+  }
+
+  private resize(cols: number, rows: number): void {
+    cols = Math.max(2, Math.min(cols, 10000));
+    rows = Math.max(1, Math.min(rows, 10000));
+    if (cols === this.emulator.cols && rows === this.emulator.rows) return;
+    this.emulator.resize(cols, rows);
+    try {
+      this.child?.resize(cols, rows);
+    } catch {
+      /* the child is gone */
+    }
+  }
+
+  /** The shell starts once the first client state has arrived (sized to the client), as stock does. */
+  private spawnChild(): void {
+    try {
+      this.child = pty.spawn(this.opts.file, this.opts.args, {
+        name: this.opts.env.TERM ?? 'xterm-256color',
+        cols: this.emulator.cols,
+        rows: this.emulator.rows,
+        cwd: this.opts.cwd,
+        env: this.opts.env,
+        encoding: null,
+      });
+    } catch (e) {
+      const text = `Could not start ${this.opts.file}: ${(e as Error).message}\r\n`;
+      this.emulator.write(text);
+      this.opts.log(text.trim());
+      this.shellExited = true;
+      this.beginShutdown('shell-exited');
+      return;
+    }
+    this.child.onData((d: string | Buffer) => {
+      this.emulator.write(typeof d === 'string' ? d : new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+      this.timer.kick();
+    });
+    this.child.onExit(() => {
+      this.shellExited = true;
+      this.child = null;
+      this.beginShutdown('shell-exited');
+    });
+  }
+
+  private finish(reason: ExitReason): number {
+    if (this.finished) return Infinity;
+    this.finished = true;
+    this.exitReason = reason;
+    this.timer.dispose();
+    const child = this.child;
+    this.child = null;
+    if (child) {
+      try {
+        child.kill('SIGHUP');
+      } catch {
+        /* already gone */
+      }
+    }
+    this.emulator.dispose();
+    void this.transport.close().then(() => this.resolveDone(reason));
+    return Infinity;
+  }
+}
