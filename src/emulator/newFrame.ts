@@ -432,8 +432,10 @@ export function newFrame(initialized: boolean, last: Snapshot | null, next: Snap
   let startRow = 0;
   const lines = next.lines;
   if (old !== null && !rowsSame(old[0], lines[0])) {
+    // The anchor match must be a row that really moved: the same object, or equal and not blank (two blank
+    // rows are equal without one being the other scrolled; mosh tells them apart by a row generation counter).
     let k = 1;
-    while (k < rows && !rowsSame(lines[0], old[k])) k++;
+    while (k < rows && !(lines[0] === old[k] || (rowsSame(lines[0], old[k]) && !isBlank(lines[0])))) k++;
     if (k < rows) {
       let height = 1;
       while (k + height < rows && rowsSame(lines[height], old[k + height])) height++;
@@ -521,6 +523,13 @@ export function newFrame(initialized: boolean, last: Snapshot | null, next: Snap
   }
   if (options.synchronized === true && w.out !== '') return `${CSI}?2026h${w.out}${CSI}?2026l`;
   return w.out;
+}
+
+/** True if every cell of the row is empty (whatever its background). */
+function isBlank(row: Row): boolean {
+  const t = row.text;
+  for (let x = 0; x < t.length; x++) if (t[x] !== '') return false;
+  return true;
 }
 
 /** Row equality for scroll detection: identity, else same cells and wrap flag. */

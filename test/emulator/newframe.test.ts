@@ -76,6 +76,13 @@ test('a scrolled region (a status line stays) uses DECSTBM and LF', () => {
   assert.ok(!out.includes('status'), 'unchanged rows are not redrawn');
 });
 
+test('blank rows that merely look alike are not taken for a scroll', () => {
+  const [, a, b] = states(10, 5, 'top line', '\x1b[H\x1b[2K');
+  const out = diff(a, b);
+  assert.ok(!out.includes('r') || !/\x1b\[\d*;?\d*r/.test(out), JSON.stringify(out));
+  assert.ok(!out.includes('\n'), JSON.stringify(out));
+});
+
 test('wrapped text is drawn across the row end without moves, and keeps the wrap flag', () => {
   const [a, b] = states(10, 3, 'abcdefghijklm');
   const out = diff(a, b);
