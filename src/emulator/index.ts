@@ -21,3 +21,4 @@ export {
 export { newFrame, checkSnapshotShape, type NewFrameOptions, type Vocabulary } from './newFrame';
 export { findForbiddenSequence } from './vocabulary';
 export { styleOf, blankStyleOf, moshStyle, isBackgroundOnly } from './style';
+export { glibcWidth, isStableWidth } from './widths';
