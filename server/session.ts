@@ -48,6 +48,9 @@ export class ServerSession {
   private readonly keys = new KeyTranslator();
   private readonly echo = new EchoAckTracker();
   private child: IPty | null = null;
+  private pendingOutput: Buffer[] = [];
+  /** The emulator changed since the last snapshot handed to the transport. */
+  private screenDirty = false;
   private consumedCount = 0;
   private consumedNum = 0n;
   private readonly started: number;
@@ -131,8 +134,17 @@ export class ServerSession {
 
     if (!t.sender.shutdownInProgress) {
       const echoAck = this.echo.update(now);
-      const snap = this.emulator.snapshot();
       const cur = t.currentState;
+      let snap = cur.snapshot;
+      // Snapshots are taken when the sender needs one, not after every pty read: when it does not know yet that
+      // the screen changed (so it starts its frame timer), or when a frame is due now (so the frame is fresh).
+      if (this.screenDirty) {
+        const back = t.sender.sentStates[t.sender.sentStates.length - 1].state;
+        if (cur.equals(back) || t.waitTime() === 0) {
+          snap = this.emulator.snapshot();
+          this.screenDirty = false;
+        }
+      }
       if (snap !== cur.snapshot || echoAck !== cur.echoAck) t.setCurrentState(new TerminalState(snap, echoAck));
     }
     t.tick();
@@ -190,6 +202,7 @@ export class ServerSession {
     rows = Math.max(1, Math.min(rows, 10000));
     if (cols === this.emulator.cols && rows === this.emulator.rows) return;
     this.emulator.resize(cols, rows);
+    this.screenDirty = true;
     try {
       this.child?.resize(cols, rows);
     } catch {
@@ -211,20 +224,33 @@ export class ServerSession {
     } catch (e) {
       const text = `Could not start ${this.opts.file}: ${(e as Error).message}\r\n`;
       this.emulator.write(text);
+      this.screenDirty = true;
       this.opts.log(text.trim());
       this.shellExited = true;
       this.beginShutdown('shell-exited');
       return;
     }
+    // Output is gathered for one turn of the event loop (a pty read is ~4 KiB) and emulated in one go, so large
+    // outputs can skip text that scrolls off unseen (Emulator.writeBulk).
     this.child.onData((d: string | Buffer) => {
-      this.emulator.write(typeof d === 'string' ? d : new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
-      this.timer.kick();
+      this.pendingOutput.push(typeof d === 'string' ? Buffer.from(d) : d);
+      if (this.pendingOutput.length === 1) setImmediate(() => this.flushOutput());
     });
     this.child.onExit(() => {
+      this.flushOutput();
       this.shellExited = true;
       this.child = null;
       this.beginShutdown('shell-exited');
     });
+  }
+
+  private flushOutput(): void {
+    if (this.finished || this.pendingOutput.length === 0) return;
+    const data = this.pendingOutput.length === 1 ? this.pendingOutput[0] : Buffer.concat(this.pendingOutput);
+    this.pendingOutput = [];
+    this.emulator.writeBulk(data);
+    this.screenDirty = true;
+    this.timer.kick();
   }
 
   private finish(reason: ExitReason): number {

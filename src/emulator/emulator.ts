@@ -154,6 +154,41 @@ export class Emulator {
     if (!this.raw.consistent(this.term.rows)) this.recover();
   }
 
+  /** Bytes `writeBulk` did not need to emulate (they scrolled off the screen unseen). */
+  skippedBytes = 0;
+
+  /**
+   * Like write, for large amounts of application output: plain text that provably scrolls off the screen before
+   * it could be seen is not emulated. Exact for everything a snapshot holds (this emulator keeps no scrollback).
+   *
+   * Why it is exact: after its first line, let the data be S T with only printable text, TAB, CR and LF (no ESC,
+   * no other C0, no C1), S ending in CR LF with at least `rows` line feeds, and T holding `rows` more. With no
+   * scroll region and no origin mode, after S the cursor is at the bottom-left on a blank row that the last LF
+   * scrolled in, with the pen, modes, charsets, titles and bell count unchanged; T's line feeds then scroll every
+   * row S drew off the screen. Moving the cursor to the bottom-left and feeding one LF leaves the same state.
+   */
+  writeBulk(data: Uint8Array): void {
+    const rows = this.term.rows;
+    const firstLf = data.indexOf(0x0a);
+    if (data.length < 2048 || firstLf < 0) return this.write(data);
+    const lfs: number[] = [];
+    for (let i = firstLf + 1; i < data.length; i++) {
+      const b = data[i];
+      if (b === 0x0a) lfs.push(i);
+      else if (b < 0x20 ? b !== 0x09 && b !== 0x0d : b === 0x1b || (b === 0xc2 && i + 1 < data.length && data[i + 1] >= 0x80 && data[i + 1] <= 0x9f) || b === 0xc2 && i + 1 === data.length) {
+        return this.write(data);
+      }
+    }
+    if (lfs.length < 2 * rows + 1) return this.write(data);
+    const cut = lfs[lfs.length - rows - 1];
+    if (data[cut - 1] !== 0x0d) return this.write(data);
+    this.write(data.subarray(0, firstLf + 1));
+    if (!this.raw.scrollsWholeScreen) return this.write(data.subarray(firstLf + 1));
+    this.write(`\x1b[${rows};1H\n`);
+    this.skippedBytes += cut - firstLf;
+    this.write(data.subarray(cut + 1));
+  }
+
   /**
    * How many times xterm got into an inconsistent state (or threw) and the emulator rebuilt itself from its
    * snapshot. The screen, cursor, pen, modes and titles survive that; scroll region, saved cursor, charsets and

@@ -49,6 +49,8 @@ export interface RawBuffer {
   readonly x: number;
   readonly y: number;
   readonly ybase: number;
+  readonly scrollTop: number;
+  readonly scrollBottom: number;
   readonly lines: { get(index: number): RawLine | undefined; readonly length: number; maxLength: number };
 }
 
@@ -56,7 +58,7 @@ interface RawCore {
   writeSync(data: string | Uint8Array): void;
   readonly buffer: RawBuffer;
   readonly buffers: { readonly active: RawBuffer; readonly normal: RawBuffer; readonly alt: RawBuffer };
-  readonly coreService: { isCursorHidden: boolean };
+  readonly coreService: { isCursorHidden: boolean; decPrivateModes: { origin: boolean } };
   readonly unicodeService: { wcwidth(codepoint: number): number };
   readonly _inputHandler: {
     _curAttrData: { fg: number; bg: number; extended: RawExtended };
@@ -118,6 +120,16 @@ export class XtermInternals {
 
   get cursorHidden(): boolean {
     return this.core.coreService.isCursorHidden;
+  }
+
+  /** Line feeds at the bottom row scroll the whole screen: no scroll region set, and origin mode off. */
+  get scrollsWholeScreen(): boolean {
+    const b = this.core.buffer;
+    return b.scrollTop === 0 && b.scrollBottom === this.rowsOf(b) - 1 && !this.core.coreService.decPrivateModes.origin;
+  }
+
+  private rowsOf(b: RawBuffer): number {
+    return b.lines.length - b.ybase;
   }
 
   get pen(): { fg: number; bg: number; extended: RawExtended } {
