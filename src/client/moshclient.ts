@@ -1,0 +1,339 @@
+// MoshClient: one mosh session seen from the user's side (mosh-protocol.md sections 6, 8.3, 9, 10.2, 10.3).
+// It composes the transport (user input stream out, terminal state in), the prediction engine and the
+// notification bar, and renders the result as escape sequences against what it last drew, so any
+// xterm-compatible screen can show them. Bytes in (`input`), screen updates and events out. It knows nothing of
+// VS Code or of a tty: the front ends (cli.ts, src/vscode/) do that.
+
+import { newFrame, type Snapshot } from '../emulator';
+import { BAR_TEXT, type DisplayPreference, NotificationEngine, PredictionEngine } from '../predict';
+import { EmulatorCache, TerminalState } from '../statesync/terminal';
+import { UserStream } from '../statesync/userstream';
+import { type Clock, systemClock } from '../transport/clock';
+import { Connection, type SocketFactory } from '../transport/connection';
+import { parseKey } from '../transport/key';
+import { OcbAes128 } from '../transport/ocb';
+import { SEND_MINDELAY_CLIENT } from '../transport/sender';
+import { Transport } from '../transport/transport';
+import { WakeTimer } from '../transport/waketimer';
+
+export const CONNECTING_WAKE = 250;
+export const CONNECT_TIMEOUT = 15_000;
+
+export type ConnectionState = 'connecting' | 'connected' | 'waiting' | 'gone';
+
+export interface ClientStatus {
+  state: ConnectionState;
+  /** Smoothed round-trip time in ms, or null before the first sample. */
+  rttMs: number | null;
+  /** Milliseconds since the server was last heard from, or null if never. */
+  lastContactMs: number | null;
+}
+
+export type ExitReason =
+  /** The user asked (close()) and the server acknowledged. */
+  | 'user'
+  /** The server ended the session (the shell exited) and we acknowledged. */
+  | 'server'
+  /** Our shutdown was not acknowledged in time. */
+  | 'unclean'
+  /** Nothing was ever received from the server. */
+  | 'no-contact';
+
+export interface ClientExit {
+  reason: ExitReason;
+  /** Status a command-line front end should exit with (0 only after a clean shutdown). */
+  code: number;
+  /** Words for the user, or '' when nothing needs saying. */
+  message: string;
+}
+
+export interface MoshClientOptions {
+  host: string;
+  port: number;
+  /** The 22-character key printed by the server (MOSH CONNECT), or its 16 bytes. */
+  key: string | Buffer;
+  cols: number;
+  rows: number;
+  predict?: DisplayPreference;
+  predictOverwrite?: boolean;
+  /** Name of the quit key in the notification bar ("Ctrl-^" for the CLI). Empty: no quit hint. */
+  quitHint?: string;
+  clock?: Clock;
+  socketFactory?: SocketFactory;
+  /** Give up after this long with no word from the server at all (ms); default 15 s as stock. 0 = never. */
+  connectTimeoutMs?: number;
+}
+
+export interface MoshClientEvents {
+  /** Escape sequences to write to the user's terminal. */
+  screen?: (data: string) => void;
+  status?: (s: ClientStatus) => void;
+  title?: (title: string) => void;
+  bell?: () => void;
+  exit?: (e: ClientExit) => void;
+}
+
+export class MoshClient {
+  readonly transport: Transport<UserStream, TerminalState>;
+  readonly prediction: PredictionEngine;
+  readonly notifications: NotificationEngine;
+  private readonly clock: Clock;
+  private readonly timer: WakeTimer;
+  private readonly cache = new EmulatorCache();
+  private lastDrawn: Snapshot | null = null;
+  /** The overlaid frame `lastDrawn` was made from (so an unchanged frame is not rebuilt). */
+  private lastComposed: Snapshot | null = null;
+  private lastRemoteNum = 0n;
+  private lastTitle: string | null = null;
+  private lastBell = 0;
+  private lastStatus = '';
+  private readonly started: number;
+  private heardFrom = false;
+  private exited = false;
+  private cols: number;
+  private rows: number;
+  private readonly connectTimeoutMs: number;
+  private closing = false;
+  private exitResolve!: (e: ClientExit) => void;
+  /** Resolves when the session is over. */
+  readonly exited$: Promise<ClientExit>;
+
+  constructor(
+    private readonly opts: MoshClientOptions,
+    private readonly on: MoshClientEvents = {},
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.started = this.clock.now();
+    this.cols = opts.cols;
+    this.rows = opts.rows;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? CONNECT_TIMEOUT;
+    this.exited$ = new Promise((r) => (this.exitResolve = r));
+    const key = typeof opts.key === 'string' ? parseKey(opts.key) : opts.key;
+    const connection = Connection.client({
+      aead: new OcbAes128(key),
+      clock: this.clock,
+      server: { address: opts.host, port: opts.port },
+      socketFactory: opts.socketFactory,
+      onEvent: (e) => {
+        if (e.type === 'send-error') this.notifications.setNetworkError(e.text, this.clock.now());
+        else if (e.type === 'drop' && e.reason === 'integrity') this.notifications.setNotificationString(`Crypto exception: ${e.text}`, this.clock.now());
+      },
+    });
+    this.transport = new Transport<UserStream, TerminalState>({
+      connection,
+      clock: this.clock,
+      initialLocal: new UserStream(),
+      initialRemote: TerminalState.initial(this.cols, this.rows, this.cache),
+      sendMinDelay: SEND_MINDELAY_CLIENT,
+    });
+    this.transport.currentState.pushResize(this.cols, this.rows); // state 1: our window size (as stock)
+    this.prediction = new PredictionEngine({ display: opts.predict ?? 'adaptive', predictOverwrite: opts.predictOverwrite });
+    this.notifications = new NotificationEngine({ now: this.started, escapeKeyName: opts.quitHint ?? '' });
+    connection.onSocketMessage = (msg, from) => {
+      this.transport.receive(msg, from);
+      this.timer.kick();
+    };
+    this.timer = new WakeTimer(() => this.step());
+    this.timer.kick();
+  }
+
+  /** Keystrokes (or pasted text) from the user. */
+  input(data: Uint8Array | string, paste?: boolean): void {
+    if (this.exited || this.closing || this.transport.sender.shutdownInProgress) return;
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (bytes.length === 0) return;
+    const now = this.clock.now();
+    this.prediction.setLocalFrameSent(this.transport.sender.sentStateLast);
+    this.prediction.newUserInput(bytes, this.transport.latestRemote().state.snapshot, now, paste ?? bytes.length > 100);
+    this.transport.currentState.pushBytes(bytes);
+    this.timer.kick();
+  }
+
+  /** The user's terminal changed size. */
+  resize(cols: number, rows: number): void {
+    if (this.exited || (cols === this.cols && rows === this.rows)) return;
+    this.cols = cols;
+    this.rows = rows;
+    if (!this.transport.sender.shutdownInProgress) this.transport.currentState.pushResize(cols, rows);
+    this.prediction.reset();
+    this.lastDrawn = null; // the user's terminal reflowed: repaint everything
+    this.timer.kick();
+  }
+
+  /** Shows a message in the notification bar (e.g. a front end's escape-key help). */
+  notify(text: string, opts?: { permanent?: boolean; showQuitKeystroke?: boolean }): void {
+    if (text) this.notifications.setNotificationString(text, this.clock.now(), opts);
+    else this.notifications.clearMessage();
+    this.timer.kick();
+  }
+
+  /** Ends the session with the shutdown handshake; resolves when it is over (acknowledged or timed out). */
+  close(message: string = BAR_TEXT.exitingOnUserRequest): Promise<ClientExit> {
+    if (!this.exited && !this.closing) {
+      this.closing = true;
+      if (!this.transport.connection.hasRemoteAddr() || !this.heardFrom) {
+        this.finish({ reason: 'no-contact', code: 1, message: this.neverConnectedMessage() });
+      } else {
+        this.notifications.setNotificationString(message, this.clock.now(), { permanent: true });
+        this.transport.startShutdown();
+        this.timer.kick();
+      }
+    }
+    return this.exited$;
+  }
+
+  /** Redraw everything on the next frame (e.g. the front end's screen was cleared). */
+  repaint(): void {
+    this.lastDrawn = null;
+    this.timer.kick();
+  }
+
+  status(): ClientStatus {
+    const now = this.clock.now();
+    const rtt = this.transport.connection.rtt;
+    const heard = this.transport.connection.lastHeard();
+    let state: ConnectionState = 'connected';
+    if (this.exited) state = 'gone';
+    else if (!this.heardFrom) state = 'connecting';
+    else if (heard === null || now - heard > 6500) state = 'waiting';
+    return { state, rttMs: rtt.hit ? Math.round(rtt.srtt) : null, lastContactMs: heard === null ? null : now - heard };
+  }
+
+  private step(): number {
+    if (this.exited) return Infinity;
+    const now = this.clock.now();
+    const t = this.transport;
+    const latest = t.latestRemote();
+
+    if (latest.num !== this.lastRemoteNum) {
+      this.lastRemoteNum = latest.num;
+      this.heardFrom = true;
+      this.prediction.setLocalFrameLateAcked(latest.state.echoAck);
+      this.notifications.serverHeard(latest.timestamp);
+    }
+    this.prediction.setLocalFrameAcked(t.sender.sentStateAcked);
+    this.prediction.setSendInterval(t.connection.rtt.sendInterval());
+    if (this.heardFrom) this.notifications.serverAcked(t.sender.sentStateAckedTimestamp);
+
+    t.tick();
+    this.prediction.setLocalFrameSent(t.sender.sentStateLast);
+    if (t.connection.sendError() === null) this.notifications.clearNetworkError(now);
+
+    // Exit conditions (mosh-protocol.md 6.9).
+    if (t.sender.shutdownInProgress && t.sender.shutdownAcknowledged) return this.finish({ reason: 'user', code: 0, message: '' });
+    if (t.sender.shutdownInProgress && t.sender.shutdownAckTimedOut) {
+      return this.finish({ reason: 'unclean', code: 1, message: 'mosh did not shut down cleanly. Please note that the mosh-server process may still be running on the server.' });
+    }
+    if (t.sender.counterpartyShutdownAckSent) return this.finish({ reason: 'server', code: 0, message: '' });
+
+    if (!this.heardFrom) {
+      const waited = now - this.started;
+      if (this.connectTimeoutMs > 0 && waited >= this.connectTimeoutMs && !t.sender.shutdownInProgress) {
+        this.notifications.setNotificationString(BAR_TEXT.timedOut, now, { permanent: true });
+        return this.finish({ reason: 'no-contact', code: 1, message: this.neverConnectedMessage() });
+      }
+      if (waited >= CONNECTING_WAKE) this.notifications.setNotificationString(BAR_TEXT.nothingReceived(this.opts.port), now, { permanent: true });
+    } else if (this.notifications.text(now)?.startsWith(BAR_TEXT.nothingReceived(this.opts.port))) {
+      this.notifications.clearMessage();
+    }
+
+    this.render(now);
+    this.emitStatus();
+
+    let wait = Math.min(t.waitTime(), this.prediction.waitTime(now), this.notifications.waitTime(now), 1000);
+    if (!this.heardFrom) wait = Math.min(wait, CONNECTING_WAKE);
+    return wait;
+  }
+
+  private render(now: number): void {
+    const fb = this.transport.latestRemote().state.snapshot;
+    this.prediction.cull(fb, now);
+    const composed = this.notifications.apply(this.prediction.apply(fb), now);
+    let shown = this.lastDrawn;
+    if (composed !== this.lastComposed || shown === null) {
+      this.lastComposed = composed;
+      shown = composed;
+      // The user's terminal stays in application-cursor-key mode; the server translates arrows (as stock).
+      if (!shown.modes.applicationCursorKeys) shown = { ...shown, modes: { ...shown.modes, applicationCursorKeys: true } };
+      if (shown.cols !== this.cols || shown.rows !== this.rows) shown = fitTo(shown, this.cols, this.rows);
+    }
+    if (this.lastDrawn !== shown) {
+      const out = newFrame(this.lastDrawn !== null, this.lastDrawn, shown, { vocabulary: 'xterm' });
+      this.lastDrawn = shown;
+      if (out) this.on.screen?.(out);
+    }
+    if (fb.title !== this.lastTitle && fb.titleSet) {
+      this.lastTitle = fb.title;
+      this.on.title?.(fb.title);
+    }
+    if (fb.bellCount > this.lastBell) {
+      this.lastBell = fb.bellCount;
+      this.on.bell?.();
+    }
+  }
+
+  private emitStatus(): void {
+    if (!this.on.status) return;
+    const s = this.status();
+    const key = `${s.state}|${s.rttMs}|${s.lastContactMs === null ? '' : Math.floor(s.lastContactMs / 1000)}`;
+    if (key === this.lastStatus) return;
+    this.lastStatus = key;
+    this.on.status(s);
+  }
+
+  private neverConnectedMessage(): string {
+    return (
+      `mosh did not make a successful connection to ${this.opts.host}:${this.opts.port}.\n` +
+      'Please verify that UDP port ' +
+      this.opts.port +
+      ' is not firewalled and can reach the server.\n\n' +
+      '(By default, mosh uses a UDP port between 60000 and 61000.)'
+    );
+  }
+
+  private finish(e: ClientExit): number {
+    if (this.exited) return Infinity;
+    this.exited = true;
+    this.timer.dispose();
+    this.render(this.clock.now());
+    this.emitStatus();
+    this.cache.dispose();
+    void this.transport.close().then(() => {
+      this.on.exit?.(e);
+      this.exitResolve(e);
+    });
+    return Infinity;
+  }
+}
+
+/**
+ * The server's frame at another size (between our resize and the server's answer): cropped or padded with
+ * blank rows/cells so the differ can draw it on the user's terminal as it is now.
+ */
+function fitTo(s: Snapshot, cols: number, rows: number): Snapshot {
+  const blankText = new Array<string>(cols).fill('');
+  const blankStyle = new Array<string>(cols).fill('');
+  const lines = [];
+  for (let y = 0; y < rows; y++) {
+    const row = s.lines[y];
+    if (!row) {
+      lines.push({ text: blankText, style: blankStyle, widths: null, wraps: false });
+      continue;
+    }
+    const text = row.text.slice(0, cols);
+    const style = row.style.slice(0, cols);
+    let widths = row.widths ? row.widths.slice(0, cols) : null;
+    // A wide character cut in half at the right edge becomes a blank.
+    if (widths && widths[cols - 1] === '2') {
+      text[cols - 1] = '';
+      widths = widths.slice(0, cols - 1) + '1';
+    }
+    while (text.length < cols) {
+      text.push('');
+      style.push('');
+      if (widths) widths += '1';
+    }
+    lines.push({ text, style, widths, wraps: row.wraps && cols >= s.cols });
+  }
+  return { ...s, cols, rows, lines, cursor: { ...s.cursor, x: Math.min(s.cursor.x, cols - 1), y: Math.min(s.cursor.y, rows - 1) } };
+}

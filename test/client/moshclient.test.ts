@@ -1,0 +1,68 @@
+// MoshClient end to end against stock mosh-server and against ours: what it draws is what the shell printed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { type ClientExit, MoshClient } from '../../src/client/moshclient';
+import { needs } from '../support/peers';
+import { type ServerStartOptions, type StockServer, Screen, startOurServer, startStockServer, until } from '../support/stock';
+
+async function session(label: string, start: (o: ServerStartOptions) => Promise<StockServer>, end: 'close' | 'exit') {
+  const server = await start({ command: ['/bin/sh'] });
+  const screen = new Screen(80, 24);
+  let written = Promise.resolve();
+  let exit: ClientExit | null = null;
+  const titles: string[] = [];
+  const client = new MoshClient(
+    { host: '127.0.0.1', port: server.port, key: server.key, cols: 80, rows: 24, predict: 'never' },
+    { screen: (d) => (written = written.then(() => screen.write(d))), exit: (e) => (exit = e), title: (t) => titles.push(t) },
+  );
+  const wait = (pred: (lines: string[]) => boolean, what: string) => until(async () => (await written, pred(screen.lines())), 10_000, `${label}: ${what}`);
+  try {
+    await wait((l) => l.some((x) => x === '$'), 'the prompt');
+    assert.equal(client.status().state, 'connected');
+    const token = randomBytes(5).toString('hex');
+    client.input(`echo "tok""${token}"; printf '\\033]0;%s\\007' "ti""tle"\r`);
+    await wait((l) => l.includes(`tok${token}`), 'the echo');
+    await until(() => titles.includes('title'), 5_000, `${label}: the title`);
+    client.resize(100, 30);
+    screen.term.resize(100, 30);
+    client.input('tput cols; tput lines\r');
+    await wait((l) => l.includes('100') && l.includes('30'), 'tput after resize');
+    if (end === 'close') await client.close();
+    else client.input('exit\r');
+    await until(() => exit !== null, 15_000, `${label}: the client to end`);
+    await until(() => !server.alive(), 15_000, `${label}: the server to exit`);
+    return exit!;
+  } finally {
+    if (exit === null) await client.close();
+    screen.dispose();
+    server.kill();
+  }
+}
+
+test('MoshClient with stock mosh-server: prompt, echo, title, resize, and close() with the handshake', needs('mosh-server'), async () => {
+  const e = await session('stock', startStockServer, 'close');
+  assert.deepEqual([e.reason, e.code], ['user', 0]);
+});
+
+test('MoshClient with our server: the same, ending when the shell exits', async () => {
+  const e = await session('ours', startOurServer, 'exit');
+  assert.deepEqual([e.reason, e.code], ['server', 0]);
+});
+
+test('MoshClient tells the user when nothing comes back from the server', async () => {
+  let exit: ClientExit | null = null;
+  const screen = new Screen(80, 24);
+  let written = Promise.resolve();
+  // A port where nothing answers (a closed ephemeral port on loopback).
+  const client = new MoshClient(
+    { host: '127.0.0.1', port: 9, key: 'AAECAwQFBgcICQoLDA0ODw', cols: 80, rows: 24, connectTimeoutMs: 1500 },
+    { screen: (d) => (written = written.then(() => screen.write(d))), exit: (e) => (exit = e) },
+  );
+  await until(async () => (await written, screen.lines()[0].includes('Nothing received from server on UDP port 9.')), 5_000, 'the notification');
+  assert.equal(client.status().state, 'connecting');
+  await until(() => exit !== null, 5_000, 'the give-up');
+  assert.equal(exit!.reason, 'no-contact');
+  assert.match(exit!.message, /did not make a successful connection to 127\.0\.0\.1:9[\s\S]*UDP port/);
+  screen.dispose();
+});
