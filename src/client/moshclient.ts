@@ -89,6 +89,8 @@ export class MoshClient {
   private lastStatus = '';
   private readonly started: number;
   private heardFrom = false;
+  /** The "Nothing received from server" message is up (cleared when the server is first heard). */
+  private connectingNotice = false;
   private exited = false;
   private cols: number;
   private rows: number;
@@ -232,8 +234,12 @@ export class MoshClient {
         this.notifications.setNotificationString(BAR_TEXT.timedOut, now, { permanent: true });
         return this.finish({ reason: 'no-contact', code: 1, message: this.neverConnectedMessage() });
       }
-      if (waited >= CONNECTING_WAKE) this.notifications.setNotificationString(BAR_TEXT.nothingReceived(this.opts.port), now, { permanent: true });
-    } else if (this.notifications.text(now)?.startsWith(BAR_TEXT.nothingReceived(this.opts.port))) {
+      if (waited >= CONNECTING_WAKE && !this.connectingNotice) {
+        this.connectingNotice = true;
+        this.notifications.setNotificationString(BAR_TEXT.nothingReceived(this.opts.port), now, { permanent: true });
+      }
+    } else if (this.connectingNotice) {
+      this.connectingNotice = false;
       this.notifications.clearMessage();
     }
 

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { type ClientExit, MoshClient } from '../../src/client/moshclient';
 import { needs } from '../support/peers';
+import { ImpairmentRelay } from '../support/relay';
 import { type ServerStartOptions, type StockServer, Screen, startOurServer, startStockServer, until } from '../support/stock';
 
 async function session(label: string, start: (o: ServerStartOptions) => Promise<StockServer>, end: 'close' | 'exit') {
@@ -20,6 +21,7 @@ async function session(label: string, start: (o: ServerStartOptions) => Promise<
   try {
     await wait((l) => l.some((x) => x === '$'), 'the prompt');
     assert.equal(client.status().state, 'connected');
+    assert.ok(!screen.lines()[0].startsWith('mosh:'), 'no notification bar once connected');
     const token = randomBytes(5).toString('hex');
     client.input(`echo "tok""${token}"; printf '\\033]0;%s\\007' "ti""tle"\r`);
     await wait((l) => l.includes(`tok${token}`), 'the echo');
@@ -65,4 +67,21 @@ test('MoshClient tells the user when nothing comes back from the server', async 
   assert.equal(exit!.reason, 'no-contact');
   assert.match(exit!.message, /did not make a successful connection to 127\.0\.0\.1:9[\s\S]*UDP port/);
   screen.dispose();
+});
+
+test('the "Nothing received" bar shows on a slow first contact and clears once the server answers', async () => {
+  const server = await startOurServer({ command: ['/bin/sh'] });
+  const relay = await ImpairmentRelay.start({ upstreamPort: server.port, toServer: { delayMs: 200 }, toClient: { delayMs: 200 } });
+  const screen = new Screen(80, 24);
+  let written = Promise.resolve();
+  const client = new MoshClient({ host: '127.0.0.1', port: relay.port, key: server.key, cols: 80, rows: 24, predict: 'never' }, { screen: (d) => (written = written.then(() => screen.write(d))) });
+  try {
+    await until(async () => (await written, screen.lines()[0].startsWith('mosh: Nothing received from server')), 5_000, 'the connecting notice');
+    await until(async () => (await written, screen.lines().some((l) => l === '$') && !screen.lines()[0].startsWith('mosh:')), 10_000, 'the prompt without the bar');
+  } finally {
+    await client.close();
+    await relay.close();
+    screen.dispose();
+    server.kill();
+  }
 });
