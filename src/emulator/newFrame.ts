@@ -18,7 +18,7 @@
 // * short forward moves on a row use CUF;
 // * the tracked column is forgotten after a cell whose width terminals may disagree on (emoji, combining marks,
 //   rare scripts; see widths.ts), so the next cell is placed with a CUP, as mosh-protocol.md 8.4 advises.
-import { blankRow, type Row, type Snapshot } from './snapshot';
+import { blankRow, type Row, rowsEqual, type Snapshot } from './snapshot';
 import { isWellFormedStyle, moshStyle } from './style';
 import { isStableWidth } from './widths';
 
@@ -431,14 +431,14 @@ export function newFrame(initialized: boolean, last: Snapshot | null, next: Snap
   // 8. Scroll detection.
   let startRow = 0;
   const lines = next.lines;
-  if (old !== null && !rowsSame(old[0], lines[0])) {
+  if (old !== null && !rowsEqual(old[0], lines[0])) {
     // The anchor match must be a row that really moved: the same object, or equal and not blank (two blank
     // rows are equal without one being the other scrolled; mosh tells them apart by a row generation counter).
     let k = 1;
-    while (k < rows && !(lines[0] === old[k] || (rowsSame(lines[0], old[k]) && !isBlank(lines[0])))) k++;
+    while (k < rows && !(lines[0] === old[k] || (rowsEqual(lines[0], old[k]) && !isBlank(lines[0])))) k++;
     if (k < rows) {
       let height = 1;
-      while (k + height < rows && rowsSame(lines[height], old[k + height])) height++;
+      while (k + height < rows && rowsEqual(lines[height], old[k + height])) height++;
       const bottom = k + height - 1;
       w.out += `${CSI}0m`;
       w.pen = '';
@@ -532,14 +532,3 @@ function isBlank(row: Row): boolean {
   return true;
 }
 
-/** Row equality for scroll detection: identity, else same cells and wrap flag. */
-function rowsSame(a: Row, b: Row): boolean {
-  if (a === b) return true;
-  if (a.wraps !== b.wraps || a.widths !== b.widths) return false;
-  const at = a.text;
-  const bt = b.text;
-  const as = a.style;
-  const bs = b.style;
-  for (let x = at.length - 1; x >= 0; x--) if (at[x] !== bt[x] || as[x] !== bs[x]) return false;
-  return true;
-}

@@ -2,17 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Emulator, snapshotsEqual } from '../../src/emulator';
+import { rng as prng } from './support/generators';
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = ['alpha', 'beta ', '中文', 'e\u0301', '\t', '😀', 'ünï', ' ', 'x'.repeat(30)];
 const PREFIXES = ['', '\x1b[31;44m', '\x1b[5;10r', '\x1b[?6h', '\x1b[?1049h', '\x1b[10;20H', '\x1b[?7l', '\x1b[4h', '\x1b(0', '\x07', '\x1b]0;t\x07'];

@@ -2,7 +2,7 @@
 // bell, modes), and the shortcuts of mosh's new_frame.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Emulator, blankSnapshot, newFrame, type Snapshot } from '../../src/emulator/index';
+import { Emulator, blankSnapshot, newFrame, snapshotsEqual, type Snapshot } from '../../src/emulator/index';
 import { assertSameScreen } from './support/generators';
 
 function states(cols: number, rows: number, ...inputs: string[]): Snapshot[] {
@@ -152,4 +152,19 @@ test('a lone combining mark after a printed character is not joined to it', () =
   const [, a, b] = states(10, 3, 'ab', '\x1b[1;2H\x1b[m\u0301');
   const out = diff(a, b);
   assert.ok(out.includes('\u0301'));
+});
+
+test('a one-line scroll of a full 200x50 screen is sent as a scroll, not a repaint', () => {
+  const em = new Emulator(200, 50);
+  let s = '';
+  for (let y = 0; y < 50; y++) s += `\x1b[${y + 1};1H\x1b[3${y % 8}m` + `row ${y} `.repeat(20).slice(0, 200);
+  em.write(s);
+  const before = em.snapshot();
+  em.write('\x1b[50;1H\n\x1b[33mnew bottom line');
+  const after = em.snapshot();
+  const out = newFrame(true, before, after);
+  assert.ok(out.length < 100, `${out.length} bytes`);
+  const check = Emulator.fromSnapshot(before);
+  check.write(out);
+  assert.ok(snapshotsEqual(check.snapshot(), after));
 });

@@ -12,18 +12,10 @@ import {
   type Snapshot,
   type Vocabulary,
 } from '../../../src/emulator/index';
+import { mulberry32 } from '../../support/relay';
 
-/** mulberry32: small, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: small, fast, deterministic (the relay's). */
+export const rng = mulberry32;
 
 export type Rand = () => number;
 export const int = (r: Rand, n: number): number => Math.floor(r() * n);
