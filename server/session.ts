@@ -130,6 +130,7 @@ export class ServerSession {
       this.consumedNum = latest.num;
       this.lastClientState = now;
       this.consumeInput(latest.state, latest.num, now);
+      t.pruneReceived();
     }
 
     if (!t.sender.shutdownInProgress) {

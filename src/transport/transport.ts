@@ -173,6 +173,18 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
     return true;
   }
 
+  /**
+   * Receiver-side rationalize (mosh's get_remote_diff): every received state extends the oldest one still held,
+   * so that common prefix can be dropped from all of them. Call after consuming the newest state; keeps memory
+   * bounded by what the peer may still base diffs on, not by everything ever received.
+   */
+  pruneReceived(): void {
+    const front = this.receivedStates[0].state;
+    if (!front.subtract) return;
+    for (let i = this.receivedStates.length - 1; i >= 1; i--) this.receivedStates[i].state.subtract!(front);
+    front.subtract(front);
+  }
+
   /** Forget received states older than `num` (the peer will not base diffs on them), keeping at least one. */
   private processThrowawayUntil(num: bigint): void {
     let keepFrom = this.receivedStates.findIndex((s) => s.num >= num);

@@ -9,6 +9,7 @@ import { generateKey } from '../../src/transport/key';
 import { OcbAes128 } from '../../src/transport/ocb';
 import { SEND_MINDELAY_CLIENT, SEND_MINDELAY_SERVER } from '../../src/transport/sender';
 import { Transport } from '../../src/transport/transport';
+import { UserStream } from '../../src/statesync/userstream';
 import { FakeNet, run } from '../support/fakenet';
 import { TextState } from '../support/textstate';
 import { type WireInstruction, WireDecoder } from '../support/wire';
@@ -310,4 +311,25 @@ test('a tampered datagram is dropped before anything is acted on', () => {
   assert.equal(server.connection.stats.dropped.integrity, before.dropped.integrity + good.length);
   assert.equal(server.connection.stats.roams, before.roams);
   assert.equal(server.connection.remoteAddr()!.address, CLIENT_ADDR);
+});
+
+test('the receiver drops input history every retained state shares, so memory does not grow with the session', () => {
+  const net = new FakeNet(9);
+  const key = generateKey();
+  // eslint-disable-next-line prefer-const
+  let server: Transport<TextState, UserStream>;
+  const ssock = net.bind(SERVER.address, SERVER.port, (msg, from) => server.receive(msg, from));
+  server = new Transport({ connection: Connection.server({ aead: new OcbAes128(key), clock: net.clock, socket: ssock, family: 'udp4' }), clock: net.clock, initialLocal: new TextState(), initialRemote: new UserStream(), sendMinDelay: SEND_MINDELAY_SERVER });
+  const cconn = Connection.client({ aead: new OcbAes128(key), clock: net.clock, server: SERVER, socketFactory: net.clientFactory(CLIENT_ADDR) });
+  const client = new Transport({ connection: cconn, clock: net.clock, initialLocal: new UserStream(), initialRemote: new TextState(), sendMinDelay: SEND_MINDELAY_CLIENT });
+  cconn.onSocketMessage = (msg, from) => client.receive(msg, from);
+  for (let i = 0; i < 300; i++) {
+    client.currentState.pushBytes(Buffer.from(`line ${i} `.repeat(20)));
+    run(net, [client, server], net.clock.now() + 40);
+    server.pruneReceived(); // as the server does after consuming each new state
+  }
+  run(net, [client, server], net.clock.now() + 1000);
+  const latest = server.latestRemote().state;
+  assert.equal(latest.count, client.currentState.count, 'everything arrived');
+  assert.ok(latest.retainedFrom > latest.count * 0.9, `retained from ${latest.retainedFrom} of ${latest.count}`);
 });
