@@ -85,3 +85,23 @@ test('the "Nothing received" bar shows on a slow first contact and clears once t
     server.kill();
   }
 });
+
+for (const [label, start] of [['stock mosh-server', startStockServer], ['our server', startOurServer]] as const) {
+  test(`the user's terminal follows the modes the application sets, through ${label}`, label === 'stock mosh-server' ? needs('mosh-server') : {}, async () => {
+    const server = await start({ command: ['/bin/sh'] });
+    let out = '';
+    const client = new MoshClient({ host: '127.0.0.1', port: server.port, key: server.key, cols: 80, rows: 24, predict: 'never' }, { screen: (d) => (out += d) });
+    try {
+      await until(() => out.includes('$'), 10_000, 'the prompt');
+      assert.ok(out.includes('\x1b[?1h'), 'application cursor keys are on from the start (the server translates arrows)');
+      client.input("printf '\\033[?2004h\\033[?1000h\\033[?1006h'; echo m\"\"odes\r");
+      await until(() => /\x1b\[\?2004h/.test(out) && /\x1b\[\?1000h/.test(out) && /\x1b\[\?1006h/.test(out), 10_000, 'bracketed paste and mouse modes on the user terminal');
+      const mark = out.length;
+      client.input("printf '\\033[?2004l\\033[?1000l'; echo o\"\"ff\r");
+      await until(() => out.slice(mark).includes('\x1b[?2004l') && out.slice(mark).includes('\x1b[?1000l'), 10_000, 'the modes turned off again');
+    } finally {
+      await client.close();
+      server.kill();
+    }
+  });
+}
