@@ -7,13 +7,13 @@
 import { newFrame, type Snapshot } from '../emulator';
 import { BAR_TEXT, type DisplayPreference, NotificationEngine, PredictionEngine } from '../predict';
 import { EmulatorCache, TerminalState } from '../statesync/terminal';
-import { UserStream } from '../statesync/userstream';
+import { type SerializedUserStream, UserStream } from '../statesync/userstream';
 import { type Clock, systemClock } from '../transport/clock';
 import { Connection, type SocketFactory } from '../transport/connection';
-import { parseKey } from '../transport/key';
+import { formatKey, parseKey } from '../transport/key';
 import { OcbAes128 } from '../transport/ocb';
 import { SEND_MINDELAY_CLIENT } from '../transport/sender';
-import { Transport } from '../transport/transport';
+import { type SavedTransport, Transport } from '../transport/transport';
 import { WakeTimer } from '../transport/waketimer';
 
 export const CONNECTING_WAKE = 250;
@@ -62,7 +62,38 @@ export interface MoshClientOptions {
   socketFactory?: SocketFactory;
   /** Give up after this long with no word from the server at all (ms); default 15 s as stock. 0 = never. */
   connectTimeoutMs?: number;
+  /** Continue this saved session instead of starting a new one (see MoshClient.restore). */
+  resume?: SavedSession;
 }
+
+/**
+ * A session saved for a new process to continue (plain JSON data). It holds the session key: store it where
+ * secrets belong. Sequence numbers: a restored client starts at `seqFloor`, which is beyond every number this
+ * client may use until it asks for the next save (the `save` event), so no nonce is ever reused, even if the
+ * process dies between saves.
+ */
+export interface SavedSession {
+  version: 1;
+  host: string;
+  port: number;
+  key: string;
+  cols: number;
+  rows: number;
+  predict: DisplayPreference;
+  predictOverwrite: boolean;
+  seqFloor: string;
+  transport: SavedTransport<SerializedUserStream, SavedTerminal>;
+  /** Wall-clock time of the save (ms since the epoch), for "saved N seconds ago" messages. */
+  savedAt: number;
+}
+
+interface SavedTerminal {
+  snapshot: Snapshot;
+  echoAck: string;
+}
+
+/** Datagrams a client may send after a save before it must save again: half of this (the save event). */
+export const SEQ_GAP = 1n << 24n;
 
 export interface MoshClientEvents {
   /** Escape sequences to write to the user's terminal. */
@@ -71,6 +102,8 @@ export interface MoshClientEvents {
   title?: (title: string) => void;
   bell?: () => void;
   exit?: (e: ClientExit) => void;
+  /** The client's sequence numbers approach the last saved floor: save now (only after a first save). */
+  save?: () => void;
 }
 
 export class MoshClient {
@@ -96,6 +129,10 @@ export class MoshClient {
   private rows: number;
   private readonly connectTimeoutMs: number;
   private closing = false;
+  private readonly keyText: string;
+  /** The sequence floor of the last save (null: never saved). */
+  private savedFloor: bigint | null = null;
+  private saveRequested = false;
   private exitResolve!: (e: ClientExit) => void;
   /** Resolves when the session is over. */
   readonly exited$: Promise<ClientExit>;
@@ -111,9 +148,12 @@ export class MoshClient {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? CONNECT_TIMEOUT;
     this.exited$ = new Promise((r) => (this.exitResolve = r));
     const key = typeof opts.key === 'string' ? parseKey(opts.key) : opts.key;
+    this.keyText = formatKey(key);
+    const resume = opts.resume;
     const connection = Connection.client({
       aead: new OcbAes128(key),
       clock: this.clock,
+      firstSeq: resume ? BigInt(resume.seqFloor) : 0n,
       server: { address: opts.host, port: opts.port },
       socketFactory: opts.socketFactory,
       onEvent: (e) => {
@@ -128,7 +168,14 @@ export class MoshClient {
       initialRemote: TerminalState.initial(this.cols, this.rows, this.cache),
       sendMinDelay: SEND_MINDELAY_CLIENT,
     });
-    this.transport.currentState.pushResize(this.cols, this.rows); // state 1: our window size (as stock)
+    if (resume) {
+      this.transport.restore(resume.transport, this.userCodec, this.terminalCodec);
+      this.savedFloor = BigInt(resume.seqFloor);
+      this.heardFrom = true; // the server knew us; the bar counts from the save if it stays silent
+      if (resume.cols !== this.cols || resume.rows !== this.rows) this.transport.currentState.pushResize(this.cols, this.rows);
+    } else {
+      this.transport.currentState.pushResize(this.cols, this.rows); // state 1: our window size (as stock)
+    }
     this.prediction = new PredictionEngine({ display: opts.predict ?? 'adaptive', predictOverwrite: opts.predictOverwrite });
     this.notifications = new NotificationEngine({ now: this.started, escapeKeyName: opts.quitHint ?? '' });
     connection.onSocketMessage = (msg, from) => {
@@ -136,8 +183,44 @@ export class MoshClient {
       this.timer.kick();
     };
     this.timer = new WakeTimer(() => this.step());
-    this.timer.kick();
+    // The first wake-up waits for the caller to hold this object: events never fire from the constructor.
+    queueMicrotask(() => this.timer.kick());
   }
+
+  /** Continues a session saved by `save()` in this or another process. */
+  static restore(saved: SavedSession, events: MoshClientEvents = {}, overrides: Partial<MoshClientOptions> = {}): MoshClient {
+    if (saved.version !== 1) throw new Error(`cannot restore a saved session of version ${String(saved.version)}`);
+    return new MoshClient(
+      { host: saved.host, port: saved.port, key: saved.key, cols: saved.cols, rows: saved.rows, predict: saved.predict, predictOverwrite: saved.predictOverwrite, ...overrides, resume: saved },
+      events,
+    );
+  }
+
+  /** The session as plain data, for a new process to continue (see SavedSession). */
+  save(): SavedSession {
+    const floor = this.transport.connection.sequence + SEQ_GAP;
+    this.savedFloor = floor;
+    this.saveRequested = false;
+    return {
+      version: 1,
+      host: this.opts.host,
+      port: this.opts.port,
+      key: this.keyText,
+      cols: this.cols,
+      rows: this.rows,
+      predict: this.prediction.display,
+      predictOverwrite: this.opts.predictOverwrite ?? false,
+      seqFloor: floor.toString(),
+      transport: this.transport.save(this.userCodec, this.terminalCodec),
+      savedAt: Date.now(),
+    };
+  }
+
+  private readonly userCodec = { save: (s: UserStream) => s.serialize(), load: (s: SerializedUserStream) => UserStream.deserialize(s) };
+  private readonly terminalCodec = {
+    save: (s: TerminalState): SavedTerminal => ({ snapshot: s.snapshot, echoAck: s.echoAck.toString() }),
+    load: (s: SavedTerminal) => new TerminalState(s.snapshot, BigInt(s.echoAck), this.cache),
+  };
 
   /** Keystrokes (or pasted text) from the user. */
   input(data: Uint8Array | string, paste?: boolean): void {
@@ -184,6 +267,18 @@ export class MoshClient {
     return this.exited$;
   }
 
+  /**
+   * Stops this client without ending the session: no shutdown handshake, so the server keeps the session for a
+   * restored client (save() first). Resolves when the sockets are closed.
+   */
+  async detach(): Promise<void> {
+    if (this.exited) return;
+    this.exited = true;
+    this.timer.dispose();
+    this.cache.dispose();
+    await this.transport.close();
+  }
+
   /** Redraw everything on the next frame (e.g. the front end's screen was cleared). */
   repaint(): void {
     this.lastDrawn = null;
@@ -219,6 +314,10 @@ export class MoshClient {
 
     t.tick();
     this.prediction.setLocalFrameSent(t.sender.sentStateLast);
+    if (this.savedFloor !== null && t.connection.sequence + SEQ_GAP / 2n > this.savedFloor && !this.saveRequested) {
+      this.saveRequested = true;
+      this.on.save?.();
+    }
     if (t.connection.sendError() === null) this.notifications.clearNetworkError(now);
 
     // Exit conditions (mosh-protocol.md 6.9).

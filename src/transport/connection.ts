@@ -22,7 +22,7 @@ import {
 } from './datagram';
 import { MTU_FALLBACK, MTU_IPV4, MTU_IPV6 } from './fragment';
 import type { Aead } from './ocb';
-import { RttEstimator } from './rtt';
+import { RttEstimator, type RttSnapshot } from './rtt';
 
 export const TIMESTAMP_REPLY_FRESHNESS = 1000;
 export const SERVER_ASSOCIATION_TIMEOUT = 40000;
@@ -49,6 +49,13 @@ export type SocketFactory = (
 
 /** Node's dgram, binding implicitly on first send. Socket errors are reported through send callbacks. */
 export const nodeSocketFactory: SocketFactory = (family, onMessage) => adapt(dgram.createSocket({ type: family }), onMessage);
+
+export interface SavedConnection {
+  /** The next sequence number this connection would have used. */
+  nextSeq: string;
+  expectedReceiverSeq: string;
+  rtt: RttSnapshot;
+}
 
 export interface ConnectionStats {
   sent: number;
@@ -321,15 +328,15 @@ export class Connection {
     this.closedResolve = null;
   }
 
-  /** Client state for session resume: what a new process needs to continue this connection. */
-  saveClient(): { nextSeq: string; expectedReceiverSeq: string; srtt: number; rttvar: number; rttHit: boolean } {
-    return {
-      nextSeq: this.nextSeq.toString(),
-      expectedReceiverSeq: this.expectedReceiverSeq.toString(),
-      srtt: this.rtt.srtt,
-      rttvar: this.rtt.rttvar,
-      rttHit: this.rtt.hit,
-    };
+  /** What a new process needs to continue this connection (session resume). */
+  save(): SavedConnection {
+    return { nextSeq: this.nextSeq.toString(), expectedReceiverSeq: this.expectedReceiverSeq.toString(), rtt: this.rtt.snapshot() };
+  }
+
+  /** Continues a saved connection's receive side and RTT estimate (the send side starts at `firstSeq`). */
+  restore(saved: SavedConnection): void {
+    this.expectedReceiverSeq = BigInt(saved.expectedReceiverSeq);
+    this.rtt.restore(saved.rtt);
   }
 
   private drop(reason: OpenFailure | 'wrong-direction'): void {

@@ -6,6 +6,7 @@
 
 import type { Clock } from './clock';
 import { type Instruction, MOSH_PROTOCOL_VERSION, randomChaff, SHUTDOWN_NUM } from './instruction';
+import { MAX_RTO } from './rtt';
 import type { SyncState } from './state';
 
 export const ACK_INTERVAL = 3000;
@@ -75,6 +76,24 @@ export class TransportSender<S extends SyncState<S>> {
 
   private get back(): TimestampedState<S> {
     return this.sentStates[this.sentStates.length - 1];
+  }
+
+  /**
+   * Continues a saved sender (session resume): its sent states (front = acknowledged), current state and ack
+   * number. Every restored state counts as sent just longer ago than any retransmission timeout (so none is
+   * assumed received, and the first tick sends at once, diffing from the acknowledged state), but not so long
+   * ago that the user is told the server has been silent.
+   */
+  restore(sent: { num: bigint; state: S }[], current: S, ackNum: bigint): void {
+    if (sent.length === 0) throw new Error('a saved sender holds at least its acknowledged state');
+    const longAgo = this.clock.now() - (MAX_RTO + ACK_DELAY + 1);
+    this.sentStates.splice(0, this.sentStates.length, ...sent.map((s) => ({ timestamp: longAgo, num: s.num, state: s.state })));
+    this.assumed = this.sentStates[0];
+    this.currentState = current;
+    this.ackNum = ackNum;
+    this.nextAckTime = this.clock.now();
+    this.nextSendTime = this.clock.now();
+    this.mindelayClock = null;
   }
 
   setCurrentState(s: S): void {

@@ -4,7 +4,7 @@
 // to `receive`, call `tick()` after every wake-up, and arm a single timer for `waitTime()`.
 
 import type { Clock } from './clock';
-import type { Connection, Endpoint } from './connection';
+import type { Connection, Endpoint, SavedConnection } from './connection';
 import { FragmentAssembly, Fragmenter, parseFragment } from './fragment';
 import { type Instruction, MOSH_PROTOCOL_VERSION, SHUTDOWN_NUM } from './instruction';
 import { type TimestampedState, TransportSender } from './sender';
@@ -28,6 +28,23 @@ export type TransportEvent =
   | { type: 'error'; text: string }
   /** A new newest remote state arrived (in order). */
   | { type: 'remote-state'; num: bigint };
+
+/** A transport's state as plain data, with the states serialized by the caller's functions. */
+export interface SavedTransport<LS, RS> {
+  connection: SavedConnection;
+  fragmentId: string;
+  ackNum: string;
+  /** Sent states, oldest (acknowledged) first. */
+  sent: { num: string; state: LS }[];
+  current: LS;
+  /** Received states, oldest first. */
+  received: { num: string; state: RS }[];
+}
+
+export interface StateCodec<S, Saved> {
+  save(s: S): Saved;
+  load(saved: Saved): S;
+}
 
 export interface TransportOptions<L, R> {
   connection: Connection;
@@ -194,6 +211,38 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
 
   private transmit(inst: Instruction): void {
     for (const f of this.fragmenter.makeFragments(inst, this.connection.mtu)) this.connection.send(f);
+  }
+
+  /** Everything needed to continue this session in another process (see restore). */
+  save<LS, RS>(local: StateCodec<L, LS>, remote: StateCodec<R, RS>): SavedTransport<LS, RS> {
+    return {
+      connection: this.connection.save(),
+      fragmentId: this.fragmenter.nextId.toString(),
+      ackNum: this.sender.ackNum.toString(),
+      sent: this.sender.sentStates.map((s) => ({ num: s.num.toString(), state: local.save(s.state) })),
+      current: local.save(this.sender.currentState),
+      received: this.receivedStates.map((s) => ({ num: s.num.toString(), state: remote.save(s.state) })),
+    };
+  }
+
+  /**
+   * Continues a saved session. Call on a fresh transport, before it has received anything, whose connection was
+   * made with a first sequence number beyond every number the saved one may have used.
+   */
+  restore<LS, RS>(saved: SavedTransport<LS, RS>, local: StateCodec<L, LS>, remote: StateCodec<R, RS>): void {
+    if (this.connection.sequence <= BigInt(saved.connection.nextSeq)) {
+      throw new Error('refusing to restore: the connection would reuse sequence numbers (nonces) of the saved one');
+    }
+    this.connection.restore(saved.connection);
+    // Instructions sent after the save (before a crash) used ids beyond it: skip well past them.
+    this.fragmenter.nextId = BigInt(saved.fragmentId) + (1n << 20n);
+    this.sender.restore(
+      saved.sent.map((s) => ({ num: BigInt(s.num), state: local.load(s.state) })),
+      local.load(saved.current),
+      BigInt(saved.ackNum),
+    );
+    const now = this.clock.now();
+    this.receivedStates.splice(0, this.receivedStates.length, ...saved.received.map((s) => ({ timestamp: now, num: BigInt(s.num), state: remote.load(s.state) })));
   }
 
   /** The peer has sent its shutdown state (we will acknowledge it). */
