@@ -1,0 +1,145 @@
+// A mosh terminal panel: a VS Code Pseudoterminal over MoshClient. Connecting (ssh bootstrap) shows progress;
+// then bytes flow both ways, resizes follow the panel, the tab is named after the host and the remote title,
+// and closing the panel ends the remote session with the handshake. Thin glue: the session logic is MoshClient.
+import * as vscode from 'vscode';
+import { type ClientExit, type ClientStatus, MoshClient } from '../client/moshclient';
+import type { Prompter } from '../ssh/prompt';
+import type { MoshSettings } from './settings';
+
+/** Where to reach a freshly started mosh server (the result of the ssh bootstrap). */
+export interface ServerEndpoint {
+  host: string;
+  port: number;
+  key: string;
+  /** Which server runs there, for the log: e.g. "bundled (node v20)" or "system mosh-server". */
+  server?: string;
+}
+
+export interface BootstrapRequest {
+  target: string;
+  settings: MoshSettings;
+  prompter: Prompter;
+  /** Reports a step ("ssh", "deploy", "start") for the progress notification. */
+  progress: (step: string) => void;
+  log: (line: string) => void;
+}
+
+export type Bootstrap = (req: BootstrapRequest) => Promise<ServerEndpoint>;
+
+export interface TerminalDeps {
+  bootstrap: Bootstrap;
+  settings: () => MoshSettings;
+  prompter: Prompter;
+  log: vscode.LogOutputChannel;
+  /** Called with every status change of this terminal (for the status bar). */
+  onStatus: (t: MoshTerminal, s: ClientStatus) => void;
+  onClosed: (t: MoshTerminal) => void;
+}
+
+export class MoshTerminal implements vscode.Pseudoterminal {
+  private readonly writeEmitter = new vscode.EventEmitter<string>();
+  private readonly closeEmitter = new vscode.EventEmitter<number | void>();
+  private readonly nameEmitter = new vscode.EventEmitter<string>();
+  readonly onDidWrite = this.writeEmitter.event;
+  readonly onDidClose = this.closeEmitter.event;
+  readonly onDidChangeName = this.nameEmitter.event;
+  client: MoshClient | null = null;
+  private cols = 80;
+  private rows = 24;
+  private closedByUser = false;
+  lastStatus: ClientStatus = { state: 'connecting', rttMs: null, lastContactMs: null };
+
+  constructor(
+    readonly target: string,
+    private readonly deps: TerminalDeps,
+  ) {}
+
+  open(dims: vscode.TerminalDimensions | undefined): void {
+    if (dims) {
+      this.cols = dims.columns;
+      this.rows = dims.rows;
+    }
+    void this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    const { log } = this.deps;
+    const settings = this.deps.settings();
+    this.writeEmitter.fire(`\x1b[2mConnecting to ${this.target}...\x1b[0m\r\n`);
+    let endpoint: ServerEndpoint;
+    try {
+      endpoint = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Mosh: ${this.target}`, cancellable: false },
+        async (progress) =>
+          this.deps.bootstrap({
+            target: this.target,
+            settings,
+            prompter: this.deps.prompter,
+            progress: (step) => {
+              log.info(`${this.target}: ${step}`);
+              progress.report({ message: step });
+            },
+            log: (line) => log.info(`${this.target}: ${line}`),
+          }),
+      );
+    } catch (e) {
+      const message = (e as Error).message;
+      log.error(`${this.target}: ${message}`);
+      this.writeEmitter.fire(`\r\n\x1b[31m${message.replace(/\n/g, '\r\n')}\x1b[0m\r\n`);
+      void this.offerHelp(message);
+      this.closeEmitter.fire(1);
+      return;
+    }
+    if (this.closedByUser) return;
+    log.info(`${this.target}: mosh server at ${endpoint.host}:${endpoint.port}${endpoint.server ? ` (${endpoint.server})` : ''}`);
+    this.nameEmitter.fire(this.target);
+    this.client = new MoshClient(
+      { host: endpoint.host, port: endpoint.port, key: endpoint.key, cols: this.cols, rows: this.rows, predict: settings.predictionDisplay, predictOverwrite: settings.predictOverwrite, quitHint: '' },
+      {
+        screen: (d) => this.writeEmitter.fire(d),
+        title: (t) => this.nameEmitter.fire(t ? `${this.target}: ${t}` : this.target),
+        status: (s) => {
+          this.lastStatus = s;
+          this.deps.onStatus(this, s);
+        },
+        exit: (e) => this.ended(e),
+      },
+    );
+  }
+
+  private async offerHelp(message: string): Promise<void> {
+    const choice = await vscode.window.showErrorMessage(`Mosh could not connect to ${this.target}: ${message.split('\n')[0]}`, 'Retry', 'Open SSH Config', 'Show Log');
+    if (choice === 'Retry') await vscode.commands.executeCommand('mosh.connect', this.target);
+    else if (choice === 'Open SSH Config') await vscode.commands.executeCommand('workbench.action.openRemoteSettingsFile').then(undefined, () => vscode.commands.executeCommand('remote-ssh.openConfigFile'));
+    else if (choice === 'Show Log') this.deps.log.show();
+  }
+
+  private ended(e: ClientExit): void {
+    this.deps.log.info(`${this.target}: session ended (${e.reason})${e.message ? `: ${e.message}` : ''}`);
+    this.lastStatus = { ...this.lastStatus, state: 'gone' };
+    this.deps.onStatus(this, this.lastStatus);
+    if (e.message) {
+      this.writeEmitter.fire(`\r\n\x1b[31m${e.message.replace(/\n/g, '\r\n')}\x1b[0m\r\n`);
+      void vscode.window.showErrorMessage(`Mosh: ${e.message.split('\n')[0]}`, 'Show Log').then((c) => c && this.deps.log.show());
+    }
+    this.deps.onClosed(this);
+    if (!this.closedByUser) this.closeEmitter.fire(e.code);
+  }
+
+  handleInput(data: string): void {
+    this.client?.input(data);
+  }
+
+  setDimensions(dims: vscode.TerminalDimensions): void {
+    this.cols = dims.columns;
+    this.rows = dims.rows;
+    this.client?.resize(dims.columns, dims.rows);
+  }
+
+  /** The panel was closed: end the remote session with the handshake. */
+  close(): void {
+    this.closedByUser = true;
+    if (this.client) void this.client.close();
+    this.deps.onClosed(this);
+  }
+}
