@@ -1,0 +1,328 @@
+// Opens an authenticated ssh2 connection to a resolved host: the transport (direct TCP, ProxyJump through other
+// ssh connections, or a ProxyCommand), the host key check against known_hosts (unknown: ask through the
+// Prompter and record; changed or revoked: refuse with OpenSSH's words), authentication (auth.ts), and clear
+// errors for unreachable hosts and timeouts. It also reports the numeric address the connection reached, which
+// is where the mosh client sends its UDP. Not what runs over the connection (remote.ts, deploy.ts, launch.ts).
+
+import { spawn } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
+import { isIP, connect as tcpConnect, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { Client, type BaseAgent } from 'ssh2';
+import { Authenticator } from './auth';
+import { type ResolvedHost, type ResolveOptions, resolveHost } from './config';
+import { BootstrapError } from './errors';
+import {
+  addKnownHost,
+  blobKeyType,
+  changedHostMessage,
+  checkHostKey,
+  fingerprint,
+  keyTypeLabel,
+  knownHostName,
+  knownKeyTypes,
+  preferredHostKeyAlgorithms,
+  revokedHostMessage,
+  unknownHostMessage,
+} from './knownhosts';
+import type { Prompter } from './prompt';
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
+const MAX_JUMPS = 8;
+
+export interface ConnectOptions {
+  prompter: Prompter;
+  /** How the jump hosts are resolved (the same config files as the target). */
+  resolve?: ResolveOptions;
+  /** Agents to use instead of the configured ones (tests); [] for none. */
+  agents?: BaseAgent[];
+  /** TCP connect plus handshake, not counting time spent in prompts; default ConnectTimeout or 15 s. */
+  timeoutMs?: number;
+  /** Progress lines for a log (never secrets). */
+  log?: (line: string) => void;
+}
+
+export interface SshConnection {
+  client: Client;
+  host: ResolvedHost;
+  /** The numeric IP the ssh connection reached (direct), or the target name resolved here (jump/proxy). */
+  peerAddress: string;
+  /** How the host key was settled. */
+  hostKey: { status: 'known' | 'recorded' | 'accepted'; fingerprint: string; keyType: string };
+  /** Closes this connection and any jump connections under it. */
+  close(): void;
+}
+
+/** Strips the IPv4-mapped prefix so "::ffff:1.2.3.4" is the plain IPv4 address it is. */
+export function plainAddress(a: string): string {
+  return a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 ? a.slice(7) : a;
+}
+
+/** A countdown that stops while the user is being asked something. */
+class Watchdog {
+  private timer: NodeJS.Timeout | null = null;
+  private left: number;
+  private since = 0;
+  private paused = 0;
+  constructor(
+    ms: number,
+    private readonly fire: () => void,
+  ) {
+    this.left = ms;
+    this.start();
+  }
+  private start(): void {
+    this.since = Date.now();
+    this.timer = setTimeout(this.fire, Math.max(0, this.left));
+  }
+  pause(): void {
+    if (this.paused++ === 0 && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.left -= Date.now() - this.since;
+    }
+  }
+  resume(): void {
+    if (--this.paused === 0) this.start();
+  }
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.paused = 1e9;
+  }
+}
+
+function wrapPrompter(p: Prompter, dog: Watchdog): Prompter {
+  const held = async <T>(f: () => Promise<T>): Promise<T> => {
+    dog.pause();
+    try {
+      return await f();
+    } finally {
+      dog.resume();
+    }
+  };
+  return {
+    ask: (q) => held(() => p.ask(q)),
+    confirmHostKey: (q) => held(() => p.confirmHostKey(q)),
+    info: p.info?.bind(p),
+  };
+}
+
+function socketError(e: NodeJS.ErrnoException, host: ResolvedHost): BootstrapError {
+  const where = `ssh: connect to host ${host.hostname} port ${host.port}`;
+  switch (e.code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+      return new BootstrapError('unreachable', `ssh: Could not resolve hostname ${host.hostname}: ${e.code === 'EAI_AGAIN' ? 'Temporary failure in name resolution' : 'Name or service not known'}.`);
+    case 'ECONNREFUSED':
+      return new BootstrapError('unreachable', `${where}: Connection refused (is an ssh server running there, on that port?).`);
+    case 'EHOSTUNREACH':
+      return new BootstrapError('unreachable', `${where}: No route to host.`);
+    case 'ENETUNREACH':
+      return new BootstrapError('unreachable', `${where}: Network is unreachable.`);
+    case 'ETIMEDOUT':
+      return new BootstrapError('timeout', `${where}: Connection timed out.`);
+    case 'ECONNRESET':
+      return new BootstrapError('unreachable', `${where}: Connection reset by peer.`);
+    default:
+      return new BootstrapError('unreachable', `${where}: ${e.message}`);
+  }
+}
+
+async function resolveForUdp(name: string): Promise<string> {
+  if (isIP(name)) return name;
+  try {
+    return (await lookup(name)).address;
+  } catch {
+    return name;
+  }
+}
+
+/** Connects, checks the host key and authenticates. Rejects with a BootstrapError. */
+export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth = 0): Promise<SshConnection> {
+  const log = opts.log ?? (() => undefined);
+  const timeoutMs = opts.timeoutMs ?? (host.connectTimeout ? host.connectTimeout * 1000 : DEFAULT_CONNECT_TIMEOUT_MS);
+  const closers: (() => void)[] = [];
+  const closeAll = () => {
+    for (const c of closers.reverse()) {
+      try {
+        c();
+      } catch {
+        /* already closed */
+      }
+    }
+  };
+
+  // 1. the byte stream to the ssh server
+  let sock: Duplex;
+  let peerAddress: string;
+  let socket: Socket | null = null;
+  if (host.proxyJump.length) {
+    if (depth >= MAX_JUMPS) throw new BootstrapError('config', `ProxyJump goes through more than ${MAX_JUMPS} hosts (a loop?).`);
+    const hops = host.proxyJump;
+    const jumpHost = resolveHost(hops[hops.length - 1], opts.resolve);
+    if (hops.length > 1) jumpHost.proxyJump = hops.slice(0, -1);
+    log(`jumping through ${jumpHost.user}@${jumpHost.hostname}:${jumpHost.port}`);
+    const jump = await connectSsh(jumpHost, opts, depth + 1);
+    closers.push(() => jump.close());
+    try {
+      sock = await new Promise<Duplex>((resolve, reject) =>
+        jump.client.forwardOut('127.0.0.1', 0, host.hostname, host.port, (err, ch) => (err ? reject(err) : resolve(ch))),
+      );
+    } catch (e) {
+      closeAll();
+      throw new BootstrapError('unreachable', `ssh: the jump host ${jumpHost.hostname} could not reach ${host.hostname} port ${host.port}: ${(e as Error).message}`);
+    }
+    peerAddress = await resolveForUdp(host.hostname);
+  } else if (host.proxyCommand) {
+    log(`proxy command: ${host.proxyCommand}`);
+    const child = spawn('/bin/sh', ['-c', `exec ${host.proxyCommand}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stderr.on('data', (d: Buffer) => log(`proxy: ${d.toString().trimEnd()}`));
+    closers.push(() => child.kill());
+    sock = Duplex.from({ readable: child.stdout, writable: child.stdin });
+    peerAddress = await resolveForUdp(host.hostname);
+  } else {
+    const s = tcpConnect({
+      host: host.hostname,
+      port: host.port,
+      family: host.addressFamily === 'inet' ? 4 : host.addressFamily === 'inet6' ? 6 : undefined,
+    });
+    socket = s;
+    sock = s;
+    closers.push(() => s.destroy());
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })), timeoutMs);
+        s.once('connect', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        s.once('error', (e) => {
+          clearTimeout(t);
+          reject(e);
+        });
+      });
+    } catch (e) {
+      closeAll();
+      const err = socketError(e as NodeJS.ErrnoException, host);
+      if (err.code === 'timeout') err.message = `ssh: connect to host ${host.hostname} port ${host.port}: Connection timed out after ${Math.round(timeoutMs / 1000)} s.`;
+      throw err;
+    }
+    s.setNoDelay(true);
+    peerAddress = plainAddress(s.remoteAddress ?? host.hostname);
+    log(`connected to ${peerAddress} port ${host.port}`);
+  }
+
+  // 2. ssh: host key, then authentication
+  const client = new Client();
+  closers.push(() => client.end());
+  let failure: BootstrapError | null = null;
+  const dog = new Watchdog(timeoutMs, () => {
+    failure ??= new BootstrapError('timeout', `ssh: ${host.hostname} port ${host.port} did not complete the ssh handshake within ${Math.round(timeoutMs / 1000)} s.`);
+    client.destroy();
+    socket?.destroy();
+    sock.destroy();
+  });
+  const prompter = wrapPrompter(opts.prompter, dog);
+  const auth = new Authenticator(host, prompter, { agents: opts.agents });
+  const keyName = knownHostName(host.hostKeyAlias ?? host.hostname, host.port);
+  const files = [...host.userKnownHostsFiles, ...host.globalKnownHostsFiles];
+  let hostKey: SshConnection['hostKey'] | null = null;
+  let authStarted = false;
+
+  const verify = async (key: Buffer): Promise<boolean> => {
+    const type = blobKeyType(key);
+    const fp = fingerprint(key);
+    const st = checkHostKey(files, keyName, key);
+    if (st.status === 'known') {
+      hostKey = { status: 'known', fingerprint: fp, keyType: type };
+      return true;
+    }
+    if (st.status === 'revoked') {
+      failure = new BootstrapError('hostkey-changed', revokedHostMessage(keyName, key, st.entry));
+      return false;
+    }
+    if (st.status === 'changed') {
+      failure = new BootstrapError('hostkey-changed', changedHostMessage(keyName, key, st.offending, host.userKnownHostsFiles[0] ?? '~/.ssh/known_hosts'));
+      return false;
+    }
+    const record = () => {
+      const file = host.userKnownHostsFiles[0];
+      if (!file) return;
+      try {
+        addKnownHost(file, keyName, key, host.hashKnownHosts);
+        log(`Permanently added '${keyName}' (${keyTypeLabel(type)}) to the list of known hosts.`);
+      } catch (e) {
+        prompter.info?.(`Could not record the host key in ${file}: ${(e as Error).message}`);
+      }
+    };
+    if (host.strictHostKeyChecking === 'no' || host.strictHostKeyChecking === 'accept-new') {
+      record();
+      hostKey = { status: 'recorded', fingerprint: fp, keyType: type };
+      return true;
+    }
+    if (host.strictHostKeyChecking === 'yes' || host.batchMode) {
+      failure = new BootstrapError(
+        'hostkey-refused',
+        `No ${keyTypeLabel(type)} host key is known for ${keyName} and you have requested strict checking.\nIts fingerprint is ${fp}.\nHost key verification failed.`,
+      );
+      return false;
+    }
+    const ok = await prompter.confirmHostKey({
+      kind: 'hostkey',
+      host: keyName,
+      keyType: keyTypeLabel(type),
+      fingerprint: fp,
+      otherKnownTypes: st.otherTypes.map(keyTypeLabel),
+      message: unknownHostMessage(keyName, key, st.otherTypes),
+    });
+    if (!ok) {
+      failure = new BootstrapError('hostkey-refused', `The host key of ${keyName} (${keyTypeLabel(type)} ${fp}) was not accepted.\nHost key verification failed.`);
+      return false;
+    }
+    record();
+    hostKey = { status: 'recorded', fingerprint: fp, keyType: type };
+    return true;
+  };
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.on('ready', () => resolve());
+      client.on('banner', (msg: string) => prompter.info?.(msg.trimEnd()));
+      client.on('error', (err: Error & { level?: string }) => {
+        if (err.level === 'agent') return; // a key the agent or a passphrase could not sign with: ssh2 goes on
+        if (failure) return reject(failure);
+        if (err.message === 'All configured authentication methods failed') return reject(auth.failure());
+        if (err.level === 'client-timeout') return reject(new BootstrapError('timeout', `ssh: ${host.hostname}: ${err.message}.`));
+        if (err.level === 'client-socket') return reject(socketError(err as NodeJS.ErrnoException, host));
+        if (authStarted && /disconnect|Too many/i.test(err.message)) return reject(auth.failure());
+        reject(new BootstrapError('ssh', `ssh: ${host.hostname}: ${err.message}`));
+      });
+      client.on('close', () => reject(failure ?? (authStarted ? auth.failure() : new BootstrapError('ssh', `ssh: ${host.hostname} closed the connection during the handshake.`))));
+      client.connect({
+        sock,
+        username: host.user,
+        readyTimeout: 0, // ours (the watchdog) does not count the time spent answering prompts
+        algorithms: { serverHostKey: preferredHostKeyAlgorithms(knownKeyTypes(files, keyName)) as never },
+        hostVerifier: (key: Buffer, cb: (ok: boolean) => void) => {
+          verify(key).then(cb, (e) => {
+            failure = new BootstrapError('ssh', `ssh: host key check failed: ${(e as Error).message}`);
+            cb(false);
+          });
+        },
+        authHandler: (left, partial, next) => {
+          authStarted = true;
+          auth.handler(left, partial, next);
+        },
+      });
+    });
+  } catch (e) {
+    dog.stop();
+    closeAll();
+    throw e;
+  }
+  dog.stop();
+  log(`authenticated as ${host.user} (${auth.tried[auth.tried.length - 1] ?? 'none'})`);
+  return { client, host, peerAddress, hostKey: hostKey!, close: closeAll };
+}
