@@ -1,0 +1,173 @@
+// The whole ssh bootstrap of a mosh session, as the `mosh` wrapper does it: resolve the host (config.ts), log in
+// (connect.ts), probe the remote and start the server in the same exec when it is already there (remote.ts),
+// else upload ours (deploy.ts) and start it, read MOSH CONNECT (launch.ts), close ssh, and hand the client the
+// address ssh reached, the UDP port and the key. Front ends (the CLI's `connect`, VS Code) call `bootstrap()`
+// with their own Prompter. Not the mosh session itself (client/).
+
+import type { BaseAgent } from 'ssh2';
+import { type ResolveOptions, resolveHost, type ResolvedHost } from './config';
+import { connectSsh } from './connect';
+import { DEFAULT_CACHE_ROOT, loadBundle, uploadBundle } from './deploy';
+import { BootstrapError } from './errors';
+import { decide, parseMoshConnect, type ServerChoice, serverArgs, serverMode } from './launch';
+import type { Prompter } from './prompt';
+import { execCollect, parseProbe, remoteCommand, type RemoteProbe, type ServerMode } from './remote';
+
+export type BootstrapStep = 'ssh' | 'deploy' | 'start';
+
+export interface BootstrapOptions {
+  /** `[user@]host[:port]` or a Host alias from ~/.ssh/config. */
+  target: string;
+  prompter: Prompter;
+  /** auto (default) | bundled | system | a path to a mosh-server on the remote host. */
+  server?: ServerChoice;
+  /** Server UDP port or range, "PORT" or "LOW:HIGH". */
+  ports?: string;
+  /** The client's colours for `-c` (default 256). */
+  colors?: number;
+  /** Locale settings for `-l` (default: the client's UTF-8 locale, else LANG=C.UTF-8). */
+  locale?: Record<string, string>;
+  /** A command to run instead of the login shell. */
+  command?: string[];
+  /** ssh_config files, home, and command-line user/port/identity files. */
+  resolve?: ResolveOptions;
+  /** ssh agents to use instead of the configured ones (tests); [] for none. */
+  agents?: BaseAgent[];
+  /** TCP connect + handshake timeout, not counting prompts. */
+  timeoutMs?: number;
+  /** Where dist/server.js and dist/pty/ are (default: found beside this code). */
+  bundleDir?: string;
+  /** Remote cache folder, relative to the remote $HOME unless absolute (default .cache/vscode-mosh). */
+  cacheRoot?: string;
+  log?: (line: string) => void;
+  progress?: (step: BootstrapStep) => void;
+  /** Test only: make the remote look as if it had no Node.js. */
+  hideRemoteNode?: boolean;
+}
+
+export interface BootstrapResult {
+  /** Numeric address for the UDP session: the one ssh connected to (IPv4 or IPv6). */
+  ip: string;
+  port: number;
+  key: string;
+  /** Remote pid of the detached server, if it said. */
+  pid?: number;
+  server: {
+    kind: 'bundled' | 'system' | 'path';
+    /** The executable started (node for ours). */
+    path: string;
+    /** Node's version, for ours. */
+    nodeVersion?: string;
+    /** For logs and the UI: "bundled (node v20.11.0)", "system mosh-server (/usr/bin/mosh-server)". */
+    description: string;
+  };
+  /** Whether our server was uploaded on this connect (false: it was already there). */
+  uploaded: boolean;
+  host: ResolvedHost;
+  probe: RemoteProbe;
+  /** Milliseconds per phase, for logs and benchmarks. */
+  timings: { ssh: number; start: number; upload: number; total: number };
+}
+
+/** Words for a session that started over ssh but never heard back over UDP. */
+export function udpBlockedHint(r: Pick<BootstrapResult, 'ip' | 'port'>, ports?: string): string {
+  return (
+    `ssh worked and the mosh server started, but no UDP packet came back from ${r.ip} port ${r.port}.\n` +
+    `Mosh needs UDP: open ${ports ? `UDP port${ports.includes(':') ? 's' : ''} ${ports}` : 'UDP ports 60000-61000 (or choose a range with -p and open that)'} ` +
+    'in the firewalls between here and the host (the host\'s own firewall and any cloud security group).'
+  );
+}
+
+export async function bootstrap(o: BootstrapOptions): Promise<BootstrapResult> {
+  const log = o.log ?? (() => undefined);
+  const t0 = Date.now();
+  o.progress?.('ssh');
+  const host = resolveHost(o.target, o.resolve);
+  log(`ssh ${host.user}@${host.hostname} port ${host.port}${host.proxyJump.length ? ` via ${host.proxyJump.join(',')}` : ''}`);
+  const conn = await connectSsh(host, { prompter: o.prompter, resolve: o.resolve, agents: o.agents, timeoutMs: o.timeoutMs, log });
+  const tSsh = Date.now();
+  let tUpload = 0;
+  try {
+    const choice = serverMode(o.server ?? 'auto');
+    const wantsOurs = choice.mode === 'auto' || choice.mode === 'bundled';
+    const bundle = wantsOurs ? loadBundle(o.bundleDir) : null;
+    const args = serverArgs({ colors: o.colors, ports: o.ports, locale: o.locale, command: o.command });
+    const cacheRoot = o.cacheRoot ?? DEFAULT_CACHE_ROOT;
+    const run = (mode: ServerMode) =>
+      execCollect(conn.client, remoteCommand({ mode, hash: bundle?.hash ?? '-', cacheRoot, explicitPath: choice.path, hideNode: o.hideRemoteNode, serverArgs: args }), {
+        until: (out) => /^MOSH CONNECT /m.test(out),
+        graceMs: 2000,
+      });
+
+    o.progress?.('start');
+    let res = await run(choice.mode);
+    let probe = parseProbe(res.stdout);
+    if (probe.launched === null) {
+      throw new BootstrapError('launch', `The remote shell did not run our probe on ${host.hostname}. Its output:\n${tail(res.stdout + res.stderr)}`);
+    }
+    let uploaded = false;
+    if (probe.launched === 'none') {
+      const action = decide(probe, choice, host.hostname, bundle?.platforms ?? []);
+      if (action === 'upload' && bundle) {
+        o.progress?.('deploy');
+        const t = Date.now();
+        const root = cacheRoot.startsWith('/') ? cacheRoot : `${probe.home.replace(/\/$/, '')}/${cacheRoot}`;
+        const up = await uploadBundle(conn.client, bundle, probe.platform, root, log);
+        tUpload = Date.now() - t;
+        uploaded = true;
+        log(`uploaded ${up.files} files (${Math.round(up.bytes / 1024)} KiB) in ${tUpload} ms`);
+        o.progress?.('start');
+        res = await run(choice.mode);
+      } else {
+        log(`Node.js is there but the bundled server has no pty binary for ${probe.platform}: using mosh-server`);
+        res = await run('system');
+      }
+      probe = parseProbe(res.stdout);
+      if (probe.launched === 'none' || probe.launched === null) {
+        throw new BootstrapError('launch', `The server could not be started on ${host.hostname} after the upload. Output:\n${tail(res.stdout + res.stderr)}`);
+      }
+    }
+    const mc = parseMoshConnect(res.stdout, res.stderr);
+    const kind = probe.launched as 'bundled' | 'system' | 'path';
+    const path = probe.serverPath ?? '?';
+    if (!mc) {
+      throw new BootstrapError(
+        'launch',
+        `The mosh server (${kind === 'bundled' ? `${path} ${cacheRoot}/${bundle?.hash}/server.js` : path}) ran on ${host.hostname} but did not print "MOSH CONNECT".` +
+          `${res.code !== null ? ` It exited with status ${res.code}.` : ''}\nIts output:\n${tail(stripProbe(res.stdout) + res.stderr)}`,
+      );
+    }
+    const nodeVersion = kind === 'bundled' ? probe.node?.version : undefined;
+    const description = kind === 'bundled' ? `bundled (node ${nodeVersion ?? '?'} at ${path})` : kind === 'system' ? `system mosh-server (${path})` : `mosh server at ${path}`;
+    log(`server: ${description}; UDP ${conn.peerAddress} port ${mc.port}${mc.pid ? `; remote pid ${mc.pid}` : ''}`);
+    const end = Date.now();
+    return {
+      ip: conn.peerAddress,
+      port: mc.port,
+      key: mc.key,
+      pid: mc.pid,
+      server: { kind, path, nodeVersion, description },
+      uploaded,
+      host,
+      probe,
+      timings: { ssh: tSsh - t0, start: end - tSsh - tUpload, upload: tUpload, total: end - t0 },
+    };
+  } catch (e) {
+    if (e instanceof BootstrapError) throw e;
+    throw new BootstrapError('ssh', `ssh: ${host.hostname}: ${(e as Error).message}`);
+  } finally {
+    conn.close();
+  }
+}
+
+function stripProbe(s: string): string {
+  return s
+    .split('\n')
+    .filter((l) => !l.startsWith('VSMOSH '))
+    .join('\n');
+}
+
+function tail(s: string, lines = 15): string {
+  const all = s.trimEnd().split('\n');
+  return (all.length > lines ? ['...', ...all.slice(-lines)] : all).map((l) => `  ${l}`).join('\n') || '  (nothing)';
+}
