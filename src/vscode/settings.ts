@@ -7,7 +7,6 @@ export interface MoshSettings {
   predictOverwrite: boolean;
   /** auto | bundled | system | a path to a mosh-server on the remote host */
   server: string;
-  remoteNodePath: string;
   /** "LOW:HIGH" or "PORT"; empty = the server's default (60001:60999) */
   udpPortRange: string;
   sshConfigFile: string;
@@ -20,7 +19,6 @@ export function readSettings(): MoshSettings {
     predictionDisplay: c.get<DisplayPreference>('predictionDisplay', 'adaptive'),
     predictOverwrite: c.get<boolean>('predictOverwrite', false),
     server: c.get<string>('server', 'auto'),
-    remoteNodePath: c.get<string>('remoteNodePath', ''),
     udpPortRange: c.get<string>('udpPortRange', ''),
     sshConfigFile: c.get<string>('sshConfigFile', ''),
     locale: c.get<string>('locale', ''),

@@ -1,0 +1,25 @@
+// Connects the VS Code terminal to the ssh bootstrap (src/ssh/bootstrap.ts): maps the extension's settings to
+// its options and its steps to progress messages. No logic of its own.
+import { bootstrap as sshBootstrap, type BootstrapStep } from '../ssh/bootstrap';
+import type { Bootstrap } from './terminal';
+
+const STEP_TEXT: Record<BootstrapStep, string> = {
+  ssh: 'connecting with ssh...',
+  deploy: 'installing the mosh server...',
+  start: 'starting the mosh server...',
+};
+
+export const bootstrap: Bootstrap = async (req) => {
+  const s = req.settings;
+  const r = await sshBootstrap({
+    target: req.target,
+    prompter: req.prompter,
+    server: s.server || 'auto',
+    ports: s.udpPortRange || undefined,
+    locale: s.locale ? { LANG: s.locale } : undefined,
+    resolve: s.sshConfigFile ? { configFiles: [s.sshConfigFile] } : undefined,
+    log: req.log,
+    progress: (step) => req.progress(STEP_TEXT[step]),
+  });
+  return { host: r.ip, port: r.port, key: r.key, server: r.server.description };
+};
