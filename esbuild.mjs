@@ -42,10 +42,13 @@ exports.requireBinary = function requireBinary(file) {
   },
 };
 
+/** ssh2's optional native helpers (it falls back to JavaScript without them): left out of the bundles. */
+const sshOptionalNative = ['*.node', 'cpu-features'];
+
 await Promise.all([
-  esbuild.build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
+  esbuild.build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', ...sshOptionalNative] }),
   esbuild.build({ ...common, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', plugins: [ptyBesideBundle] }),
-  esbuild.build({ ...common, entryPoints: ['src/client/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  esbuild.build({ ...common, entryPoints: ['src/client/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: sshOptionalNative }),
 ]);
 
 // This machine's pty binary, so dist/server.js runs here too.

@@ -1,22 +1,30 @@
 // Entry point of dist/cli.js, the terminal front end of MoshClient:
 //   MOSH_KEY=KEY node dist/cli.js client [--predict=adaptive|always|never|experimental] [--predict-overwrite] IP PORT
-// a drop-in for stock mosh-client (its environment variables too). Raw tty, window-size changes followed, the
-// escape key, and the tty restored on every exit path. Not the ssh bootstrap (the "connect" command comes with
-// the ssh issue).
+// a drop-in for stock mosh-client (its environment variables too), and
+//   node dist/cli.js connect [--ssh-port N] [-i IDENTITY] [-p PORT[:PORT2]] [--server=...] [--predict=...] [user@]host
+// the `mosh` wrapper's job: the ssh bootstrap (src/ssh/bootstrap.ts, questions asked on this tty), then the same
+// session. Raw tty, window-size changes followed, the escape key, and the tty restored on every exit path.
 
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { homedir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
 import type { DisplayPreference } from '../predict';
 import { BAR_TEXT, escapeKeyName } from '../predict';
+import { bootstrap, udpBlockedHint } from '../ssh/bootstrap';
+import { BootstrapError } from '../ssh/errors';
 import { KeyError, parseKey } from '../transport/key';
 import { EscapeKeyHandler, escapeConfig } from './escape';
 import { MoshClient, type SavedSession } from './moshclient';
+import { TtyPrompter } from './ttyprompt';
 
 const VERSION = 'vscode-mosh client 0.1.0 (mosh protocol 2, compatible with mosh 1.4)';
 const MODES: DisplayPreference[] = ['adaptive', 'always', 'never', 'experimental'];
 const USAGE =
   `Usage: MOSH_KEY=KEY node dist/cli.js client [--predict=${MODES.join('|')}] [--predict-overwrite] [--save FILE] IP PORT\n` +
-  `       node dist/cli.js client --restore FILE [--save FILE]     (continue a saved session in a new process)`;
+  `       node dist/cli.js client --restore FILE [--save FILE]     (continue a saved session in a new process)\n` +
+  `       node dist/cli.js connect [--ssh-port N] [-i IDENTITY] [-p PORT[:PORT2]] [--server=auto|bundled|system|PATH]\n` +
+  `                                [--predict=${MODES.join('|')}] [--predict-overwrite] [-v] [user@]host[:sshport] [-- COMMAND...]`;
 const SAVE_INTERVAL_MS = 2000;
 
 /** Leaves every mode the remote application may have set, then the alternate screen. */
@@ -74,6 +82,25 @@ function runClient(args: string[]): void {
       fail(e instanceof KeyError ? e.message : String(e));
     }
   }
+  runSession({ ip, port, key, saved, predict: predict as DisplayPreference | undefined, overwrite, saveFile });
+}
+
+interface SessionOptions {
+  ip: string;
+  port: number;
+  key?: Buffer | string;
+  /** Continue this saved session instead (ip, port and key are in it). */
+  saved?: SavedSession;
+  predict?: DisplayPreference;
+  overwrite: boolean;
+  saveFile?: string;
+  /** Extra words when the server was never heard from (after connect: ssh worked, so UDP is blocked). */
+  noContactHint?: string;
+}
+
+/** The mosh session on this tty, until it ends (then the process exits with the session's status). */
+function runSession(o: SessionOptions): void {
+  const { ip, port, key, saved, predict, overwrite, saveFile } = o;
   if (!process.stdin.isTTY || !process.stdout.isTTY) fail('mosh needs a terminal: standard input and output must be a tty.');
 
   const escape = new EscapeKeyHandler(escapeConfig(process.env.MOSH_ESCAPE_KEY));
@@ -108,10 +135,11 @@ function runClient(args: string[]): void {
   const size = { cols: out.columns || 80, rows: out.rows || 24 };
   const events = {
     screen: (d: string) => out.write(d),
-    exit: (e: { code: number; message: string }) => {
+    exit: (e: { code: number; message: string; reason: string }) => {
       restoreTty();
       out.write('[mosh is exiting.]\n');
       if (e.message) process.stderr.write(`\n${e.message}\n`);
+      if (e.reason === 'no-contact' && o.noContactHint) process.stderr.write(`\n${o.noContactHint}\n`);
       if (saveFile) rmSync(saveFile, { force: true }); // the session is over: nothing to continue
       process.exit(e.code);
     },
@@ -120,8 +148,8 @@ function runClient(args: string[]): void {
   let client: MoshClient;
   try {
     client = saved
-      ? MoshClient.restore(saved, events, { ...size, quitHint, ...(predict ? { predict: predict as DisplayPreference } : {}) })
-      : new MoshClient({ host: ip, port, key: key!, ...size, predict: predict as DisplayPreference | undefined, predictOverwrite: overwrite, quitHint }, events);
+      ? MoshClient.restore(saved, events, { ...size, quitHint, ...(predict ? { predict } : {}) })
+      : new MoshClient({ host: ip, port, key: key!, ...size, predict, predictOverwrite: overwrite, quitHint }, events);
   } catch (e) {
     restoreTty();
     fail(`Cannot continue the saved session: ${(e as Error).message}`);
@@ -151,6 +179,7 @@ function runClient(args: string[]): void {
     }
   });
   stdin.on('end', () => void client.close(BAR_TEXT.exiting));
+  stdin.resume(); // a question asked before the session (ssh bootstrap) leaves stdin paused
   process.on('SIGCONT', () => {
     if (!restored) return;
     enterTty();
@@ -160,8 +189,81 @@ function runClient(args: string[]): void {
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void client.close(BAR_TEXT.signalReceived));
 }
 
+/** Colours for the server's -c, from this terminal's TERM (as the wrapper asks terminfo). */
+function terminalColors(env: NodeJS.ProcessEnv): number {
+  return /256|truecolor|direct|kitty|alacritty|wezterm/i.test(env.TERM ?? '') || /truecolor|24bit/i.test(env.COLORTERM ?? '') ? 256 : 8;
+}
+
+async function runConnect(args: string[]): Promise<void> {
+  let sshPort: number | undefined;
+  const identities: string[] = [];
+  let ports: string | undefined;
+  let server = 'auto';
+  let predict: string | undefined = process.env.MOSH_PREDICTION_DISPLAY;
+  let overwrite = process.env.MOSH_PREDICTION_OVERWRITE === 'yes';
+  let verbose = false;
+  let target: string | undefined;
+  let command: string[] | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const value = (name: string) => {
+      const v = args[++i];
+      if (v === undefined) fail(`${name} needs a value.\n${USAGE}`);
+      return v;
+    };
+    const eq = (name: string) => (a.startsWith(`${name}=`) ? a.slice(name.length + 1) : undefined);
+    if (a === '--') {
+      command = args.slice(i + 1);
+      break;
+    } else if (a === '--ssh-port' || eq('--ssh-port') !== undefined) {
+      const t = eq('--ssh-port') ?? value(a);
+      sshPort = Number(t);
+      if (!/^\d+$/.test(t) || sshPort < 1 || sshPort > 65535) fail(`Bad ssh port "${t}".`);
+    } else if (a === '-i') identities.push(value(a));
+    else if (a.startsWith('-i') && !a.startsWith('--')) identities.push(a.slice(2));
+    else if (a === '-p' || a === '--port') ports = value(a);
+    else if (eq('--port') !== undefined) ports = eq('--port');
+    else if (a.startsWith('-p') && !a.startsWith('--')) ports = a.slice(2);
+    else if (a === '--server') server = value(a);
+    else if (eq('--server') !== undefined) server = eq('--server')!;
+    else if (eq('--predict') !== undefined) predict = eq('--predict');
+    else if (a === '--predict-overwrite') overwrite = true;
+    else if (a === '-v' || a === '--verbose') verbose = true;
+    else if (a.startsWith('-') && a !== '-') fail(`Unknown option ${a}.\n${USAGE}`);
+    else if (target === undefined) target = a;
+    else {
+      command = args.slice(i); // like mosh: what follows the host is the command
+      break;
+    }
+  }
+  if (!target) fail(USAGE);
+  if (predict !== undefined && !MODES.includes(predict as DisplayPreference)) fail(`Unknown prediction mode ${predict}.`);
+  if (!process.stdin.isTTY || !process.stdout.isTTY) fail('mosh needs a terminal: standard input and output must be a tty.');
+  const home = homedir();
+  const identityFiles = identities.map((f) => resolvePath(f === '~' ? home : f.startsWith('~/') ? join(home, f.slice(2)) : f));
+
+  let r;
+  try {
+    r = await bootstrap({
+      target,
+      prompter: new TtyPrompter(),
+      server,
+      ports,
+      colors: terminalColors(process.env),
+      command: command?.length ? command : undefined,
+      resolve: { port: sshPort, identityFiles },
+      log: verbose ? (l) => process.stderr.write(`mosh: ${l}\n`) : undefined,
+    });
+  } catch (e) {
+    if (e instanceof BootstrapError) fail(e.message, 255);
+    fail(`mosh: internal error: ${(e as Error).stack ?? e}`, 255);
+  }
+  runSession({ ip: r.ip, port: r.port, key: r.key, predict: predict as DisplayPreference | undefined, overwrite, noContactHint: udpBlockedHint(r, ports) });
+}
+
 const [command, ...rest] = process.argv.slice(2);
 if (command === '--version' || command === '-v') process.stdout.write(`${VERSION}\n`);
 else if (command === 'client') runClient(rest);
+else if (command === 'connect') void runConnect(rest);
 else if (command === undefined || command === '--help' || command === '-h') process.stdout.write(`${USAGE}\n`);
 else fail(`Unknown command ${command}.\n${USAGE}`);

@@ -27,7 +27,7 @@ export async function proveSession(ep: Endpoint, timeoutMs = 15_000): Promise<st
   } catch (e) {
     throw new Error(`${(e as Error).message}; the screen shows:\n${await text()}`);
   } finally {
-    if (!exited) await Promise.race([client.close(), new Promise((r) => setTimeout(r, 3000))]);
+    if (!exited) await Promise.race([client.close(), new Promise((r) => setTimeout(r, 3000).unref())]);
     screen.dispose();
   }
 }

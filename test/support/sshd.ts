@@ -206,7 +206,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       if (proc.exitCode === null && proc.signalCode === null) {
         const gone = new Promise((r) => proc.once('exit', r));
         proc.kill('SIGTERM');
-        await Promise.race([gone, new Promise((r) => setTimeout(r, 2000))]);
+        await Promise.race([gone, new Promise((r) => setTimeout(r, 2000).unref())]);
         if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
       }
       rmSync(dir, { recursive: true, force: true });
