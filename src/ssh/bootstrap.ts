@@ -41,6 +41,8 @@ export interface BootstrapOptions {
   cacheRoot?: string;
   log?: (line: string) => void;
   progress?: (step: BootstrapStep) => void;
+  /** A Node.js on the remote host to try first (e.g. a setting); `~/` is the remote home. */
+  remoteNode?: string;
   /** Test only: make the remote look as if it had no Node.js. */
   hideRemoteNode?: boolean;
 }
@@ -94,7 +96,7 @@ export async function bootstrap(o: BootstrapOptions): Promise<BootstrapResult> {
     const args = serverArgs({ colors: o.colors, ports: o.ports, locale: o.locale, command: o.command });
     const cacheRoot = o.cacheRoot ?? DEFAULT_CACHE_ROOT;
     const run = (mode: ServerMode) =>
-      execCollect(conn.client, remoteCommand({ mode, hash: bundle?.hash ?? '-', cacheRoot, explicitPath: choice.path, hideNode: o.hideRemoteNode, serverArgs: args }), {
+      execCollect(conn.client, remoteCommand({ mode, hash: bundle?.hash ?? '-', cacheRoot, explicitPath: choice.path, hideNode: o.hideRemoteNode, nodePath: o.remoteNode, serverArgs: args }), {
         until: (out) => /^MOSH CONNECT /m.test(out),
         graceMs: 2000,
       });

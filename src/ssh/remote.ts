@@ -1,5 +1,5 @@
 // What the remote host has, found and acted on in ONE ssh exec: its OS and arch (as Node names them), a Node.js
-// >= 18 (the exec's PATH, then the login shell's PATH, then an existing VS Code Server's node), stock mosh-server,
+// >= 18 (a configured path, the exec's PATH, the login shell's PATH, an existing VS Code Server's node), mosh-server,
 // and whether our server is already deployed for this content hash. When the choice is clear and nothing must
 // be uploaded, the same script goes on to exec the server (so a cached connect costs a single round trip);
 // otherwise it reports and stops. The script is POSIX sh with no `!`, newline or single quote, so any login
@@ -25,12 +25,14 @@ export interface RemoteScriptArgs {
   explicitPath?: string;
   /** Test only: behave as if the host had no Node.js at all. */
   hideNode?: boolean;
+  /** A Node.js to try first (a user setting); `~/` is the remote home. */
+  nodePath?: string;
   /** The server's arguments: `new -s -c 256 ...`. */
   serverArgs: string[];
 }
 
 const SCRIPT = [
-  'mode="$1"; hash="$2"; root="$3"; nonode="$4"; explicit="$5"; shift 5;',
+  'mode="$1"; hash="$2"; root="$3"; nonode="$4"; explicit="$5"; nodepath="$6"; shift 6;',
   'say() { printf "VSMOSH %s\\n" "$*"; };',
   'os=$(uname -s 2>/dev/null); arch=$(uname -m 2>/dev/null);',
   'case "$os" in Linux) pos=linux;; Darwin) pos=darwin;; FreeBSD) pos=freebsd;; OpenBSD) pos=openbsd;; *) pos=unknown;; esac;',
@@ -42,7 +44,9 @@ const SCRIPT = [
   'good() { v=$("$1" -v 2>/dev/null) || return 1; m=${v#v}; m=${m%%.*}; say "node-found=$v $1"; [ "$m" -ge 18 ] 2>/dev/null; };',
   'node="";',
   'if [ "$nonode" = 1 ]; then :; else',
-  '  n=$(command -v node 2>/dev/null); if [ -n "$n" ] && good "$n"; then node="$n"; fi;',
+  '  case "$nodepath" in "~/"*) nodepath="$HOME/${nodepath#??}";; esac;',
+  '  if [ -n "$nodepath" ] && [ -x "$nodepath" ] && good "$nodepath"; then node="$nodepath"; fi;',
+  '  if [ -z "$node" ]; then n=$(command -v node 2>/dev/null); if [ -n "$n" ] && good "$n"; then node="$n"; fi; fi;',
   '  if [ -z "$node" ]; then case "${SHELL##*/}" in csh|tcsh) ;; *) n=$("${SHELL:-/bin/sh}" -lc "command -v node" </dev/null 2>/dev/null | tail -n 1); if [ -n "$n" ] && [ -x "$n" ] && good "$n"; then node="$n"; fi;; esac; fi;',
   '  if [ -z "$node" ]; then for n in "$HOME"/.vscode-server/cli/servers/*/server/node "$HOME"/.vscode-server/bin/*/node "$HOME"/.vscode-server-insiders/cli/servers/*/server/node "$HOME"/.vscode-server-insiders/bin/*/node; do if [ -x "$n" ] && good "$n"; then node="$n"; break; fi; done; fi;',
   'fi;',
@@ -61,7 +65,7 @@ const SCRIPT = [
 
 /** The command line for the exec channel: `sh -c '<script>' vscode-mosh <args>`. */
 export function remoteCommand(a: RemoteScriptArgs): string {
-  const args = [a.mode, a.hash, a.cacheRoot, a.hideNode ? '1' : '0', a.explicitPath ?? '', ...a.serverArgs];
+  const args = [a.mode, a.hash, a.cacheRoot, a.hideNode ? '1' : '0', a.explicitPath ?? '', a.nodePath ?? '', ...a.serverArgs];
   return `sh -c ${shq(SCRIPT)} vscode-mosh ${args.map(shq).join(' ')}`;
 }
 

@@ -75,6 +75,13 @@ describe('the remote script', () => {
       const probe = () => parseProbe(execFileSync(which('sh')!, ['-c', remoteCommand({ mode: 'bundled', hash: 'h', cacheRoot: '.c', serverArgs: [] })], { env }).toString());
       assert.equal(probe().node?.path, join(nodeDir, 'node'));
 
+      // a configured node comes first
+      const mine = join(home, 'mynode', 'bin');
+      mkdirSync(mine, { recursive: true });
+      execFileSync('ln', ['-s', process.execPath, join(mine, 'node')]);
+      const cmd = remoteCommand({ mode: 'bundled', hash: 'h', cacheRoot: '.c', serverArgs: [], nodePath: '~/mynode/bin/node' });
+      assert.equal(parseProbe(execFileSync(which('sh')!, ['-c', cmd], { env }).toString()).node?.path, join(mine, 'node'));
+
       env.SHELL = '/nonexistent/shell'; // no login shell to ask (its /etc/profile would find the system node)
       const vs = join(home, '.vscode-server', 'bin', 'commit123');
       mkdirSync(vs, { recursive: true });
