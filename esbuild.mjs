@@ -5,7 +5,7 @@
 // is bundled and its native binary is loaded from dist/pty/<platform>-<arch>/ (pty.node, and spawn-helper on
 // macOS), copied there from the platform package (this machine's at build time; all four when packaging).
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -57,7 +57,14 @@ try {
   const pkgDir = dirname(require.resolve(`${platformPkg}/package.json`));
   const out = join('dist', 'pty', `${process.platform}-${process.arch}`);
   mkdirSync(out, { recursive: true });
-  for (const f of ['pty.node', 'spawn-helper']) if (existsSync(join(pkgDir, f))) copyFileSync(join(pkgDir, f), join(out, f));
+  for (const f of ['pty.node', 'spawn-helper']) {
+    const src = join(pkgDir, f);
+    const dst = join(out, f);
+    if (!existsSync(src) || (existsSync(dst) && readFileSync(src).equals(readFileSync(dst)))) continue;
+    // through a rename: a running server may have the old pty.node mapped, and rewriting it in place crashes it
+    copyFileSync(src, `${dst}.tmp-${process.pid}`);
+    renameSync(`${dst}.tmp-${process.pid}`, dst);
+  }
 } catch (e) {
   console.warn(`warning: ${platformPkg} not installed; dist/server.js will not run on this machine (${e.message})`);
 }

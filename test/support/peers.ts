@@ -29,6 +29,8 @@ const PACKAGE_OF: Record<string, string> = {
   tmux: 'tmux',
   ip: 'iproute2',
   chromium: 'chromium',
+  rg: 'ripgrep',
+  'krb5-config': 'libkrb5-dev',
 };
 
 /** Test options for a test that needs these executables: `test(name, needs('mosh-server'), fn)`. */
