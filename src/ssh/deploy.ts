@@ -1,7 +1,8 @@
 // Our server as shipped (dist/server.js plus dist/pty/<os>-<arch>/), its content hash, and its upload over SFTP to
 // ~/.cache/vscode-mosh/<hash>/ on the remote: into a temporary folder first, then renamed into place, so a
-// half-finished upload is never taken for a deployment and two clients deploying at once do not clash. Only the
-// remote platform's pty binary is sent. Not the decision whether to upload (bootstrap.ts, from remote.ts's probe).
+// half-finished upload is never taken for a deployment and two clients deploying at once do not clash (leftovers
+// of a client that died mid-upload are removed after an hour). Only the remote platform's pty binary is sent.
+// Not the decision whether to upload (bootstrap.ts, from remote.ts's probe); older versions are left in place.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -10,6 +11,7 @@ import type { Client, SFTPWrapper } from 'ssh2';
 import { BootstrapError } from './errors';
 
 export const DEFAULT_CACHE_ROOT = '.cache/vscode-mosh';
+const STALE_UPLOAD_S = 3600;
 
 export interface ServerBundle {
   dir: string;
@@ -94,6 +96,18 @@ async function removeTree(sftp: SFTPWrapper, path: string): Promise<void> {
   await call((cb) => sftp.rmdir(path, (err) => cb(err))).catch(() => undefined);
 }
 
+/** Upload folders left by a client that died mid-upload (older than an hour, so never one in progress). */
+async function removeStaleUploads(sftp: SFTPWrapper, root: string): Promise<void> {
+  let list: { filename: string; attrs: { mtime: number } }[] = [];
+  try {
+    list = await call((cb) => sftp.readdir(root, cb));
+  } catch {
+    return;
+  }
+  const hourAgo = Date.now() / 1000 - STALE_UPLOAD_S;
+  for (const e of list) if (/\.tmp-[0-9a-f]{8}$/.test(e.filename) && e.attrs.mtime < hourAgo) await removeTree(sftp, posix.join(root, e.filename));
+}
+
 async function put(sftp: SFTPWrapper, local: string, remote: string): Promise<number> {
   const mode = statSync(local).mode & 0o777;
   await call((cb) => sftp.fastPut(local, remote, { mode }, (err) => cb(err)));
@@ -122,6 +136,7 @@ export async function uploadBundle(client: Client, bundle: ServerBundle, platfor
   const sftp = await sftpOf(client);
   try {
     await mkdirp(sftp, root);
+    await removeStaleUploads(sftp, root);
     const tmp = posix.join(root, `${bundle.hash}.tmp-${randomBytes(4).toString('hex')}`);
     let bytes = 0;
     let files = 0;

@@ -4,7 +4,7 @@
 // paths; two clients deploying at once; a half-finished deployment is not taken for a complete one.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { bootstrap, type BootstrapOptions, type BootstrapResult } from '../../src/ssh/bootstrap';
@@ -131,12 +131,18 @@ describe('bootstrap: deployment and server choice (real sshd)', sshdNeeds('mosh-
     assert.deepEqual(readdirSync(cache()), [loadBundle(DIST).hash]);
   });
 
-  test('a copy without this platform\'s pty binary (a home shared with another machine) gets it added', async () => {
+  test('a copy without this platform\'s pty binary (a home shared with another machine) gets it added; stale uploads are removed', async () => {
     rmSync(cache(), { recursive: true, force: true });
     const dir = join(cache(), loadBundle(DIST).hash);
     mkdirSync(join(dir, 'pty', 'plan9-mips'), { recursive: true });
     copyFileSync(join(DIST, 'server.js'), join(dir, 'server.js'));
     writeFileSync(join(dir, 'pty', 'plan9-mips', 'pty.node'), 'not this one');
+    // and the leftovers of a client that died while uploading, two hours ago
+    const stale = join(cache(), `${loadBundle(DIST).hash}.tmp-0badf00d`);
+    mkdirSync(join(stale, 'pty'), { recursive: true });
+    writeFileSync(join(stale, 'server.js'), 'half');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(stale, twoHoursAgo, twoHoursAgo);
     const uid = statSync(sshd.home).uid;
     execFileSync('chown', ['-R', `${uid}:${uid}`, join(sshd.home, '.cache')]);
     const r = await boot();

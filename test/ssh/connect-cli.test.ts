@@ -111,6 +111,19 @@ describe('node dist/cli.js connect (real sshd, under a pty)', sshdNeeds('mosh-se
     assert.doesNotMatch(run.raw(), /password|passphrase|authenticity/i);
   });
 
+  test('ssh works but no UDP comes back: after the 15 s wait, the words say that UDP ports must be open', async () => {
+    const home = newHome();
+    writeFileSync(join(home, '.ssh', 'known_hosts'), sshd.knownHostsLine() + '\n');
+    // a "server" that announces a port where nothing listens, as if a firewall dropped every datagram
+    const fake = join(sshd.dir, 'silent-server');
+    writeFileSync(fake, '#!/bin/sh\necho "MOSH CONNECT 9 AAAAAAAAAAAAAAAAAAAAAA"\n', { mode: 0o755 });
+    const run = runCli(['--ssh-port', String(sshd.port), '-i', sshd.userKey, `--server=${fake}`, `${sshd.user}@127.0.0.1`], home);
+    assert.equal(await run.exit, 1);
+    const text = run.raw().replace(/\r/g, '');
+    assert.match(text, /ssh worked and the mosh server started, but no UDP packet came back from 127\.0\.0\.1 port 9\./);
+    assert.match(text, /Mosh needs UDP: open UDP ports 60000-61000/);
+  });
+
   test('a refused ssh port ends with the reason and status 255', async () => {
     const port = await new Promise<number>((r) => {
       const srv = createServer().listen(0, '127.0.0.1', () => {
