@@ -255,7 +255,11 @@ function matchCriteria(value: string[], st: EvalState, file: string): boolean {
       else if (kw === 'exec') {
         if (!st.matchExec) ok = false;
         else {
-          const r = spawnSync('/bin/sh', ['-c', expandPath(arg, st)], { stdio: 'ignore', timeout: 10_000 });
+          const cmd = expandPath(arg, st);
+          const r =
+            process.platform === 'win32'
+              ? spawnSync(cmd, { shell: true, stdio: 'ignore', timeout: 10_000, windowsHide: true })
+              : spawnSync('/bin/sh', ['-c', cmd], { stdio: 'ignore', timeout: 10_000 });
           ok = r.status === 0;
         }
       } else if (kw === 'tagged' || kw === 'localnetwork') ok = false;

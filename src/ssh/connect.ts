@@ -177,7 +177,10 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
     peerAddress = await resolveForUdp(host.hostname);
   } else if (host.proxyCommand) {
     log(`proxy command: ${host.proxyCommand}`);
-    const child = spawn('/bin/sh', ['-c', `exec ${host.proxyCommand}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child =
+      process.platform === 'win32'
+        ? spawn(host.proxyCommand, { shell: true, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true })
+        : spawn('/bin/sh', ['-c', `exec ${host.proxyCommand}`], { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stderr.on('data', (d: Buffer) => log(`proxy: ${d.toString().trimEnd()}`));
     closers.push(() => child.kill());
     sock = Duplex.from({ readable: child.stdout, writable: child.stdin });
