@@ -15,6 +15,7 @@ export const bootstrap: Bootstrap = async (req) => {
     target: req.target,
     prompter: req.prompter,
     server: s.server || 'auto',
+    remoteNode: s.remoteNodePath || undefined,
     ports: s.udpPortRange || undefined,
     locale: s.locale ? { LANG: s.locale } : undefined,
     resolve: s.sshConfigFile ? { configFiles: [s.sshConfigFile] } : undefined,

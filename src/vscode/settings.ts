@@ -7,6 +7,8 @@ export interface MoshSettings {
   predictOverwrite: boolean;
   /** auto | bundled | system | a path to a mosh-server on the remote host */
   server: string;
+  /** Path of Node.js on the remote host to try first (empty: PATH, then VS Code Server's). */
+  remoteNodePath: string;
   /** "LOW:HIGH" or "PORT"; empty = the server's default (60001:60999) */
   udpPortRange: string;
   sshConfigFile: string;
@@ -19,6 +21,7 @@ export function readSettings(): MoshSettings {
     predictionDisplay: c.get<DisplayPreference>('predictionDisplay', 'adaptive'),
     predictOverwrite: c.get<boolean>('predictOverwrite', false),
     server: c.get<string>('server', 'auto'),
+    remoteNodePath: c.get<string>('remoteNodePath', ''),
     udpPortRange: c.get<string>('udpPortRange', ''),
     sshConfigFile: c.get<string>('sshConfigFile', ''),
     locale: c.get<string>('locale', ''),
