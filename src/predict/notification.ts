@@ -69,7 +69,7 @@ export interface NotificationState {
 export interface NotificationOptions {
   /** Start of the session: counts as the last contact and the last reply. */
   now: number;
-  /** Shown in the quit hint, "[To quit: Ctrl-^ .]"; see escapeKeyName(). */
+  /** Shown in the quit hint, "[To quit: Ctrl-^ .]"; see escapeKeyName(). Empty: no quit hint. */
   escapeKeyName?: string;
 }
 
@@ -179,7 +179,8 @@ export class NotificationEngine {
     const kind = reply ? 'reply' : 'contact';
     const since = reply ? s.lastAckedState : s.lastWordFromServer;
     const seconds = (now - since) / 1000;
-    const hint = s.showQuitKeystroke ? ` [To quit: ${s.escapeKeyName} .]` : '';
+    // No escape key (e.g. in VS Code, where closing the panel quits): no hint.
+    const hint = s.showQuitKeystroke && s.escapeKeyName ? ` [To quit: ${s.escapeKeyName} .]` : '';
     if (s.message === '') return `mosh: Last ${kind} ${humanReadableDuration(seconds, false)} ago.${hint}`;
     if (!serverLate && !replyLate) return `mosh: ${s.message}${hint}`;
     return `mosh: ${s.message} (${humanReadableDuration(seconds, true)} without ${kind}.)${hint}`;

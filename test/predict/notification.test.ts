@@ -181,3 +181,9 @@ test('the bar state is plain data and can be restored', () => {
   const m = new NotificationEngine({ now: 0 }, saved);
   assert.equal(m.text(T0 + 8000), n.text(T0 + 8000));
 });
+
+test('with no escape key (VS Code: closing the panel quits) the bar has no quit hint', () => {
+  const n = new NotificationEngine({ now: 0, escapeKeyName: '' });
+  n.serverHeard(0);
+  assert.equal(n.text(7500), 'mosh: Last contact 7 seconds ago.');
+});
