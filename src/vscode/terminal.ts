@@ -67,21 +67,34 @@ export class MoshTerminal implements vscode.Pseudoterminal {
     const settings = this.deps.settings();
     this.writeEmitter.fire(`\x1b[2mConnecting to ${this.target}...\x1b[0m\r\n`);
     let endpoint: ServerEndpoint;
+    let firstFrame: () => void = () => undefined;
+    const shown = new Promise<void>((resolve) => (firstFrame = resolve));
+    const bootstrapped = new Promise<ServerEndpoint>((resolve, reject) => {
+      void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Mosh: ${this.target}`, cancellable: false }, async (progress) => {
+        try {
+          resolve(
+            await this.deps.bootstrap({
+              target: this.target,
+              settings,
+              prompter: this.deps.prompter,
+              progress: (step) => {
+                log.info(`${this.target}: ${step}`);
+                progress.report({ message: step });
+              },
+              log: (line) => log.info(`${this.target}: ${line}`),
+            }),
+          );
+        } catch (e) {
+          reject(e);
+          return;
+        }
+        // The notification stays until the first frame from the server is on screen (or the session ends).
+        progress.report({ message: 'waiting for the first frame...' });
+        await shown;
+      });
+    });
     try {
-      endpoint = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Mosh: ${this.target}`, cancellable: false },
-        async (progress) =>
-          this.deps.bootstrap({
-            target: this.target,
-            settings,
-            prompter: this.deps.prompter,
-            progress: (step) => {
-              log.info(`${this.target}: ${step}`);
-              progress.report({ message: step });
-            },
-            log: (line) => log.info(`${this.target}: ${line}`),
-          }),
-      );
+      endpoint = await bootstrapped;
     } catch (e) {
       const message = (e as Error).message;
       log.error(`${this.target}: ${message}`);
@@ -90,7 +103,7 @@ export class MoshTerminal implements vscode.Pseudoterminal {
       this.closeEmitter.fire(1);
       return;
     }
-    if (this.closedByUser) return;
+    if (this.closedByUser) return firstFrame();
     log.info(`${this.target}: mosh server at ${endpoint.host}:${endpoint.port}${endpoint.server ? ` (${endpoint.server})` : ''}`);
     this.nameEmitter.fire(this.target);
     this.client = new MoshClient(
@@ -99,10 +112,14 @@ export class MoshTerminal implements vscode.Pseudoterminal {
         screen: (d) => this.writeEmitter.fire(d),
         title: (t) => this.nameEmitter.fire(t ? `${this.target}: ${t}` : this.target),
         status: (s) => {
+          if (s.state !== 'connecting') firstFrame();
           this.lastStatus = s;
           this.deps.onStatus(this, s);
         },
-        exit: (e) => this.ended(e),
+        exit: (e) => {
+          firstFrame();
+          this.ended(e);
+        },
       },
     );
   }

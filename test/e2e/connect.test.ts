@@ -1,7 +1,8 @@
 // The extension end to end, in a real VS Code (code-server) in headless Chromium: "Mosh: Connect to Host" to the
 // loopback sshd's test user, the host key dialog, the password box, a prompt in the terminal panel, a command's
 // output read from the page, `tput cols` following a panel resize, and the last-contact warning while the
-// impairment relay drops everything, then recovery. Screenshots of every step go to test-artifacts/.
+// impairment relay drops everything, then recovery, and closing the panel ending the remote session.
+// Screenshots of every step go to test-artifacts/.
 //
 // Topology: ssh reaches sshd (127.0.0.1) through a ProxyCommand while the host is named 127.0.0.3, so the client
 // aims its UDP at 127.0.0.3:S; the server, started with -s, binds 127.0.0.1:S; the relay listens on 127.0.0.3:S
@@ -43,6 +44,15 @@ function freeUdpPort(): Promise<number> {
       const port = s.address().port;
       s.close(() => resolve(port));
     });
+  });
+}
+
+/** Whether 127.0.0.1:port is free (the server has let go of it). */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.once('error', () => resolve(false));
+    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
 
@@ -122,6 +132,14 @@ test('Mosh: Connect to Host in code-server: host key, password, prompt, command 
     await wb.waitForTerminal((text) => text.split('\n').some((l) => l.trim() === 'back-2'), { timeoutMs: 30_000 });
     await wb.screenshot('recovered');
     assert.ok(relay.stats.toServer.blackholed > 0, 'the relay really dropped datagrams');
+
+    // Closing the panel ends the remote session with the handshake: the server exits and frees its port.
+    assert.equal(await canBind(udpPort), false, 'the server holds its UDP port while the session runs');
+    await wb.runCommand('Terminal: Kill the Active Terminal Instance');
+    const until = Date.now() + 20_000;
+    while (!(await canBind(udpPort)) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    assert.ok(await canBind(udpPort), 'the remote mosh server exited when the panel was closed');
+    await wb.screenshot('closed');
   } catch (e) {
     await wb?.screenshot('failure').catch(() => {});
     throw new Error(`${(e as Error).message}\nextension host log tail:\n${cs.extensionHostLog().slice(-3000)}`);
