@@ -1,6 +1,8 @@
 // A mosh terminal panel: a VS Code Pseudoterminal over MoshClient. Connecting (ssh bootstrap) shows progress;
 // then bytes flow both ways, resizes follow the panel, the tab is named after the host and the remote title,
 // and closing the panel ends the remote session with the handshake. Thin glue: the session logic is MoshClient.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { type ClientExit, type ClientStatus, MoshClient } from '../client/moshclient';
 import type { Prompter } from '../ssh/prompt';
@@ -127,7 +129,15 @@ export class MoshTerminal implements vscode.Pseudoterminal {
   private async offerHelp(message: string): Promise<void> {
     const choice = await vscode.window.showErrorMessage(`Mosh could not connect to ${this.target}: ${message.split('\n')[0]}`, 'Retry', 'Open SSH Config', 'Show Log');
     if (choice === 'Retry') await vscode.commands.executeCommand('mosh.connect', this.target);
-    else if (choice === 'Open SSH Config') await vscode.commands.executeCommand('workbench.action.openRemoteSettingsFile').then(undefined, () => vscode.commands.executeCommand('remote-ssh.openConfigFile'));
+    else if (choice === 'Open SSH Config') {
+      const file = this.deps.settings().sshConfigFile || join(homedir(), '.ssh', 'config');
+      try {
+        await vscode.window.showTextDocument(vscode.Uri.file(file));
+      } catch {
+        // No config yet: offer a new one at that path.
+        await vscode.window.showTextDocument(vscode.Uri.file(file).with({ scheme: 'untitled' }));
+      }
+    }
     else if (choice === 'Show Log') this.deps.log.show();
   }
 
