@@ -37,7 +37,9 @@ export type ExitReason =
   /** Our shutdown was not acknowledged in time. */
   | 'unclean'
   /** Nothing was ever received from the server. */
-  | 'no-contact';
+  | 'no-contact'
+  /** A restored session's server never answered: it is gone (timed out, rebooted). */
+  | 'gone';
 
 export interface ClientExit {
   reason: ExitReason;
@@ -133,6 +135,8 @@ export class MoshClient {
   /** The sequence floor of the last save (null: never saved). */
   private savedFloor: bigint | null = null;
   private saveRequested = false;
+  /** Restored, and not yet heard from the server since. */
+  private awaitingResume = false;
   private exitResolve!: (e: ClientExit) => void;
   /** Resolves when the session is over. */
   readonly exited$: Promise<ClientExit>;
@@ -172,6 +176,8 @@ export class MoshClient {
       this.transport.restore(resume.transport, this.userCodec, this.terminalCodec);
       this.savedFloor = BigInt(resume.seqFloor);
       this.heardFrom = true; // the server knew us; the bar counts from the save if it stays silent
+      this.awaitingResume = true;
+      this.lastRemoteNum = this.transport.latestRemote().num;
       if (resume.cols !== this.cols || resume.rows !== this.rows) this.transport.currentState.pushResize(this.cols, this.rows);
     } else {
       this.transport.currentState.pushResize(this.cols, this.rows); // state 1: our window size (as stock)
@@ -302,7 +308,8 @@ export class MoshClient {
     const t = this.transport;
     const latest = t.latestRemote();
 
-    if (latest.num !== this.lastRemoteNum) {
+    if (latest.num !== this.lastRemoteNum || (this.awaitingResume && t.connection.lastHeard() !== null)) {
+      this.awaitingResume = false;
       this.lastRemoteNum = latest.num;
       this.heardFrom = true;
       this.prediction.setLocalFrameLateAcked(latest.state.echoAck);
@@ -327,6 +334,13 @@ export class MoshClient {
     }
     if (t.sender.counterpartyShutdownAckSent) return this.finish({ reason: 'server', code: 0, message: '' });
 
+    if (this.awaitingResume && this.connectTimeoutMs > 0 && now - this.started >= this.connectTimeoutMs && !t.sender.shutdownInProgress) {
+      return this.finish({
+        reason: 'gone',
+        code: 1,
+        message: `The mosh session on ${this.opts.host} is gone: its server did not answer for ${Math.round(this.connectTimeoutMs / 1000)} seconds (it may have timed out, or the host restarted).`,
+      });
+    }
     if (!this.heardFrom) {
       const waited = now - this.started;
       if (this.connectTimeoutMs > 0 && waited >= this.connectTimeoutMs && !t.sender.shutdownInProgress) {

@@ -105,3 +105,18 @@ for (const [label, start] of [['stock mosh-server', startStockServer], ['our ser
     }
   });
 }
+
+test('a restored session whose server is gone ends with words that say so', async () => {
+  const server = await startOurServer({ command: ['/bin/sh'] });
+  const first = new MoshClient({ host: '127.0.0.1', port: server.port, key: server.key, cols: 80, rows: 24, predict: 'never' });
+  await until(() => first.status().state === 'connected', 10_000, 'the first client to connect');
+  const saved = first.save();
+  await first.detach();
+  server.kill(); // the host "restarted"
+  await until(() => !server.alive(), 5_000, 'the server to die');
+  let exit: ClientExit | null = null;
+  MoshClient.restore(JSON.parse(JSON.stringify(saved)), { exit: (e) => (exit = e) }, { connectTimeoutMs: 1500 });
+  await until(() => exit !== null, 10_000, 'the restored client to give up');
+  assert.equal(exit!.reason, 'gone');
+  assert.match(exit!.message, /session on 127\.0\.0\.1 is gone/);
+});
