@@ -174,6 +174,7 @@ export class MoshClient {
     });
     if (resume) {
       this.transport.restore(resume.transport, this.userCodec, this.terminalCodec);
+      this.transport.limitAcksTo(this.transport.latestRemote().num);
       this.savedFloor = BigInt(resume.seqFloor);
       this.heardFrom = true; // the server knew us; the bar counts from the save if it stays silent
       this.awaitingResume = true;
@@ -207,6 +208,10 @@ export class MoshClient {
     const floor = this.transport.connection.sequence + SEQ_GAP;
     this.savedFloor = floor;
     this.saveRequested = false;
+    // The server must never depend on a state this save lacks: acknowledge nothing newer until the next save,
+    // and keep our acknowledged state on its side, for a restored copy to diff from.
+    this.transport.limitAcksTo(this.transport.latestRemote().num);
+    this.transport.sender.limitThrowawayTo(this.transport.sender.sentStateAcked);
     return {
       version: 1,
       host: this.opts.host,

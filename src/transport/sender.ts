@@ -16,6 +16,8 @@ export const ACTIVE_RETRY_TIMEOUT = 10000;
 export const SEND_MINDELAY_SERVER = 8;
 export const SEND_MINDELAY_CLIENT = 1;
 export const SENT_STATES_CAP = 32;
+/** How far a restored sender's state numbers jump past the saved ones (the original may have gone on). */
+export const RESTORED_STATE_GAP = 1n << 20n;
 
 /** What the sender needs to know about the link. */
 export interface LinkTiming {
@@ -38,6 +40,14 @@ export class TransportSender<S extends SyncState<S>> {
   /** front = newest acknowledged state; back = last state sent. */
   readonly sentStates: TimestampedState<S>[];
   private assumed: TimestampedState<S>;
+  /**
+   * The newest state the peer acknowledged. Normally the front; a saving side may keep older states in front of
+   * it (limitThrowawayTo), so that the peer keeps the saved state for a restored copy to diff from.
+   */
+  private acked: TimestampedState<S>;
+  private frontLimit: bigint | null = null;
+  /** New state numbers start here at the least (a restored copy skips what the original may have used). */
+  private numFloor = 0n;
 
   private nextAckTime: number;
   private nextSendTime: number;
@@ -65,6 +75,7 @@ export class TransportSender<S extends SyncState<S>> {
     this.currentState = initial.clone();
     this.sentStates = [{ timestamp: now, num: 0n, state: initial.clone() }];
     this.assumed = this.sentStates[0];
+    this.acked = this.sentStates[0];
     this.nextAckTime = now;
     this.nextSendTime = now;
     this.sendMinDelay = sendMinDelay;
@@ -84,11 +95,15 @@ export class TransportSender<S extends SyncState<S>> {
    * assumed received, and the first tick sends at once, diffing from the acknowledged state), but not so long
    * ago that the user is told the server has been silent.
    */
-  restore(sent: { num: bigint; state: S }[], current: S, ackNum: bigint): void {
+  restore(sent: { num: bigint; state: S }[], current: S, ackNum: bigint, ackedNum?: bigint): void {
     if (sent.length === 0) throw new Error('a saved sender holds at least its acknowledged state');
     const longAgo = this.clock.now() - (MAX_RTO + ACK_DELAY + 1);
     this.sentStates.splice(0, this.sentStates.length, ...sent.map((s) => ({ timestamp: longAgo, num: s.num, state: s.state })));
-    this.assumed = this.sentStates[0];
+    this.acked = this.sentStates.find((s) => s.num === ackedNum) ?? this.sentStates[0];
+    this.assumed = this.acked;
+    // The original may have sent more states after the save: number ours well beyond them.
+    this.numFloor = this.back.num + RESTORED_STATE_GAP;
+    this.frontLimit = this.sentStates[0].num;
     this.currentState = current;
     this.ackNum = ackNum;
     this.nextAckTime = this.clock.now();
@@ -119,10 +134,10 @@ export class TransportSender<S extends SyncState<S>> {
     let diff = this.currentState.diffFrom(this.assumed.state);
     // Prospective resend: if diffing from the acknowledged state costs about the same, do that instead, so
     // the peer can apply it even if the assumed state was lost.
-    if (this.assumed !== this.front) {
-      const alt = this.currentState.diffFrom(this.front.state);
+    if (this.assumed !== this.acked) {
+      const alt = this.currentState.diffFrom(this.acked.state);
       if (alt.length <= diff.length || (alt.length < 1000 && alt.length - diff.length < 100)) {
-        this.assumed = this.front;
+        this.assumed = this.acked;
         diff = alt;
       }
     }
@@ -142,13 +157,36 @@ export class TransportSender<S extends SyncState<S>> {
     }
   }
 
-  /** The peer acknowledged our state `ack`: drop every older sent state. */
+  /** The peer acknowledged our state `ack`: drop every older sent state (down to the throwaway limit). */
   processAcknowledgmentThrough(ack: bigint): void {
     const i = this.sentStates.findIndex((s) => s.num === ack);
-    if (i > 0) {
-      this.sentStates.splice(0, i);
-      if (!this.sentStates.includes(this.assumed)) this.assumed = this.front;
+    if (i < 0) return; // already culled
+    this.acked = this.sentStates[i];
+    let keepFrom = i;
+    if (this.frontLimit !== null && ack !== SHUTDOWN_NUM && ack > this.frontLimit) {
+      keepFrom = Math.max(0, this.sentStates.findIndex((s) => s.num >= this.frontLimit!));
     }
+    if (keepFrom > 0) {
+      this.sentStates.splice(0, keepFrom);
+      if (!this.sentStates.includes(this.assumed)) this.assumed = this.acked;
+    }
+  }
+
+  /**
+   * For a side that saves its state: tell the peer to keep our sent states from `num` on (throwaway_num stays
+   * at or below it), so a restored copy of the saved sender can still diff from them.
+   */
+  limitThrowawayTo(num: bigint): void {
+    this.frontLimit = num;
+    const keepFrom = this.sentStates.findIndex((s) => s.num >= num);
+    const ackedAt = this.sentStates.indexOf(this.acked);
+    const cut = Math.min(keepFrom < 0 ? 0 : keepFrom, ackedAt < 0 ? 0 : ackedAt);
+    if (cut > 0) this.sentStates.splice(0, cut);
+  }
+
+  /** Number of the newest state the peer acknowledged. */
+  get ackedNum(): bigint {
+    return this.acked.num;
   }
 
   /** The receiver has new data to acknowledge (within ACK_DELAY). */
@@ -168,7 +206,7 @@ export class TransportSender<S extends SyncState<S>> {
 
   /** Our shutdown state has been acknowledged by the peer. */
   get shutdownAcknowledged(): boolean {
-    return this.front.num === SHUTDOWN_NUM;
+    return this.acked.num === SHUTDOWN_NUM;
   }
 
   get shutdownAckTimedOut(): boolean {
@@ -182,11 +220,11 @@ export class TransportSender<S extends SyncState<S>> {
 
   /** Send time of the newest state the peer acknowledged. */
   get sentStateAckedTimestamp(): number {
-    return this.front.timestamp;
+    return this.acked.timestamp;
   }
 
   get sentStateAcked(): bigint {
-    return this.front.num;
+    return this.acked.num;
   }
 
   get sentStateLast(): bigint {
@@ -207,7 +245,7 @@ export class TransportSender<S extends SyncState<S>> {
     } else if (active && !this.currentState.equals(this.assumed.state)) {
       this.nextSendTime = this.back.timestamp + this.link.sendInterval();
       if (this.mindelayClock !== null) this.nextSendTime = Math.max(this.nextSendTime, this.mindelayClock + this.sendMinDelay);
-    } else if (active && !this.currentState.equals(this.front.state)) {
+    } else if (active && !this.currentState.equals(this.acked.state)) {
       this.nextSendTime = this.back.timestamp + this.link.timeout() + ACK_DELAY;
     } else {
       this.nextSendTime = Infinity;
@@ -218,11 +256,16 @@ export class TransportSender<S extends SyncState<S>> {
     }
   }
 
-  /** The newest sent state the peer has probably received: sent less than RTO + ACK_DELAY ago, in a run from the front. */
+  /** The newest sent state the peer has probably received: sent less than RTO + ACK_DELAY ago, in a run from the acknowledged one. */
   private updateAssumedReceiverState(now: number): void {
-    this.assumed = this.front;
+    let from = this.sentStates.indexOf(this.acked);
+    if (from < 0) {
+      from = 0;
+      this.acked = this.front;
+    }
+    this.assumed = this.acked;
     const limit = this.link.timeout() + ACK_DELAY;
-    for (let i = 1; i < this.sentStates.length; i++) {
+    for (let i = from + 1; i < this.sentStates.length; i++) {
       if (now - this.sentStates[i].timestamp < limit) this.assumed = this.sentStates[i];
       else break;
     }
@@ -237,7 +280,8 @@ export class TransportSender<S extends SyncState<S>> {
   }
 
   private newNum(proposed: bigint): bigint {
-    return this.shutdownInProgressFlag ? SHUTDOWN_NUM : proposed;
+    if (this.shutdownInProgressFlag) return SHUTDOWN_NUM;
+    return proposed > this.back.num && proposed < this.numFloor ? this.numFloor : proposed;
   }
 
   private sendEmptyAck(now: number): void {
@@ -266,7 +310,8 @@ export class TransportSender<S extends SyncState<S>> {
     this.sentStates.push({ timestamp: now, num, state: this.currentState.clone() });
     if (this.sentStates.length > SENT_STATES_CAP) {
       const [removed] = this.sentStates.splice(this.sentStates.length - 16, 1);
-      if (removed === this.assumed) this.assumed = this.front;
+      if (removed === this.acked) this.acked = this.front;
+      if (removed === this.assumed) this.assumed = this.acked;
     }
   }
 

@@ -34,7 +34,9 @@ export interface SavedTransport<LS, RS> {
   connection: SavedConnection;
   fragmentId: string;
   ackNum: string;
-  /** Sent states, oldest (acknowledged) first. */
+  /** Our newest state the peer acknowledged (the oldest sent state may be older: see limitThrowawayTo). */
+  ackedNum?: string;
+  /** Sent states, oldest first. */
   sent: { num: string; state: LS }[];
   current: LS;
   /** Received states, oldest first. */
@@ -75,6 +77,12 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
   private readonly clock: Clock;
   private readonly onEvent: (e: TransportEvent) => void;
   private receiverQuenchTimer = 0;
+  /**
+   * For a side that saves its state to be continued elsewhere: never acknowledge a received state newer than
+   * this. The peer throws away every state older than our acknowledgment and diffs only from newer ones, so a
+   * restored copy must hold the acknowledged state (see limitAcksTo). Null: no limit.
+   */
+  private ackLimit: bigint | null = null;
 
   constructor(opts: TransportOptions<L, R>) {
     this.connection = opts.connection;
@@ -183,7 +191,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
       return false;
     }
     this.receivedStates.push(entry);
-    this.sender.ackNum = inst.newNum;
+    this.sender.ackNum = this.ackLimit !== null && inst.newNum !== SHUTDOWN_NUM && inst.newNum > this.ackLimit ? this.ackLimit : inst.newNum;
     this.sender.lastHeard = now;
     if (inst.diff.length > 0) this.sender.setDataAck();
     this.onEvent({ type: 'remote-state', num: inst.newNum });
@@ -213,12 +221,27 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
     for (const f of this.fragmenter.makeFragments(inst, this.connection.mtu)) this.connection.send(f);
   }
 
+  /**
+   * From now on, acknowledge no received state newer than `num` (a state this side has saved). Moves the
+   * acknowledgment up to `num` at once if it was held back.
+   */
+  limitAcksTo(num: bigint): void {
+    this.ackLimit = num;
+    const newest = this.latestRemote().num;
+    const ack = newest > num ? num : newest;
+    if (ack > this.sender.ackNum && this.sender.ackNum !== SHUTDOWN_NUM) {
+      this.sender.ackNum = ack;
+      this.sender.setDataAck();
+    }
+  }
+
   /** Everything needed to continue this session in another process (see restore). */
   save<LS, RS>(local: StateCodec<L, LS>, remote: StateCodec<R, RS>): SavedTransport<LS, RS> {
     return {
       connection: this.connection.save(),
       fragmentId: this.fragmenter.nextId.toString(),
       ackNum: this.sender.ackNum.toString(),
+      ackedNum: this.sender.ackedNum.toString(),
       sent: this.sender.sentStates.map((s) => ({ num: s.num.toString(), state: local.save(s.state) })),
       current: local.save(this.sender.currentState),
       received: this.receivedStates.map((s) => ({ num: s.num.toString(), state: remote.save(s.state) })),
@@ -240,6 +263,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
       saved.sent.map((s) => ({ num: BigInt(s.num), state: local.load(s.state) })),
       local.load(saved.current),
       BigInt(saved.ackNum),
+      saved.ackedNum === undefined ? undefined : BigInt(saved.ackedNum),
     );
     const now = this.clock.now();
     this.receivedStates.splice(0, this.receivedStates.length, ...saved.received.map((s) => ({ timestamp: now, num: BigInt(s.num), state: remote.load(s.state) })));

@@ -4,9 +4,15 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { type ClientExit, type ClientStatus, MoshClient } from '../client/moshclient';
+import { randomUUID } from 'node:crypto';
+import { type ClientExit, type ClientStatus, MoshClient, type MoshClientEvents, type SavedSession } from '../client/moshclient';
 import type { Prompter } from '../ssh/prompt';
+import type { SessionStore } from './persist';
 import type { MoshSettings } from './settings';
+
+/** How often an open panel saves its session (it also saves when the client asks). */
+const SAVE_INTERVAL_MS = 3000;
+
 
 /** Where to reach a freshly started mosh server (the result of the ssh bootstrap). */
 export interface ServerEndpoint {
@@ -36,6 +42,7 @@ export interface TerminalDeps {
   /** Called with every status change of this terminal (for the status bar). */
   onStatus: (t: MoshTerminal, s: ClientStatus) => void;
   onClosed: (t: MoshTerminal) => void;
+  store: SessionStore;
 }
 
 export class MoshTerminal implements vscode.Pseudoterminal {
@@ -50,18 +57,80 @@ export class MoshTerminal implements vscode.Pseudoterminal {
   private rows = 24;
   private closedByUser = false;
   lastStatus: ClientStatus = { state: 'connecting', rttMs: null, lastContactMs: null };
+  readonly id: string;
+  private saveTimer: NodeJS.Timeout | null = null;
+  private ended_ = false;
 
+  /** `resume`: a panel saved before a reload or restart, to continue instead of connecting anew. */
   constructor(
     readonly target: string,
     private readonly deps: TerminalDeps,
-  ) {}
+    private readonly resume?: { id: string; session: SavedSession },
+  ) {
+    this.id = resume?.id ?? randomUUID();
+  }
 
   open(dims: vscode.TerminalDimensions | undefined): void {
     if (dims) {
       this.cols = dims.columns;
       this.rows = dims.rows;
     }
-    void this.connect();
+    if (this.resume) this.resumeSession(this.resume.session);
+    else void this.connect();
+  }
+
+  private events(firstFrame: () => void = () => undefined): MoshClientEvents {
+    return {
+      screen: (d) => this.writeEmitter.fire(d),
+      title: (t) => this.nameEmitter.fire(t ? `${this.target}: ${t}` : this.target),
+      status: (s) => {
+        if (s.state !== 'connecting') firstFrame();
+        this.lastStatus = s;
+        this.deps.onStatus(this, s);
+      },
+      exit: (e) => {
+        firstFrame();
+        this.ended(e);
+      },
+      save: () => void this.persist(),
+    };
+  }
+
+  private resumeSession(session: SavedSession): void {
+    this.deps.log.info(`${this.target}: resuming the saved session with ${session.host}:${session.port}`);
+    this.nameEmitter.fire(this.target);
+    try {
+      this.client = MoshClient.restore(session, this.events(), { cols: this.cols, rows: this.rows, quitHint: '' });
+    } catch (e) {
+      this.deps.log.error(`${this.target}: cannot resume: ${(e as Error).message}`);
+      void this.deps.store.remove(this.id);
+      this.writeEmitter.fire(`\x1b[31mThe saved mosh session could not be resumed: ${(e as Error).message}\x1b[0m\r\n`);
+      this.closeEmitter.fire(1);
+      return;
+    }
+    this.startSaving();
+  }
+
+  /** Saves now, and then every few seconds while the session lasts. */
+  private startSaving(): void {
+    void this.persist();
+    this.saveTimer = setInterval(() => void this.persist(), SAVE_INTERVAL_MS);
+    this.saveTimer.unref?.();
+  }
+
+  /** Stores the session for a panel that comes back after a reload (no-op once it has ended). */
+  persist(): Promise<void> {
+    if (!this.client || this.ended_) return Promise.resolve();
+    return this.deps.store.save({ id: this.id, target: this.target }, this.client.save()).catch((e: Error) => this.deps.log.warn(`${this.target}: could not save the session: ${e.message}`));
+  }
+
+  /** The window is going away (reload, quit): keep the remote session for the panel to come back. */
+  async keep(): Promise<void> {
+    if (this.saveTimer) clearInterval(this.saveTimer);
+    if (!this.client || this.ended_) return;
+    await this.persist();
+    await this.client.detach();
+    this.deps.log.info(`${this.target}: session kept for the next window`);
   }
 
   private async connect(): Promise<void> {
@@ -110,20 +179,9 @@ export class MoshTerminal implements vscode.Pseudoterminal {
     this.nameEmitter.fire(this.target);
     this.client = new MoshClient(
       { host: endpoint.host, port: endpoint.port, key: endpoint.key, cols: this.cols, rows: this.rows, predict: settings.predictionDisplay, predictOverwrite: settings.predictOverwrite, quitHint: '' },
-      {
-        screen: (d) => this.writeEmitter.fire(d),
-        title: (t) => this.nameEmitter.fire(t ? `${this.target}: ${t}` : this.target),
-        status: (s) => {
-          if (s.state !== 'connecting') firstFrame();
-          this.lastStatus = s;
-          this.deps.onStatus(this, s);
-        },
-        exit: (e) => {
-          firstFrame();
-          this.ended(e);
-        },
-      },
+      this.events(firstFrame),
     );
+    this.startSaving();
   }
 
   private async offerHelp(message: string): Promise<void> {
@@ -142,12 +200,20 @@ export class MoshTerminal implements vscode.Pseudoterminal {
   }
 
   private ended(e: ClientExit): void {
+    this.ended_ = true;
+    if (this.saveTimer) clearInterval(this.saveTimer);
+    void this.deps.store.remove(this.id);
     this.deps.log.info(`${this.target}: session ended (${e.reason})${e.message ? `: ${e.message}` : ''}`);
     this.lastStatus = { ...this.lastStatus, state: 'gone' };
     this.deps.onStatus(this, this.lastStatus);
     if (e.message) {
       this.writeEmitter.fire(`\r\n\x1b[31m${e.message.replace(/\n/g, '\r\n')}\x1b[0m\r\n`);
-      void vscode.window.showErrorMessage(`Mosh: ${e.message.split('\n')[0]}`, 'Show Log').then((c) => c && this.deps.log.show());
+      const actions = e.reason === 'gone' ? ['Start a New Session', 'Show Log'] : ['Show Log'];
+      void vscode.window.showErrorMessage(`Mosh: ${e.message.split('\n')[0]}`, ...actions).then((c) => {
+        if (c === 'Show Log') this.deps.log.show();
+        else if (c === 'Start a New Session') void vscode.commands.executeCommand('mosh.connect', this.target);
+      });
+      if (e.reason === 'gone') return; // the panel stays, saying so, until the user closes it
     }
     this.deps.onClosed(this);
     if (!this.closedByUser) this.closeEmitter.fire(e.code);
@@ -163,10 +229,22 @@ export class MoshTerminal implements vscode.Pseudoterminal {
     this.client?.resize(dims.columns, dims.rows);
   }
 
-  /** The panel was closed: end the remote session with the handshake. */
+  /**
+   * The panel was closed, by the user or because the window is going away: VS Code does not say which here, so
+   * nothing is ended yet. The extension decides from the terminal's exit reason: end() for a user's close,
+   * keep() otherwise (the saved session then brings the panel back).
+   */
   close(): void {
     this.closedByUser = true;
-    if (this.client) void this.client.close();
+    if (!this.client || this.ended_) this.deps.onClosed(this);
+    else void this.persist();
+  }
+
+  /** The user closed the panel: end the remote session with the handshake. */
+  end(): void {
+    if (this.saveTimer) clearInterval(this.saveTimer);
+    void this.deps.store.remove(this.id);
+    if (this.client && !this.ended_) void this.client.close();
     this.deps.onClosed(this);
   }
 }

@@ -333,3 +333,31 @@ test('the receiver drops input history every retained state shares, so memory do
   assert.equal(latest.count, client.currentState.count, 'everything arrived');
   assert.ok(latest.retainedFrom > latest.count * 0.9, `retained from ${latest.retainedFrom} of ${latest.count}`);
 });
+
+test('a restored copy converges even though the original kept receiving after the save', () => {
+  const { net, key, server, client, t0 } = setup(11);
+  const codec = { save: (s: TextState) => s.text, load: (t: string) => new TextState(t) };
+  client.currentState.text = 'a';
+  server.currentState.text = 'one';
+  run(net, [client, server], t0 + 1000);
+  client.limitAcksTo(client.latestRemote().num); // what a saving client does at each save
+  client.sender.limitThrowawayTo(client.sender.sentStateAcked);
+  const saved = JSON.parse(JSON.stringify(client.save(codec, codec)));
+  // The original lives on for a while: the server sends new states and the original receives them.
+  for (let i = 0; i < 10; i++) {
+    server.currentState.text += ` ${i}`;
+    if (i === 5) client.currentState.text += 'x'; // typed after the save: lost with the original
+    run(net, [client, server], net.clock.now() + 500);
+  }
+  assert.equal(client.latestRemote().state.text, server.currentState.text, 'the original got everything');
+  void client.close(); // the original dies without a word
+  const conn = Connection.client({ aead: new OcbAes128(key), clock: net.clock, server: SERVER, socketFactory: net.clientFactory('127.0.0.5'), firstSeq: BigInt(saved.connection.nextSeq) + 1000n });
+  const copy = new Transport({ connection: conn, clock: net.clock, initialLocal: new TextState(), initialRemote: new TextState(), sendMinDelay: SEND_MINDELAY_CLIENT });
+  conn.onSocketMessage = (msg, from) => copy.receive(msg, from);
+  copy.restore(saved, codec, codec);
+  copy.limitAcksTo(copy.latestRemote().num);
+  copy.currentState.text += 'b';
+  run(net, [copy, server], net.clock.now() + 15_000, () => copy.latestRemote().state.equals(server.currentState) && server.latestRemote().state.text === 'ab');
+  assert.equal(copy.latestRemote().state.text, server.currentState.text, 'the copy caught up with the server');
+  assert.equal(server.latestRemote().state.text, 'ab', 'and the server has exactly the copy\'s state (not the original\'s later "x")');
+});

@@ -1,0 +1,63 @@
+// Persistent panels, end to end in code-server: a mosh panel comes back after a window reload, attached to the
+// same remote shell (a variable exported before the reload is still set), with no new ssh login.
+import { after, before, test } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sshdNeeds } from '../support/sshd';
+import { canBind, connectInCodeServer } from './support/moshflow';
+import { packageExtension, type Packaged } from './support/vsix';
+import { e2eNeeds } from './support/workbench';
+
+let tmp = '';
+let packaged: Packaged | undefined;
+let packagingError: unknown;
+
+before(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'mosh-e2e-reload-'));
+  try {
+    packaged = await packageExtension(join(tmp, 'vscode-mosh.vsix'), { timeoutMs: 240_000 });
+  } catch (e) {
+    packagingError = e;
+  }
+}, { timeout: 300_000 });
+
+after(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+const needs = (() => {
+  const a = e2eNeeds();
+  const b = sshdNeeds();
+  return a.skip || b.skip ? { skip: a.skip ?? b.skip } : {};
+})();
+
+test('after a window reload the mosh panel is back on the same remote shell', { ...needs, timeout: 10 * 60_000 }, async (t) => {
+  if (!packaged) throw packagingError instanceof Error ? packagingError : new Error(`packaging failed: ${String(packagingError)}`);
+  const flow = await connectInCodeServer('reload', packaged.vsix, (m) => t.diagnostic(m));
+  const { wb, cs } = flow;
+  try {
+    const mark = randomBytes(4).toString('hex');
+    await wb.typeInTerminal(`export MARK=${mark}; clear; echo "rea""dy"`, { enter: true });
+    await wb.waitForTerminal((text) => text.split('\n').some((l) => l.trim() === 'ready'));
+    await new Promise((r) => setTimeout(r, 4000)); // at least one periodic save after the export
+    await wb.screenshot('before-reload');
+
+    await wb.runCommand('Developer: Reload Window');
+    await new Promise((r) => setTimeout(r, 3000));
+    await wb.waitForTerminal((text) => text.split('\n').some((l) => l.trim() === 'ready'), { timeoutMs: 90_000 });
+    await wb.screenshot('after-reload');
+    await wb.typeInTerminal('echo "[$MARK]"', { enter: true });
+    await wb.waitForTerminal((text) => text.includes(`[${mark}]`), { timeoutMs: 30_000 });
+    await wb.screenshot('same-shell');
+  } catch (e) {
+    await wb.screenshot('failure').catch(() => {});
+    const { execSync } = await import('node:child_process');
+    const procs = execSync('ps -eo pid,ppid,etimes,args | grep -E "vscode-mosh-daemon|extensionHost|bootstrap-fork" | grep -v grep || true', { encoding: 'utf8' });
+    const serverAlive = !(await canBind(flow.udpPort));
+    throw new Error(`${(e as Error).message}\nserver alive: ${serverAlive}; relay: ${JSON.stringify(flow.relay.stats)} client ${JSON.stringify(flow.relay.clientAddress)}\nprocesses:\n${procs}\nextension host log tail:\n${cs.extensionHostLog().slice(-1500)}`);
+  } finally {
+    await flow.stop();
+  }
+});
