@@ -3,6 +3,15 @@
 // framebuffer and against echo-acks, and draws the believable ones as an overlay on a copy of the framebuffer
 // (underlined when the link is slow or glitchy). Predictions live in epochs and stay hidden until one
 // prediction of their epoch is confirmed; a wrong displayed prediction throws everything away.
+// Two additions to mosh's engine (both keep its epochs and its password-prompt safety):
+//  - Rebase: when predictions are thrown away, the keystrokes still in flight (sent, not yet reflected in the
+//    server's frame) are predicted again from the server's cursor. mosh restarts from the server's cursor
+//    without them, so while the user keeps typing every new epoch is misplaced by the keys in flight and
+//    killed again (in vim, after each mode change, nothing shows until the user pauses for a round trip).
+//  - Known prompt: typing that starts when all earlier input has been echoed, right after a line whose typing
+//    was echoed was ended with Enter, at a prompt identical to one where typing was echoed before (the same
+//    text left of the cursor, nothing right of it, no password-like word), is shown at once instead of
+//    waiting a round trip for its first echo.
 // It never edits the authoritative framebuffer, sends nothing and reads no clock: the caller passes `now`.
 // All state is plain data (see PredictionEngineState) so a session can be saved and restored.
 import type { Snapshot } from '../emulator';
@@ -68,6 +77,18 @@ export interface PredictionStats {
   mispredicted: number;
   /** Wrong predictions in a confirmed (displayable) epoch: each reset everything. */
   glitches: number;
+  /** Times keystrokes in flight were predicted again after predictions were thrown away. */
+  rebases: number;
+  /** Epochs shown at once because typing started at a known prompt. */
+  trusted: number;
+}
+
+/** A typed byte that may not be reflected in the server's frame yet (kept for rebasing). */
+export interface TypedByte {
+  byte: number;
+  /** The user state that carries it (local_frame_sent + 1 when typed). */
+  frame: bigint;
+  time: number;
 }
 
 /** Everything the engine knows, as plain data (structuredClone-able; bigints inside). */
@@ -92,6 +113,21 @@ export interface PredictionEngineState {
   lastByteWasEsc: boolean;
   parser: InputParserState;
   stats: PredictionStats;
+  /** Typed bytes newer than what the server frame is known to reflect, oldest first. */
+  history: TypedByte[];
+  /** Bytes up to this frame were not recorded (pastes, overflow): no rebase while any of them is in flight. */
+  historyBarrier: bigint;
+  /** The user state that carried the newest typed byte. */
+  lastInputFrame: bigint;
+  /** Prompts (text left of the cursor) where typing was echoed, newest last. */
+  echoPrompts: string[];
+  /** The prompt typing started at in an epoch not yet confirmed. */
+  candidatePrompt: { epoch: number; prompt: string } | null;
+  /**
+   * The epoch an Enter ended, while nothing but hidden predictions going wrong happened since (an escape,
+   * another control key, a visible misprediction or a paste clears it).
+   */
+  enterEpoch: number | null;
 }
 
 export interface PredictionEngineOptions {
@@ -103,6 +139,43 @@ export interface PredictionEngineOptions {
 }
 
 type Validity = 'pending' | 'correct' | 'correctNoCredit' | 'incorrectOrExpired' | 'inactive';
+
+/** At most this many typed bytes are kept for rebasing; older ones set the barrier. */
+const HISTORY_LIMIT = 1024;
+/** At most this many known prompts are remembered. */
+const PROMPT_MEMORY = 8;
+/** Prompts after which typed text is likely not echoed: never trusted. */
+const SECRET_PROMPT = /pass(word|phrase|code)?|\bpin\b|secret|token|otp|one-time|verification|security code/i;
+
+function defaultState(opts: PredictionEngineOptions): PredictionEngineState {
+  return {
+    display: opts.display,
+    predictOverwrite: opts.predictOverwrite ?? false,
+    cursors: [],
+    overlays: [],
+    predictionEpoch: 1,
+    confirmedEpoch: 0,
+    localFrameSent: 0n,
+    localFrameAcked: 0n,
+    localFrameLateAcked: 0n,
+    sendInterval: opts.sendInterval ?? 250,
+    lastWidth: -1,
+    lastHeight: -1,
+    srttTrigger: false,
+    flagging: false,
+    glitchTrigger: 0,
+    lastQuickConfirmation: null,
+    lastByteWasEsc: false,
+    parser: initialParserState(),
+    stats: { predicted: 0, confirmed: 0, mispredicted: 0, glitches: 0, rebases: 0, trusted: 0 },
+    history: [],
+    historyBarrier: 0n,
+    lastInputFrame: 0n,
+    echoPrompts: [],
+    candidatePrompt: null,
+    enterEpoch: null,
+  };
+}
 
 function inactiveCell(): CellPrediction {
   return {
@@ -142,30 +215,15 @@ function addOriginal(c: CellPrediction, text: string): void {
 export class PredictionEngine {
   private s: PredictionEngineState;
 
+  /** Replaying in-flight bytes (rebase): no keystroke statistics, no prompt learning. */
+  private replaying = false;
+  /** The byte being handled started while nothing typed earlier was still unechoed. */
+  private quiescent = false;
+
   constructor(opts: PredictionEngineOptions, saved?: PredictionEngineState) {
-    this.s = saved
-      ? structuredClone(saved)
-      : {
-          display: opts.display,
-          predictOverwrite: opts.predictOverwrite ?? false,
-          cursors: [],
-          overlays: [],
-          predictionEpoch: 1,
-          confirmedEpoch: 0,
-          localFrameSent: 0n,
-          localFrameAcked: 0n,
-          localFrameLateAcked: 0n,
-          sendInterval: opts.sendInterval ?? 250,
-          lastWidth: -1,
-          lastHeight: -1,
-          srttTrigger: false,
-          flagging: false,
-          glitchTrigger: 0,
-          lastQuickConfirmation: null,
-          lastByteWasEsc: false,
-          parser: initialParserState(),
-          stats: { predicted: 0, confirmed: 0, mispredicted: 0, glitches: 0 },
-        };
+    // A state saved by an older version lacks the newer fields: they take their defaults.
+    const d = defaultState(opts);
+    this.s = saved ? { ...d, ...structuredClone(saved), stats: { ...d.stats, ...structuredClone(saved.stats) } } : d;
   }
 
   /** A copy of the whole state, for saving a session. */
@@ -291,7 +349,51 @@ export class PredictionEngine {
       s.lastWidth = fb.cols;
       s.lastHeight = fb.rows;
       this.reset();
+      // Keys typed for the old size are not replayed at the new one.
+      s.history = [];
+      if (s.lastInputFrame > s.historyBarrier) s.historyBarrier = s.lastInputFrame;
     }
+    const epoch = s.predictionEpoch;
+    this.cullPredictions(fb, now);
+    // The frame reflects input up to the echo-ack for sure, and up to the receipt ack very likely.
+    const reflected = s.localFrameAcked > s.localFrameLateAcked ? s.localFrameAcked : s.localFrameLateAcked;
+    if (s.predictionEpoch !== epoch && s.display !== 'experimental' && !this.replaying) this.rebase(fb, reflected);
+    let drop = 0;
+    while (drop < s.history.length && s.history[drop].frame <= reflected) drop++;
+    if (drop > 0) s.history.splice(0, drop);
+  }
+
+  /**
+   * Predicts again, from the server's cursor, the typed bytes the frame does not reflect yet, after predictions
+   * were thrown away (killed epoch or reset). They start a new, hidden epoch like any other.
+   */
+  private rebase(fb: Snapshot, reflected: bigint): void {
+    const s = this.s;
+    if (s.historyBarrier > reflected) return; // unrecorded input (a paste) is in flight
+    const pending = s.history.filter((h) => h.frame > reflected);
+    if (pending.length === 0) return;
+    const sent = s.localFrameSent;
+    const parser = s.parser;
+    const lastEsc = s.lastByteWasEsc;
+    s.parser = initialParserState();
+    s.lastByteWasEsc = false;
+    this.replaying = true;
+    try {
+      for (const h of pending) {
+        s.localFrameSent = h.frame - 1n;
+        this.handleByte(h.byte, fb, h.time);
+      }
+    } finally {
+      this.replaying = false;
+      s.localFrameSent = sent;
+      s.parser = parser;
+      s.lastByteWasEsc = lastEsc;
+    }
+    s.stats.rebases++;
+  }
+
+  private cullPredictions(fb: Snapshot, now: number): void {
+    const s = this.s;
 
     if (s.sendInterval > SRTT_TRIGGER_HIGH) s.srttTrigger = true;
     else if (s.srttTrigger && s.sendInterval <= SRTT_TRIGGER_LOW && !this.active) s.srttTrigger = false;
@@ -314,6 +416,7 @@ export class PredictionEngine {
               resetCell(c);
             } else {
               s.stats.glitches++;
+              this.distrust(); // something shown was wrong
               this.reset();
               return;
             }
@@ -321,6 +424,10 @@ export class PredictionEngine {
           case 'correct': {
             s.stats.confirmed++;
             if (c.epoch > s.confirmedEpoch) s.confirmedEpoch = c.epoch;
+            if (s.candidatePrompt !== null && s.candidatePrompt.epoch === c.epoch) {
+              this.learnPrompt(s.candidatePrompt.prompt);
+              s.candidatePrompt = null;
+            }
             if (
               now - c.predictionTime < GLITCH_THRESHOLD &&
               s.glitchTrigger > 0 &&
@@ -357,7 +464,10 @@ export class PredictionEngine {
 
     if (s.cursors.length > 0 && this.cursorValidity(s.cursors[s.cursors.length - 1], fb) === 'incorrectOrExpired') {
       s.stats.mispredicted++;
-      if (!this.tentative(s.cursors[s.cursors.length - 1].epoch)) s.stats.glitches++;
+      if (!this.tentative(s.cursors[s.cursors.length - 1].epoch)) {
+        s.stats.glitches++;
+        this.distrust();
+      }
       if (s.display === 'experimental') {
         s.cursors = [];
       } else {
@@ -423,7 +533,7 @@ export class PredictionEngine {
    */
   newUserInput(bytes: Uint8Array, fb: Snapshot, now: number, paste = bytes.length > PASTE_THRESHOLD): void {
     if (paste) {
-      if (this.s.display !== 'never') this.reset();
+      if (this.s.display !== 'never') this.pasted();
       return;
     }
     for (const b of bytes) this.newUserByte(b, fb, now);
@@ -437,15 +547,86 @@ export class PredictionEngine {
     const s = this.s;
     if (s.display === 'never') return;
     if (paste) {
-      this.reset();
+      this.pasted();
       return;
     }
     if (s.display === 'experimental') s.predictionEpoch = s.confirmedEpoch;
     this.cull(fb, now);
+    const frame = s.localFrameSent + 1n;
+    this.quiescent = s.localFrameLateAcked >= s.lastInputFrame && !this.active;
+    s.lastInputFrame = frame;
+    s.history.push({ byte: byte & 0xff, frame, time: now });
+    if (s.history.length > HISTORY_LIMIT) {
+      const dropped = s.history.splice(0, s.history.length - HISTORY_LIMIT);
+      const last = dropped[dropped.length - 1].frame;
+      if (last > s.historyBarrier) s.historyBarrier = last;
+    }
+    try {
+      this.handleByte(byte, fb, now);
+    } finally {
+      this.quiescent = false;
+    }
+  }
+
+  /** Input that is not predicted (a paste): everything resets, and it is never replayed. */
+  private pasted(): void {
+    const s = this.s;
+    this.reset();
+    s.enterEpoch = null;
+    s.lastInputFrame = s.localFrameSent + 1n;
+    s.historyBarrier = s.lastInputFrame;
+    s.history = [];
+  }
+
+  private handleByte(byte: number, fb: Snapshot, now: number): void {
+    const s = this.s;
     let b = byte & 0xff;
     if (s.lastByteWasEsc && b === 0x4f) b = 0x5b; // ESC O x (SS3 arrows) is handled as ESC [ x
     s.lastByteWasEsc = b === 0x1b;
     for (const action of parseByte(s.parser, b)) this.handle(action, fb, now);
+  }
+
+  /** Forget the known prompts and the Enter: something shown was wrong, or the user left line typing. */
+  private distrust(): void {
+    this.s.echoPrompts = [];
+    this.s.enterEpoch = null;
+  }
+
+  private learnPrompt(prompt: string): void {
+    const p = this.s.echoPrompts.filter((x) => x !== prompt);
+    p.push(prompt);
+    if (p.length > PROMPT_MEMORY) p.shift();
+    this.s.echoPrompts = p;
+  }
+
+  /** The text left of the real cursor if the rest of its row is blank (what a prompt looks like), else null. */
+  private promptAt(fb: Snapshot): string | null {
+    const { x, y } = fb.cursor;
+    if (y < 0 || y >= fb.rows) return null;
+    const text = fb.lines[y].text;
+    for (let i = x; i < fb.cols; i++) if (!isBlankText(text[i])) return null;
+    let p = '';
+    for (let i = 0; i < x; i++) p += text[i] === '' ? ' ' : text[i];
+    return p;
+  }
+
+  /**
+   * First printable byte of a hidden epoch, typed with nothing unechoed before it: remember the prompt (learned
+   * when the epoch is confirmed), and show the epoch at once if the prompt is known and an Enter that ended
+   * echoed typing led here (its epoch confirmed, now or since).
+   */
+  private startOfTyping(fb: Snapshot): void {
+    const s = this.s;
+    if (this.replaying || !this.quiescent || s.display === 'experimental' || !this.tentative(s.predictionEpoch)) return;
+    const cur = s.cursors[s.cursors.length - 1];
+    if (cur !== undefined && (cur.row !== fb.cursor.y || cur.col !== fb.cursor.x)) return;
+    const prompt = this.promptAt(fb);
+    if (prompt === null || SECRET_PROMPT.test(prompt)) return;
+    s.candidatePrompt = { epoch: s.predictionEpoch, prompt };
+    if (s.enterEpoch !== null && s.enterEpoch <= s.confirmedEpoch && s.echoPrompts.includes(prompt)) {
+      s.confirmedEpoch = s.predictionEpoch;
+      s.stats.trusted++;
+    }
   }
 
   private handle(a: InputAction, fb: Snapshot, now: number): void {
@@ -455,13 +636,16 @@ export class PredictionEngine {
         return;
       case 'execute':
         if (a.ch === 0x0d) {
+          if (!this.replaying) this.s.enterEpoch = this.s.predictionEpoch;
           this.becomeTentative();
           this.newlineCarriageReturn(fb, now);
         } else {
+          if (!this.replaying) this.s.enterEpoch = null;
           this.becomeTentative();
         }
         return;
       case 'esc':
+        if (!this.replaying) this.s.enterEpoch = null;
         this.becomeTentative();
         return;
       case 'csi': {
@@ -481,6 +665,7 @@ export class PredictionEngine {
             this.expireCursor(c);
           }
         } else {
+          if (!this.replaying) this.s.enterEpoch = null;
           this.becomeTentative();
         }
         return;
@@ -532,7 +717,7 @@ export class PredictionEngine {
     if (ch === 0x7f) {
       // backspace
       if (cursor.col <= 0) return;
-      s.stats.predicted++;
+      if (!this.replaying) s.stats.predicted++;
       cursor.col--;
       this.expireCursor(cursor);
       if (s.predictOverwrite) {
@@ -570,7 +755,8 @@ export class PredictionEngine {
       return;
     }
 
-    s.stats.predicted++;
+    if (!this.replaying) s.stats.predicted++;
+    this.startOfTyping(fb);
     const col = Math.min(cursor.col, width - 1);
     if (col + 1 >= width) this.becomeTentative(); // the last column is ambiguous (pending wrap)
 

@@ -1,0 +1,206 @@
+// Client CPU per frame at 200x50 during full-screen redraws: an application (a small Node script) redraws the
+// whole screen about 60 times a second with changing coloured text and a frame counter in the top-left corner;
+// the server (stock mosh-server by default) sends frames to the client as fast as its frame timing allows
+// (loopback, no relay). For the stock mosh-client and our client (dist/cli.js client), each under node-pty,
+// one after the other and twice each (alternating): the client process's CPU time (/proc/PID/stat utime +
+// stime) over a window, divided by the frames it drew in that window (distinct frame-counter values seen on
+// its rendered screen). Also an in-process measure of MoshClient's per-frame work at 200x50: applying a
+// full-screen host diff to its terminal state (decode + emulator + snapshot) and rendering the new frame
+// against the last one (the display differ).
+// Prints one JSON line per client run, one for the in-process measure, and a comparison line.
+//   node build/bench/clientframe.js [--seconds 10] [--server stock|ours] [--cpu-prof DIR (profiles our client)]
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Emulator, newFrame, type Snapshot } from '../src/emulator';
+import { EmulatorCache, TerminalState } from '../src/statesync/terminal';
+import { type StockServer, startOurServer, startStockServer } from '../test/support/stock';
+import { type ClientKind, cpuMs, cpuTimes, nowMs, round, sleep, startClient, waitScreen } from './lib/harness';
+
+const argOf = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const SECONDS = Number(argOf('seconds') ?? 10);
+const SERVER = (argOf('server') ?? 'stock') as 'stock' | 'ours';
+const PROFILE_DIR = argOf('cpu-prof');
+const COLS = 200;
+const ROWS = 50;
+
+/** The frame of the redraw workload numbered n, as the application writes it. */
+function redraw(n: number, cols: number, rows: number): string {
+  const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet'];
+  let s = `\x1b[H\x1b[1;37;44mFRAME ${String(n).padStart(8, '0')}\x1b[0m`;
+  for (let y = 0; y < rows; y++) {
+    s += `\x1b[${y + 1};${y === 0 ? 15 : 1}H`;
+    let x = y === 0 ? 14 : 0;
+    let seg = 0;
+    while (x < cols) {
+      const fg = (n * 7 + y * 3 + seg * 11) % 256;
+      const bg = (n + y + seg * 5) % 256;
+      const w = words[(n + y + seg) % words.length];
+      const text = (w + ' ').slice(0, Math.min(w.length + 1, cols - x));
+      s += `\x1b[38;5;${fg};48;5;${bg}${seg % 3 === 0 ? ';1' : ''}m${text}`;
+      x += text.length;
+      seg++;
+    }
+    s += '\x1b[0m';
+  }
+  return s;
+}
+
+const APP = `
+const redraw = ${redraw.toString()};
+let n = 0;
+const tick = () => {
+  n++;
+  const ok = process.stdout.write(redraw(n, process.stdout.columns || ${COLS}, process.stdout.rows || ${ROWS}));
+  if (ok) setTimeout(tick, 16); else process.stdout.once('drain', () => setTimeout(tick, 16));
+};
+process.stdout.write('\\x1b[?25l\\x1b[2J');
+tick();
+setTimeout(() => process.exit(0), 600000);
+`;
+
+async function runClient(kind: ClientKind, app: string): Promise<Record<string, unknown>> {
+  const start = SERVER === 'stock' ? startStockServer : startOurServer;
+  const server: StockServer = await start({ command: [process.execPath, app] });
+  const nodeArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const c = startClient({ kind, port: server.port, key: server.key, cols: COLS, rows: ROWS, predict: 'adaptive', nodeArgs });
+  const seen = new Set<string>();
+  let counting = false;
+  try {
+    await waitScreen(c, (s) => s.lines[0].startsWith('FRAME '), 15_000, 'the redraw workload');
+    c.onChange = () => {
+      if (!counting) return;
+      const m = /^FRAME (\d{8})/.exec(c.screen.term.buffer.active.getLine(0)?.translateToString(true) ?? '');
+      if (m) seen.add(m[1]);
+    };
+    await sleep(2000); // warm-up (JIT, RTT estimate)
+    await c.settled();
+    const cpu0 = cpuTimes(c.pid);
+    const scpu0 = cpuMs(server.pid);
+    const bytes0 = c.bytes;
+    const t0 = nowMs();
+    counting = true;
+    await sleep(SECONDS * 1000);
+    const cpu1 = cpuTimes(c.pid);
+    const scpu1 = cpuMs(server.pid);
+    counting = false;
+    const bytes1 = c.bytes;
+    const dt = (nowMs() - t0) / 1000;
+    if (cpu0 === null || cpu1 === null) throw new Error(`${kind}: the client process went away`);
+    const frames = seen.size;
+    const user = cpu1.user - cpu0.user;
+    const sys = cpu1.sys - cpu0.sys;
+    return {
+      bench: 'clientframe',
+      client: kind === 'stock' ? 'stock mosh-client' : 'our client (dist/cli.js)',
+      server: SERVER === 'stock' ? 'stock mosh-server' : 'our server (dist/server.js)',
+      size: `${COLS}x${ROWS}`,
+      seconds: round(dt, 2),
+      frames_drawn: frames,
+      fps: round(frames / dt),
+      client_cpu_ms: user + sys,
+      client_cpu_ms_per_frame: round((user + sys) / frames, 3),
+      client_user_ms_per_frame: round(user / frames, 3),
+      client_sys_ms_per_frame: round(sys / frames, 3),
+      client_cpu_share: round((user + sys) / 1000 / dt, 3),
+      client_output_kib_per_frame: round((bytes1 - bytes0) / 1024 / frames, 1),
+      server_cpu_ms_per_frame: scpu0 !== null && scpu1 !== null ? round((scpu1 - scpu0) / frames, 3) : null,
+    };
+  } finally {
+    await c.stop();
+    server.kill();
+  }
+}
+
+/** MoshClient's per-frame work in this process, at 200x50, with the same workload's frames. */
+function inProcess(): Record<string, unknown> {
+  const N = 300;
+  const server = new Emulator(COLS, ROWS);
+  const snaps: Snapshot[] = [];
+  for (let n = 1; n <= N + 1; n++) {
+    server.write(redraw(n, COLS, ROWS));
+    snaps.push(server.snapshot());
+  }
+  server.dispose();
+  // The host diffs a server would send (made with our differ, mosh vocabulary), between consecutive frames.
+  const diffs: Uint8Array[] = [];
+  for (let i = 1; i <= N; i++) diffs.push(new TerminalState(snaps[i]).diffFrom(new TerminalState(snaps[i - 1])));
+  const cache = new EmulatorCache();
+  const state = new TerminalState(snaps[0], 0n, cache);
+  let shown: Snapshot = snaps[0];
+  let applyMs = 0;
+  let renderMs = 0;
+  let outBytes = 0;
+  const rounds = 3; // the first is warm-up
+  for (let r = 0; r < rounds; r++) {
+    let a = 0;
+    let d = 0;
+    let o = 0;
+    for (let i = 0; i < N; i++) {
+      const t0 = nowMs();
+      // Each round replays the same diffs from the start: reset the state to the first frame.
+      if (i === 0) state.snapshot = snaps[0];
+      state.apply(diffs[i]);
+      const t1 = nowMs();
+      const out = newFrame(true, shown, state.snapshot, { vocabulary: 'xterm' });
+      shown = state.snapshot;
+      const t2 = nowMs();
+      a += t1 - t0;
+      d += t2 - t1;
+      o += out.length;
+    }
+    applyMs = a;
+    renderMs = d;
+    outBytes = o;
+  }
+  cache.dispose();
+  return {
+    bench: 'clientframe',
+    case: 'in-process MoshClient frame work',
+    size: `${COLS}x${ROWS}`,
+    frames: N,
+    apply_ms_per_frame: round(applyMs / N, 3),
+    render_ms_per_frame: round(renderMs / N, 3),
+    total_ms_per_frame: round((applyMs + renderMs) / N, 3),
+    host_diff_kib_per_frame: round(diffs.reduce((s, x) => s + x.length, 0) / N / 1024, 1),
+    output_kib_per_frame: round(outBytes / N / 1024, 1),
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-clientframe-'));
+  const app = join(dir, 'redraw.js');
+  writeFileSync(app, APP);
+  try {
+    const runs: Record<string, unknown>[] = [];
+    for (const kind of ['stock', 'ours', 'ours', 'stock'] as const) {
+      const r = await runClient(kind, app);
+      console.log(JSON.stringify(r));
+      runs.push(r);
+    }
+    console.log(JSON.stringify(inProcess()));
+    const per = (name: string) => runs.filter((r) => r.client === name).map((r) => r.client_cpu_ms_per_frame as number);
+    const ours = per('our client (dist/cli.js)');
+    const stock = per('stock mosh-client');
+    console.log(
+      JSON.stringify({
+        bench: 'clientframe',
+        case: 'ours vs stock',
+        client_cpu_ms_per_frame: { ours, stock },
+        goal_ours_ms_per_frame_at_most: 1,
+        met: Math.max(...ours) <= 1,
+      }),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,118 @@
+// Ctrl-C under a flood: `yes` fills the screen through a relay (RTT 200 ms by default), then Ctrl-C; the time
+// from writing Ctrl-C to the client's pty until the shell prompt is back on its rendered screen (the cursor
+// row reads "$ " and the cursor sits after it). Stock mosh-client and our client (dist/cli.js client), both
+// under node-pty with prediction off, against the same kind of server (stock mosh-server by default), one
+// after the other (a flood takes a core), alternating, several rounds each in one session per client.
+// Prints one JSON line per client and a comparison line.
+//   node build/bench/interrupt.js [--rtt 200] [--rounds 5] [--flood-ms 2000] [--server stock|ours]
+
+import { ImpairmentRelay } from '../test/support/relay';
+import { type StockServer, startOurServer, startStockServer } from '../test/support/stock';
+import { type ClientKind, cpuMs, median, nowMs, quantile, round, sleep, startClient, type TimedClient, waitScreen } from './lib/harness';
+
+const argOf = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const RTT = Number(argOf('rtt') ?? 200);
+const ROUNDS = Number(argOf('rounds') ?? 5);
+const FLOOD_MS = Number(argOf('flood-ms') ?? 2000);
+const SERVER = (argOf('server') ?? 'stock') as 'stock' | 'ours';
+const COLS = 80;
+const ROWS = 24;
+
+interface Session {
+  kind: ClientKind;
+  server: StockServer;
+  relay: ImpairmentRelay;
+  client: TimedClient;
+  times: number[];
+  clientCpuMs: number;
+}
+
+const promptBack = (lines: string[], x: number, y: number): boolean => lines[y] === '$' && x === 2;
+
+async function open(kind: ClientKind): Promise<Session> {
+  const start = SERVER === 'stock' ? startStockServer : startOurServer;
+  const server = await start({ command: ['/usr/bin/env', 'PS1=$ ', 'TERM=xterm-256color', 'bash', '--norc', '--noprofile'] });
+  const relay = await ImpairmentRelay.start({ upstreamPort: server.port, toServer: { delayMs: RTT / 2 }, toClient: { delayMs: RTT / 2 } });
+  const client = startClient({ kind, port: relay.port, key: server.key, cols: COLS, rows: ROWS, predict: 'never' });
+  await waitScreen(client, (s) => s.lines.some((l) => l === '$'), 15_000, 'the prompt');
+  return { kind, server, relay, client, times: [], clientCpuMs: 0 };
+}
+
+async function round1(s: Session): Promise<void> {
+  const c = s.client;
+  c.type('\x0c'); // clear the screen
+  await waitScreen(c, (st) => st.lines[0] === '$' && st.lines.slice(1).every((l) => l === ''), 5000, 'a clear screen');
+  await sleep(300);
+  c.type('yes\r');
+  await waitScreen(c, (st) => st.lines.filter((l) => l === 'y').length > ROWS / 2, 5000, 'the flood');
+  await sleep(FLOOD_MS);
+  const cpu0 = cpuMs(c.pid) ?? 0;
+  let doneAt = NaN;
+  const t0 = nowMs();
+  const done = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${s.kind}: the prompt did not come back in 10 s`)), 10_000);
+    c.onChange = (at) => {
+      const st = c.state();
+      if (promptBack(st.lines, st.cursorX, st.cursorY)) {
+        doneAt = at;
+        c.onChange = null;
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    c.type('\x03');
+  });
+  await done;
+  s.times.push(doneAt - t0);
+  s.clientCpuMs += (cpuMs(c.pid) ?? 0) - cpu0;
+  await sleep(500);
+}
+
+async function main(): Promise<void> {
+  const sessions: Session[] = [];
+  const serverName = SERVER === 'stock' ? 'stock mosh-server' : 'our server (dist/server.js)';
+  try {
+    for (const kind of ['stock', 'ours'] as const) sessions.push(await open(kind));
+    await sleep(1000);
+    for (let r = 0; r < ROUNDS; r++) for (const s of r % 2 === 0 ? sessions : [...sessions].reverse()) await round1(s);
+    const out = sessions.map((s) => ({
+      bench: 'interrupt',
+      client: s.kind === 'stock' ? 'stock mosh-client' : 'our client (dist/cli.js)',
+      server: serverName,
+      rtt_ms: RTT,
+      flood_ms: FLOOD_MS,
+      rounds: s.times.length,
+      median_ms: round(median(s.times)),
+      min_ms: round(Math.min(...s.times)),
+      max_ms: round(Math.max(...s.times)),
+      p90_ms: round(quantile(s.times, 0.9)),
+      times_ms: s.times.map((t) => round(t)),
+      client_cpu_ms_per_round: round(s.clientCpuMs / s.times.length),
+    }));
+    for (const o of out) console.log(JSON.stringify(o));
+    const [stock, ours] = out;
+    console.log(
+      JSON.stringify({
+        bench: 'interrupt',
+        case: 'ours vs stock',
+        median_ms: { ours: ours.median_ms, stock: stock.median_ms },
+        goal: { faster_than_stock: true, ideal_ms: RTT + 50 },
+        faster_than_stock: ours.median_ms < stock.median_ms,
+      }),
+    );
+  } finally {
+    await Promise.all(sessions.map((s) => s.client.stop()));
+    for (const s of sessions) {
+      await s.relay.close();
+      s.server.kill();
+    }
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
