@@ -13,6 +13,9 @@ import { parseServerArgs, type ServerArgs, USAGE } from './args';
 import { chooseLocale } from './locale';
 import { ServerSession } from './session';
 
+/** Kept in step with src/ssh/sessions.ts, which lists sessions by it (server/ may not import src/ssh). */
+const PROCESS_TITLE_PREFIX = 'vscode-mosh-server port=';
+
 const VERSION = 'vscode-mosh server 0.1.0 (mosh protocol 2, compatible with mosh 1.4)';
 const DAEMON_FLAG = '--vscode-mosh-daemon';
 /**
@@ -112,6 +115,8 @@ async function daemon(config: DaemonConfig): Promise<void> {
     process.exit(1);
   }
   process.stdout.write(`READY ${bound.port} ${formatKey(key)}\n`);
+  // What `ps` shows for this session (and what the extension's session list looks for): the marker and port.
+  process.title = `${PROCESS_TITLE_PREFIX}${bound.port}`;
 
   const home = homedir();
   const shell = process.env.SHELL || safeShell() || '/bin/sh';

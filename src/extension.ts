@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { bootstrap } from './vscode/bootstrap';
 import { pickHost, rememberHost } from './vscode/hosts';
 import { SessionStore } from './vscode/persist';
+import { manageRemoteSessions } from './vscode/sessions';
 import { VsCodePrompter } from './vscode/prompter';
 import { readSettings } from './vscode/settings';
 import { MoshStatusBar } from './vscode/status';
@@ -18,10 +19,11 @@ export function activate(context: vscode.ExtensionContext): void {
   const terminals = new Map<vscode.Terminal, MoshTerminal>();
   const store = new SessionStore(context);
   const activeMosh = () => (vscode.window.activeTerminal ? terminals.get(vscode.window.activeTerminal) : undefined);
+  const prompter = new VsCodePrompter(log);
   const deps: TerminalDeps = {
     bootstrap,
     settings: readSettings,
-    prompter: new VsCodePrompter(log),
+    prompter,
     log,
     onStatus: (t, s) => {
       if (activeMosh() === t) status.show(t.target, s);
@@ -48,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): void {
       terminal.show();
     }),
     vscode.commands.registerCommand('mosh.showLog', () => log.show()),
+    vscode.commands.registerCommand('mosh.manageSessions', (arg?: string) => manageRemoteSessions(context.globalState, prompter, open, log, typeof arg === 'string' ? arg : undefined)),
     vscode.window.registerTerminalProfileProvider('mosh.terminal', {
       async provideTerminalProfile() {
         const target = await pickHost(context.globalState, readSettings().sshConfigFile);

@@ -58,6 +58,8 @@ export class MoshTerminal implements vscode.Pseudoterminal {
   private closedByUser = false;
   lastStatus: ClientStatus = { state: 'connecting', rttMs: null, lastContactMs: null };
   readonly id: string;
+  /** Where this panel's session runs (UDP address and port), once known. */
+  endpoint: { host: string; port: number } | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
   private ended_ = false;
 
@@ -98,6 +100,7 @@ export class MoshTerminal implements vscode.Pseudoterminal {
 
   private resumeSession(session: SavedSession): void {
     this.deps.log.info(`${this.target}: resuming the saved session with ${session.host}:${session.port}`);
+    this.endpoint = { host: session.host, port: session.port };
     this.nameEmitter.fire(this.target);
     try {
       this.client = MoshClient.restore(session, this.events(), { cols: this.cols, rows: this.rows, quitHint: '' });
@@ -177,6 +180,7 @@ export class MoshTerminal implements vscode.Pseudoterminal {
     if (this.closedByUser) return firstFrame();
     log.info(`${this.target}: mosh server at ${endpoint.host}:${endpoint.port}${endpoint.server ? ` (${endpoint.server})` : ''}`);
     this.nameEmitter.fire(this.target);
+    this.endpoint = { host: endpoint.host, port: endpoint.port };
     this.client = new MoshClient(
       { host: endpoint.host, port: endpoint.port, key: endpoint.key, cols: this.cols, rows: this.rows, predict: settings.predictionDisplay, predictOverwrite: settings.predictOverwrite, quitHint: '' },
       this.events(firstFrame),

@@ -1,6 +1,7 @@
 // Persistent panels, end to end in code-server: a mosh panel comes back after a window reload, attached to the
 // same remote shell (a variable exported before the reload is still set), with no new ssh login.
 import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,6 +52,19 @@ test('after a window reload the mosh panel is back on the same remote shell', { 
     await wb.typeInTerminal('echo "[$MARK]"', { enter: true });
     await wb.waitForTerminal((text) => text.includes(`[${mark}]`), { timeoutMs: 30_000 });
     await wb.screenshot('same-shell');
+
+    // Manage Remote Sessions lists this one session, as owned by the open panel (so not picked for ending).
+    await wb.runCommand('Mosh: Manage Remote Sessions...');
+    await wb.waitForQuickInput({ text: /moshbox/ });
+    await wb.answerQuickInput('moshbox');
+    await wb.waitForQuickInput({ text: /password/i, timeoutMs: 60_000 });
+    await wb.answerQuickInput(flow.sshd.password);
+    const list = await wb.waitForQuickInput({ text: /UDP port/, timeoutMs: 60_000 });
+    await wb.screenshot('remote-sessions');
+    assert.match(list, new RegExp(`UDP port ${flow.udpPort}`));
+    assert.match(list, /open in the panel "moshbox"/);
+    assert.equal((list.match(/UDP port \d+/g) ?? []).length, 1, list);
+    await wb.page.keyboard.press('Escape');
   } catch (e) {
     await wb.screenshot('failure').catch(() => {});
     const { execSync } = await import('node:child_process');

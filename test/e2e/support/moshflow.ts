@@ -3,6 +3,7 @@
 // impairment relay can sit on the UDP path), and "Mosh: Connect to Host" through the host-key dialog and the
 // password box to a shell prompt in the panel. Test support only.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,6 +56,8 @@ export async function connectInCodeServer(name: string, vsix: string, log: (m: s
     await wb?.close();
     await cs.stop();
     await relay.close();
+    // A session the panel kept (window reload) outlives the workbench: end its server too.
+    spawnSync('pkill', ['-f', `vscode-mosh-server port=${udpPort}$`]);
     await sshd.stop();
   };
   try {
