@@ -171,6 +171,8 @@ export class MoshClient {
       initialLocal: new UserStream(),
       initialRemote: TerminalState.initial(this.cols, this.rows, this.cache),
       sendMinDelay: SEND_MINDELAY_CLIENT,
+      // Keystrokes are not held back because a delayed ack just went out (Ctrl-C into a flood).
+      paceFromDataOnly: true,
     });
     if (resume) {
       this.transport.restore(resume.transport, this.userCodec, this.terminalCodec);

@@ -58,6 +58,15 @@ export class TransportSender<S extends SyncState<S>> {
   lastHeard: number | null = null;
   private mindelayClock: number | null = null;
   sendMinDelay: number;
+  /**
+   * New data waits a frame interval after the last instruction that carried data, not after the last one sent
+   * (mosh counts empty acks too). For the client: a keystroke (Ctrl-C into a flood) is not held back for up to
+   * a frame interval because a delayed ack for the server's last frame just went out. Data instructions stay
+   * at most one per frame interval.
+   */
+  paceFromDataOnly = false;
+  /** When the last instruction with a non-empty diff was sent. */
+  private lastDataSend = -Infinity;
 
   private shutdownInProgressFlag = false;
   private shutdownTries = 0;
@@ -241,7 +250,8 @@ export class TransportSender<S extends SyncState<S>> {
     const active = this.lastHeard !== null && this.lastHeard + ACTIVE_RETRY_TIMEOUT > now;
     if (!this.currentState.equals(this.back.state)) {
       if (this.mindelayClock === null) this.mindelayClock = now;
-      this.nextSendTime = Math.max(this.mindelayClock + this.sendMinDelay, this.back.timestamp + this.link.sendInterval());
+      const paced = this.paceFromDataOnly ? this.lastDataSend : this.back.timestamp;
+      this.nextSendTime = Math.max(this.mindelayClock + this.sendMinDelay, paced + this.link.sendInterval());
     } else if (active && !this.currentState.equals(this.assumed.state)) {
       this.nextSendTime = this.back.timestamp + this.link.sendInterval();
       if (this.mindelayClock !== null) this.nextSendTime = Math.max(this.nextSendTime, this.mindelayClock + this.sendMinDelay);
@@ -293,6 +303,7 @@ export class TransportSender<S extends SyncState<S>> {
   }
 
   private sendToReceiver(now: number, diff: Uint8Array): void {
+    this.lastDataSend = now;
     const newNum = this.newNum(this.currentState.equals(this.back.state) ? this.back.num : this.back.num + 1n);
     this.addSentState(now, newNum);
     this.sendInFragments(diff, newNum);

@@ -55,6 +55,8 @@ export interface TransportOptions<L, R> {
   initialRemote: R;
   /** SEND_MINDELAY: 8 ms on the server, 1 ms on the client. */
   sendMinDelay: number;
+  /** New data is paced after the last data sent, not after empty acks (see TransportSender.paceFromDataOnly). */
+  paceFromDataOnly?: boolean;
   onEvent?: (e: TransportEvent) => void;
 }
 
@@ -96,6 +98,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
       (inst) => this.transmit(inst),
       opts.sendMinDelay,
     );
+    this.sender.paceFromDataOnly = opts.paceFromDataOnly ?? false;
     this.receivedStates = [{ timestamp: opts.clock.now(), num: 0n, state: opts.initialRemote.clone() }];
   }
 
