@@ -7,32 +7,14 @@
 // Topology: ssh reaches sshd (127.0.0.1) through a ProxyCommand while the host is named 127.0.0.3, so the client
 // aims its UDP at 127.0.0.3:S; the server, started with -s, binds 127.0.0.1:S; the relay listens on 127.0.0.3:S
 // and forwards to 127.0.0.1:S, like a NAT on the path. S is fixed through the mosh.udpPortRange setting.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sshdNeeds } from '../support/sshd';
 import { canBind, connectInCodeServer } from './support/moshflow';
-import { packageExtension, type Packaged } from './support/vsix';
+import { packagedForThisFile } from './support/vsix';
 import { e2eNeeds } from './support/workbench';
 
-let tmp = '';
-let packaged: Packaged | undefined;
-let packagingError: unknown;
-
-before(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'mosh-e2e-connect-'));
-  try {
-    packaged = await packageExtension(join(tmp, 'vscode-mosh.vsix'), { timeoutMs: 240_000 });
-  } catch (e) {
-    packagingError = e;
-  }
-}, { timeout: 300_000 });
-
-after(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+const vsix = packagedForThisFile('connect');
 
 const needs = (() => {
   const a = e2eNeeds();
@@ -41,8 +23,7 @@ const needs = (() => {
 })();
 
 test('Mosh: Connect to Host in code-server: host key, password, prompt, command output, resize, lost contact and recovery', { ...needs, timeout: 10 * 60_000 }, async (t) => {
-  if (!packaged) throw packagingError instanceof Error ? packagingError : new Error(`packaging failed: ${String(packagingError)}`);
-  const flow = await connectInCodeServer('connect', packaged.vsix, (m) => t.diagnostic(m));
+  const flow = await connectInCodeServer('connect', vsix().vsix, (m) => t.diagnostic(m));
   const { wb, relay, udpPort, cs } = flow;
   try {
     await wb.typeInTerminal('echo "mosh-e2e-$((6*7))"', { enter: true });

@@ -1,32 +1,14 @@
 // Persistent panels, end to end in code-server: a mosh panel comes back after a window reload, attached to the
 // same remote shell (a variable exported before the reload is still set), with no new ssh login.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sshdNeeds } from '../support/sshd';
 import { canBind, connectInCodeServer } from './support/moshflow';
-import { packageExtension, type Packaged } from './support/vsix';
+import { packagedForThisFile } from './support/vsix';
 import { e2eNeeds } from './support/workbench';
 
-let tmp = '';
-let packaged: Packaged | undefined;
-let packagingError: unknown;
-
-before(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'mosh-e2e-reload-'));
-  try {
-    packaged = await packageExtension(join(tmp, 'vscode-mosh.vsix'), { timeoutMs: 240_000 });
-  } catch (e) {
-    packagingError = e;
-  }
-}, { timeout: 300_000 });
-
-after(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+const vsix = packagedForThisFile('reload');
 
 const needs = (() => {
   const a = e2eNeeds();
@@ -35,8 +17,7 @@ const needs = (() => {
 })();
 
 test('after a window reload the mosh panel is back on the same remote shell', { ...needs, timeout: 10 * 60_000 }, async (t) => {
-  if (!packaged) throw packagingError instanceof Error ? packagingError : new Error(`packaging failed: ${String(packagingError)}`);
-  const flow = await connectInCodeServer('reload', packaged.vsix, (m) => t.diagnostic(m));
+  const flow = await connectInCodeServer('reload', vsix().vsix, (m) => t.diagnostic(m));
   const { wb, cs } = flow;
   try {
     const mark = randomBytes(4).toString('hex');

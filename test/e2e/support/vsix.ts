@@ -1,7 +1,10 @@
 // Packages the extension the way a release is made (`npm run package`, i.e. vsce with the prepublish step
 // that builds the bundles and fetches the pty binaries of every platform) into a file of the caller's choice.
 import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { REPO_ROOT, type Log } from './codeserver';
 
 export interface Packaged {
@@ -45,4 +48,29 @@ export function packageExtension(out: string, opts: { timeoutMs?: number; log?: 
       resolve({ vsix: out, bytes, ms, output });
     });
   });
+}
+
+/**
+ * Packages the extension once for the calling test file (a before hook) into a temporary folder removed after
+ * it. Returns a getter that throws the packaging error, if there was one, in the test that needs the .vsix.
+ */
+export function packagedForThisFile(name: string): () => Packaged {
+  let tmp = '';
+  let packaged: Packaged | undefined;
+  let error: unknown;
+  before(async () => {
+    tmp = mkdtempSync(join(tmpdir(), `mosh-e2e-${name}-`));
+    try {
+      packaged = await packageExtension(join(tmp, 'vscode-mosh.vsix'), { timeoutMs: 240_000 });
+    } catch (e) {
+      error = e;
+    }
+  }, { timeout: 300_000 });
+  after(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+  return () => {
+    if (!packaged) throw error instanceof Error ? error : new Error(`packaging failed: ${String(error)}`);
+    return packaged;
+  };
 }
