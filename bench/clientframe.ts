@@ -5,8 +5,9 @@
 // one after the other and twice each (alternating): the client process's CPU time (/proc/PID/stat utime +
 // stime) over a window, divided by the frames it drew in that window (distinct frame-counter values seen on
 // its rendered screen). Also an in-process measure of MoshClient's per-frame work at 200x50: applying a
-// full-screen host diff to its terminal state (decode + emulator + snapshot) and rendering the new frame
-// against the last one (the display differ).
+// full-screen host diff to its terminal state (decode + emulator + snapshot), rendering the new frame against
+// the last one (the display differ), and rebuilding an emulator from a snapshot (what a diff from an older
+// base state costs first).
 // Prints one JSON line per client run, one for the in-process measure, and a comparison line.
 //   node build/bench/clientframe.js [--seconds 10] [--server stock|ours] [--cpu-prof DIR (profiles our client)]
 
@@ -158,6 +159,13 @@ function inProcess(): Record<string, unknown> {
     outBytes = o;
   }
   cache.dispose();
+  // A diff based on a state other than the last one applied needs the emulator rebuilt from that state's
+  // snapshot (stock mosh-server diffs from the last acknowledged state while newer ones are in flight).
+  const R = 60;
+  for (let i = 0; i < 10; i++) Emulator.fromSnapshot(snaps[i]).dispose();
+  const r0 = nowMs();
+  for (let i = 0; i < R; i++) Emulator.fromSnapshot(snaps[i % snaps.length]).dispose();
+  const rebuildMs = (nowMs() - r0) / R;
   return {
     bench: 'clientframe',
     case: 'in-process MoshClient frame work',
@@ -166,6 +174,7 @@ function inProcess(): Record<string, unknown> {
     apply_ms_per_frame: round(applyMs / N, 3),
     render_ms_per_frame: round(renderMs / N, 3),
     total_ms_per_frame: round((applyMs + renderMs) / N, 3),
+    base_rebuild_ms: round(rebuildMs, 3),
     host_diff_kib_per_frame: round(diffs.reduce((s, x) => s + x.length, 0) / N / 1024, 1),
     output_kib_per_frame: round(outBytes / N / 1024, 1),
   };

@@ -7,7 +7,7 @@
 // each in one session per client. Ctrl-C comes 1.0-1.3 s into the flood at a random moment (seeded), so it
 // meets the server's frame timing at every phase.
 // Prints one JSON line per flood and client, and a comparison line per flood.
-//   node build/bench/interrupt.js [--rtt 200] [--rounds 8] [--server stock|ours] [--flood yes,seq]
+//   node build/bench/interrupt.js [--rtt 200] [--rounds 10] [--server stock|ours] [--flood yes,seq]
 
 import { ImpairmentRelay, mulberry32 } from '../test/support/relay';
 import { type StockServer, startOurServer, startStockServer } from '../test/support/stock';
@@ -18,7 +18,7 @@ const argOf = (name: string): string | undefined => {
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
 const RTT = Number(argOf('rtt') ?? 200);
-const ROUNDS = Number(argOf('rounds') ?? 8);
+const ROUNDS = Number(argOf('rounds') ?? 10);
 const FLOODS = (argOf('flood') ?? 'yes,seq').split(',');
 const FLOOD_COMMANDS: Record<string, string> = { yes: 'yes', seq: 'seq 1000000000' };
 const rnd = mulberry32(11);
@@ -112,8 +112,12 @@ async function main(): Promise<void> {
           case: 'ours vs stock',
           median_ms: { ours: ours.median_ms, stock: stock.median_ms },
           mean_ms: { ours: ours.mean_ms, stock: stock.mean_ms },
+          p90_ms: { ours: ours.p90_ms, stock: stock.p90_ms },
           goal: { faster_than_stock: true, ideal_ms: RTT + 50 },
-          faster_than_stock: ours.median_ms < stock.median_ms,
+          // The times sit on a floor (RTT + ~10 ms) with a tail of up to one frame interval: the mean is what a
+          // user waits on average; the median alone can hide the tail.
+          faster_than_stock_by_mean: ours.mean_ms < stock.mean_ms,
+          ideal_met_by_mean: ours.mean_ms <= RTT + 50,
         }),
       );
     }
