@@ -13,6 +13,7 @@ import { EXTENSION_ID, ensureCodeServer, freshArtifactsDir, startCodeServer } fr
 import { packageExtension, type Packaged } from './support/vsix';
 import { e2eNeeds, openWorkbench } from './support/workbench';
 import { unzipTo, zipEntries, zipRead } from './support/zip';
+import { alive } from '../support/process';
 
 const MAX_VSIX_BYTES = 10 * 1024 * 1024;
 const PLATFORMS = ['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64'] as const;
@@ -110,14 +111,6 @@ function run(cmd: string, args: string[], opts: { cwd: string; timeoutMs: number
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('the bundles run from the unpacked .vsix with no node_modules: the extension loads, the server starts a shell on its pty', { timeout: 60_000 }, async () => {
   const dir = join(tmp, 'unpacked');

@@ -12,17 +12,10 @@ import { UserStream } from '../../src/statesync/userstream';
 import { parseKey } from '../../src/transport/key';
 import { until } from '../support/stock';
 import { UdpPeer } from '../support/udppeer';
+import { alive } from '../support/process';
 
 const DIST = join(__dirname, '..', '..', '..', 'dist');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function startServer(dir: string, command: string[], env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [join(dir, 'server.js'), 'new', '-i', '127.0.0.1', '-p', '0', '--', ...command], {
