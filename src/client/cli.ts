@@ -5,10 +5,11 @@
 // the `mosh` wrapper's job: the ssh bootstrap (src/ssh/bootstrap.ts, questions asked on this tty), then the same
 // session. Raw tty, window-size changes followed, the escape key, and the tty restored on every exit path.
 
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import type { DisplayPreference } from '../predict';
 import { BAR_TEXT, escapeKeyName } from '../predict';
 import { bootstrap, udpBlockedHint } from '../ssh/bootstrap';
@@ -61,6 +62,12 @@ function runClient(args: string[]): void {
   let key: Buffer | undefined;
   if (restoreFile) {
     if (positional.length !== 0) fail(USAGE);
+    // The session goes on in the file it came from: a second copy elsewhere could be restored a second time from
+    // the same sequence numbers (the same nonces under the same key).
+    if (saveFile !== undefined && resolvePath(saveFile) !== resolvePath(restoreFile)) {
+      fail(`--restore ${restoreFile} saves the session back into that file; --save must name the same file or be left out.`);
+    }
+    saveFile = restoreFile;
     try {
       saved = JSON.parse(readFileSync(restoreFile, 'utf8')) as SavedSession;
     } catch (e) {
@@ -154,12 +161,19 @@ function runSession(o: SessionOptions): void {
     restoreTty();
     fail(`Cannot continue the saved session: ${(e as Error).message}`);
   }
-  // The saved session holds the key: written with owner-only permissions, atomically (temp file + rename).
+  // The saved session holds the key: written with owner-only permissions into a new file of our own (never
+  // through a planted file or symlink), flushed, then renamed over the old copy. Only then may the client send
+  // up to the new floor; a disk error is shown in the bar and sending stops at the last stored floor.
   function persist(): void {
     if (!saveFile) return;
-    const tmp = `${saveFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(client.save()), { mode: 0o600 });
-    renameSync(tmp, saveFile);
+    const saved = client.save();
+    try {
+      writeSessionFile(saveFile, JSON.stringify(saved));
+    } catch (e) {
+      client.saveFailed(`${saveFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      return;
+    }
+    client.confirmSaved(saved.seqFloor);
   }
   if (saveFile) {
     persist();
@@ -187,6 +201,34 @@ function runSession(o: SessionOptions): void {
   });
   process.on('SIGWINCH', () => client.resize(out.columns || 80, out.rows || 24));
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void client.close(BAR_TEXT.signalReceived));
+}
+
+/** Writes `text` to `file` atomically and durably, through an exclusively created temporary file (mode 0600). */
+function writeSessionFile(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  try {
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  try {
+    const dir = openSync(dirname(resolvePath(file)), 'r');
+    fsyncSync(dir);
+    closeSync(dir);
+  } catch {
+    /* some systems cannot fsync a folder; the rename is still atomic */
+  }
 }
 
 /** Colours for the server's -c, from this terminal's TERM (as the wrapper asks terminfo). */

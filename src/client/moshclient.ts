@@ -12,7 +12,7 @@ import { type Clock, systemClock } from '../transport/clock';
 import { Connection, type SocketFactory } from '../transport/connection';
 import { formatKey, parseKey } from '../transport/key';
 import { OcbAes128 } from '../transport/ocb';
-import { SEND_MINDELAY_CLIENT } from '../transport/sender';
+import { RESTORE_GAP, SEND_MINDELAY_CLIENT } from '../transport/sender';
 import { type SavedTransport, Transport } from '../transport/transport';
 import { WakeTimer } from '../transport/waketimer';
 
@@ -95,7 +95,7 @@ interface SavedTerminal {
 }
 
 /** Datagrams a client may send after a save before it must save again: half of this (the save event). */
-export const SEQ_GAP = 1n << 24n;
+export const SEQ_GAP = RESTORE_GAP;
 
 export interface MoshClientEvents {
   /** Escape sequences to write to the user's terminal. */
@@ -132,9 +132,13 @@ export class MoshClient {
   private readonly connectTimeoutMs: number;
   private closing = false;
   private readonly keyText: string;
-  /** The sequence floor of the last save (null: never saved). */
+  /** The sequence floor of the last save handed out (null: never saved). */
   private savedFloor: bigint | null = null;
+  /** The floor of the last save the front end confirmed as stored (or the floor a restored session came from). */
+  private confirmedFloor: bigint | null = null;
   private saveRequested = false;
+  /** Why the last save could not be stored ('' when the last one was). */
+  private saveError = '';
   /** Restored, and not yet heard from the server since. */
   private awaitingResume = false;
   private exitResolve!: (e: ClientExit) => void;
@@ -178,6 +182,9 @@ export class MoshClient {
       this.transport.restore(resume.transport, this.userCodec, this.terminalCodec);
       this.transport.limitAcksTo(this.transport.latestRemote().num);
       this.savedFloor = BigInt(resume.seqFloor);
+      // The copy we came from starts at seqFloor too: nothing is sent until a newer floor is stored (confirmSaved).
+      this.confirmedFloor = this.savedFloor;
+      connection.sendLimit = this.savedFloor;
       this.heardFrom = true; // the server knew us; the bar counts from the save if it stays silent
       this.awaitingResume = true;
       this.lastRemoteNum = this.transport.latestRemote().num;
@@ -208,6 +215,8 @@ export class MoshClient {
   /** The session as plain data, for a new process to continue (see SavedSession). */
   save(): SavedSession {
     const floor = this.transport.connection.sequence + SEQ_GAP;
+    // Until a save is confirmed stored, the lowest floor a stored copy may hold is the first one handed out.
+    if (this.savedFloor === null && this.confirmedFloor === null) this.transport.connection.sendLimit = floor;
     this.savedFloor = floor;
     this.saveRequested = false;
     // The server must never depend on a state this save lacks: acknowledge nothing newer until the next save,
@@ -227,6 +236,35 @@ export class MoshClient {
       transport: this.transport.save(this.userCodec, this.terminalCodec),
       savedAt: Date.now(),
     };
+  }
+
+  /**
+   * The save whose `seqFloor` is `floor` is stored for good (written and flushed): the client may now send up to
+   * that floor. Until then it sends nothing at or past the floor of the last stored copy, so that copy and this
+   * client can never seal two datagrams with one sequence number (nonce) under this key.
+   */
+  confirmSaved(floor: bigint | string): void {
+    const f = BigInt(floor);
+    if (this.confirmedFloor !== null && f <= this.confirmedFloor) return;
+    this.confirmedFloor = f;
+    this.transport.connection.sendLimit = f;
+    if (this.saveError) {
+      this.saveError = '';
+      this.notifications.clearMessage();
+    }
+    this.timer.kick();
+  }
+
+  /** A save could not be stored: say so in the bar. Sending stops at the last stored floor (see confirmSaved). */
+  saveFailed(reason: string): void {
+    if (this.exited) return;
+    this.saveError = reason;
+    this.notifications.setNotificationString(
+      `This session could not be saved (${reason}). To never reuse a key, mosh stops sending when the last saved copy's numbers are reached.`,
+      this.clock.now(),
+      { permanent: true },
+    );
+    this.timer.kick();
   }
 
   private readonly userCodec = { save: (s: UserStream) => s.serialize(), load: (s: SerializedUserStream) => UserStream.deserialize(s) };

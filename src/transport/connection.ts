@@ -65,6 +65,8 @@ export interface ConnectionStats {
   roams: number;
   portHops: number;
   sendErrors: number;
+  /** Datagrams not sent because they would have used a sequence number at or past the send limit. */
+  heldAtLimit: number;
 }
 
 interface ClientSocket {
@@ -109,8 +111,15 @@ export class Connection {
     roams: 0,
     portHops: 0,
     sendErrors: 0,
+    heldAtLimit: 0,
   };
   mtu: number;
+  /**
+   * Sequence numbers at or past this are never used (null: no limit). A side whose session may be continued from
+   * a saved copy sets it to the lowest sequence floor any saved copy holds, so this process and a restored one
+   * can never seal two datagrams with one nonce. A datagram that would cross it is not sent (as if it were lost).
+   */
+  sendLimit: bigint | null = null;
 
   private readonly aead: Aead;
   private readonly clock: Clock;
@@ -225,6 +234,10 @@ export class Connection {
     }
     if (!this.remoteAttached || !this.remote) return;
     if (this.nextSeq > MAX_SEQ) throw new Error('sequence numbers exhausted for this key; the session must end');
+    if (this.sendLimit !== null && this.nextSeq >= this.sendLimit) {
+      this.stats.heldAtLimit++;
+      return;
+    }
 
     let reply = TIMESTAMP_NONE;
     if (this.savedTimestamp !== null && now - this.savedTimestampReceivedAt < TIMESTAMP_REPLY_FRESHNESS) {

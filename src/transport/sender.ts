@@ -16,8 +16,13 @@ export const ACTIVE_RETRY_TIMEOUT = 10000;
 export const SEND_MINDELAY_SERVER = 8;
 export const SEND_MINDELAY_CLIENT = 1;
 export const SENT_STATES_CAP = 32;
-/** How far a restored sender's state numbers jump past the saved ones (the original may have gone on). */
-export const RESTORED_STATE_GAP = 1n << 20n;
+/**
+ * How far a restored side's counters (datagram sequence numbers, state numbers, fragment ids) jump past the saved
+ * ones: the original may have gone on after the save. A saving side sends fewer than this many datagrams between
+ * two stored saves (its sequence floor, see Connection.sendLimit), and every new state number or fragment id
+ * takes at least one datagram, so a restored copy never reuses a number the original used.
+ */
+export const RESTORE_GAP = 1n << 24n;
 
 /** What the sender needs to know about the link. */
 export interface LinkTiming {
@@ -94,6 +99,11 @@ export class TransportSender<S extends SyncState<S>> {
     return this.sentStates[0];
   }
 
+  /** The lowest number a new state may take (beyond every number a saved original may have used). */
+  get stateNumFloor(): bigint {
+    return this.numFloor;
+  }
+
   private get back(): TimestampedState<S> {
     return this.sentStates[this.sentStates.length - 1];
   }
@@ -104,14 +114,16 @@ export class TransportSender<S extends SyncState<S>> {
    * assumed received, and the first tick sends at once, diffing from the acknowledged state), but not so long
    * ago that the user is told the server has been silent.
    */
-  restore(sent: { num: bigint; state: S }[], current: S, ackNum: bigint, ackedNum?: bigint): void {
+  restore(sent: { num: bigint; state: S }[], current: S, ackNum: bigint, ackedNum?: bigint, numFloor?: bigint): void {
     if (sent.length === 0) throw new Error('a saved sender holds at least its acknowledged state');
     const longAgo = this.clock.now() - (MAX_RTO + ACK_DELAY + 1);
     this.sentStates.splice(0, this.sentStates.length, ...sent.map((s) => ({ timestamp: longAgo, num: s.num, state: s.state })));
     this.acked = this.sentStates.find((s) => s.num === ackedNum) ?? this.sentStates[0];
     this.assumed = this.acked;
     // The original may have sent more states after the save: number ours well beyond them.
-    this.numFloor = this.back.num + RESTORED_STATE_GAP;
+    // (A saved copy of a restored sender carries its own floor: a copy of a copy skips past both.)
+    const base = numFloor !== undefined && numFloor > this.back.num ? numFloor : this.back.num;
+    this.numFloor = base + RESTORE_GAP;
     this.frontLimit = this.sentStates[0].num;
     this.currentState = current;
     this.ackNum = ackNum;

@@ -7,7 +7,7 @@ import type { Clock } from './clock';
 import type { Connection, Endpoint, SavedConnection } from './connection';
 import { FragmentAssembly, Fragmenter, parseFragment } from './fragment';
 import { type Instruction, MOSH_PROTOCOL_VERSION, SHUTDOWN_NUM } from './instruction';
-import { type TimestampedState, TransportSender } from './sender';
+import { RESTORE_GAP, type TimestampedState, TransportSender } from './sender';
 import type { SyncState } from './state';
 
 export const RECEIVED_STATES_CAP = 1024;
@@ -36,6 +36,8 @@ export interface SavedTransport<LS, RS> {
   ackNum: string;
   /** Our newest state the peer acknowledged (the oldest sent state may be older: see limitThrowawayTo). */
   ackedNum?: string;
+  /** The sender's state-number floor (a restored sender's numbers start past it). */
+  stateNumFloor?: string;
   /** Sent states, oldest first. */
   sent: { num: string; state: LS }[];
   current: LS;
@@ -245,6 +247,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
       fragmentId: this.fragmenter.nextId.toString(),
       ackNum: this.sender.ackNum.toString(),
       ackedNum: this.sender.ackedNum.toString(),
+      stateNumFloor: this.sender.stateNumFloor.toString(),
       sent: this.sender.sentStates.map((s) => ({ num: s.num.toString(), state: local.save(s.state) })),
       current: local.save(this.sender.currentState),
       received: this.receivedStates.map((s) => ({ num: s.num.toString(), state: remote.save(s.state) })),
@@ -261,12 +264,13 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
     }
     this.connection.restore(saved.connection);
     // Instructions sent after the save (before a crash) used ids beyond it: skip well past them.
-    this.fragmenter.nextId = BigInt(saved.fragmentId) + (1n << 20n);
+    this.fragmenter.nextId = BigInt(saved.fragmentId) + RESTORE_GAP;
     this.sender.restore(
       saved.sent.map((s) => ({ num: BigInt(s.num), state: local.load(s.state) })),
       local.load(saved.current),
       BigInt(saved.ackNum),
       saved.ackedNum === undefined ? undefined : BigInt(saved.ackedNum),
+      saved.stateNumFloor === undefined ? undefined : BigInt(saved.stateNumFloor),
     );
     const now = this.clock.now();
     this.receivedStates.splice(0, this.receivedStates.length, ...saved.received.map((s) => ({ timestamp: now, num: BigInt(s.num), state: remote.load(s.state) })));

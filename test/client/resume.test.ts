@@ -2,12 +2,13 @@
 // same shell, same screen, and never a reused sequence number (nonce). Against stock mosh-server and ours.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as pty from '@lydell/node-pty';
-import { TO_SERVER } from '../../src/transport/datagram';
+import { openPacket, TO_SERVER } from '../../src/transport/datagram';
 import { parseKey } from '../../src/transport/key';
 import { OcbAes128 } from '../../src/transport/ocb';
 import { needs } from '../support/peers';
@@ -95,3 +96,60 @@ async function resumeScenario(label: string, start: (o: ServerStartOptions) => P
 test('a killed client is continued by a new process against stock mosh-server', needs('mosh-server'), () => resumeScenario('stock', startStockServer));
 
 test('a killed client is continued by a new process against our server', () => resumeScenario('ours', startOurServer));
+
+test('two restores from one saved file never send the same sequence number twice (decrypting tap)', async () => {
+  const server = await startOurServer({ command: ['/bin/sh'] });
+  const dir = mkdtempSync(join(tmpdir(), 'mosh-resume2-'));
+  const file = join(dir, 'session.json');
+  const aead = new OcbAes128(parseKey(server.key));
+  const seen = new Map<bigint, string>();
+  const dups: string[] = [];
+  let phase = 'first';
+  const relay = await ImpairmentRelay.start({ upstreamPort: server.port, tap: (d, data) => {
+    if (d !== 'toServer') return;
+    const o = openPacket(aead, data);
+    if (!o.ok || o.packet.direction !== TO_SERVER) return;
+    const prev = seen.get(o.packet.seq);
+    // A retransmitted datagram is a new datagram with a new number; the same number twice is a reused nonce.
+    if (prev !== undefined) dups.push(`${o.packet.seq} in ${prev} and ${phase}`);
+    seen.set(o.packet.seq, phase);
+  } });
+  const clients: ReturnType<typeof runCli>[] = [];
+  try {
+    const first = runCli(['--predict=never', '--save', file, '127.0.0.1', String(relay.port)], { MOSH_KEY: server.key });
+    clients.push(first);
+    await first.wait((l) => l.some((x) => x === '$'), 'the prompt');
+    first.proc.write('echo one\r');
+    await first.wait((l) => l.includes('one'), 'the first command');
+    await new Promise((r) => setTimeout(r, 2500));
+    first.proc.kill('SIGKILL');
+    await until(() => first.exited(), 5_000, 'the first client to die');
+    for (const n of ['second', 'third']) {
+      phase = n;
+      // --restore without --save: the floor still moves on in the file before anything is sent
+      const c = runCli(['--restore', file]);
+      clients.push(c);
+      c.proc.write(`echo ${n}-ok\r`);
+      await c.wait((l) => l.includes(`${n}-ok`), `the ${n} client's command`);
+      c.proc.kill('SIGKILL');
+      await until(() => c.exited(), 5_000, `the ${n} client to die`);
+    }
+    const phases = new Set(seen.values());
+    assert.deepEqual([...phases].sort(), ['first', 'second', 'third'], 'each client sent datagrams');
+    assert.deepEqual(dups, [], 'no sequence number was sent twice');
+  } finally {
+    for (const c of clients) {
+      if (!c.exited()) c.proc.kill('SIGKILL');
+      c.screen.dispose();
+    }
+    await relay.close();
+    server.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--restore refuses a --save elsewhere (a second copy could be restored twice)', () => {
+  const r = spawnSync(process.execPath, [CLI, 'client', '--restore', '/tmp/a.json', '--save', '/tmp/b.json'], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /saves the session back into that file/);
+});
