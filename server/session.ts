@@ -5,7 +5,7 @@
 
 import type { IPty } from '@lydell/node-pty';
 import * as pty from '@lydell/node-pty';
-import { Emulator } from '../src/emulator';
+import { clampScreenSize, Emulator } from '../src/emulator';
 import { TerminalState, EchoAckTracker } from '../src/statesync/terminal';
 import { UserStream } from '../src/statesync/userstream';
 import { type Clock, systemClock } from '../src/transport/clock';
@@ -199,8 +199,8 @@ export class ServerSession {
   }
 
   private resize(cols: number, rows: number): void {
-    cols = Math.max(2, Math.min(cols, 10000));
-    rows = Math.max(1, Math.min(rows, 10000));
+    // A client's window size is clamped to what a terminal may be (emulator/limits.ts), never allocated as asked.
+    ({ cols, rows } = clampScreenSize(Math.max(2, cols), rows));
     if (cols === this.emulator.cols && rows === this.emulator.rows) return;
     this.emulator.resize(cols, rows);
     this.screenDirty = true;

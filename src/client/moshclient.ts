@@ -4,7 +4,7 @@
 // xterm-compatible screen can show them. Bytes in (`input`), screen updates and events out. It knows nothing of
 // VS Code or of a tty: the front ends (cli.ts, src/vscode/) do that.
 
-import { newFrame, type Snapshot } from '../emulator';
+import { clampScreenSize, newFrame, type Snapshot } from '../emulator';
 import { BAR_TEXT, type DisplayPreference, NotificationEngine, PredictionEngine } from '../predict';
 import { EmulatorCache, TerminalState } from '../statesync/terminal';
 import { type SerializedUserStream, UserStream } from '../statesync/userstream';
@@ -151,8 +151,7 @@ export class MoshClient {
   ) {
     this.clock = opts.clock ?? systemClock;
     this.started = this.clock.now();
-    this.cols = opts.cols;
-    this.rows = opts.rows;
+    ({ cols: this.cols, rows: this.rows } = clampScreenSize(opts.cols, opts.rows));
     this.connectTimeoutMs = opts.connectTimeoutMs ?? CONNECT_TIMEOUT;
     this.exited$ = new Promise((r) => (this.exitResolve = r));
     const key = typeof opts.key === 'string' ? parseKey(opts.key) : opts.key;
@@ -177,6 +176,11 @@ export class MoshClient {
       sendMinDelay: SEND_MINDELAY_CLIENT,
       // Keystrokes are not held back because a delayed ack just went out (Ctrl-C into a flood).
       paceFromDataOnly: true,
+      // A state the server sent that cannot be applied (a protocol mismatch, a screen beyond the size limits) is
+      // dropped, and the bar says why.
+      onEvent: (e) => {
+        if (e.type === 'error') this.notifications.setNotificationString(e.text, this.clock.now());
+      },
     });
     if (resume) {
       this.transport.restore(resume.transport, this.userCodec, this.terminalCodec);
@@ -287,6 +291,7 @@ export class MoshClient {
 
   /** The user's terminal changed size. */
   resize(cols: number, rows: number): void {
+    ({ cols, rows } = clampScreenSize(cols, rows));
     if (this.exited || (cols === this.cols && rows === this.rows)) return;
     this.cols = cols;
     this.rows = rows;

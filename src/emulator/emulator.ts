@@ -11,6 +11,7 @@ import { XtermInternals, type RawLine, type RawParams } from './xtermInternals';
 import { blankStyleOf, styleOf } from './style';
 import { DEFAULT_MODES, type Modes, type MouseEncoding, type MouseTracking, type Row, type Snapshot } from './snapshot';
 import { newFrame } from './newFrame';
+import { clampScreenSize } from './limits';
 import { glibcWidthProvider } from './widths';
 
 export interface EmulatorOptions {
@@ -105,7 +106,8 @@ export class Emulator {
   constructor(cols: number, rows: number, options: EmulatorOptions = {}) {
     this.scrollback = Math.max(1, Math.floor(options.scrollback ?? 1));
     this.widths = options.widths ?? 'glibc';
-    this.term = this.newTerminal(Math.max(2, Math.floor(cols)), Math.max(1, Math.floor(rows)));
+    const size = clampScreenSize(Math.max(2, cols), rows);
+    this.term = this.newTerminal(size.cols, size.rows);
     this.raw = new XtermInternals(this.term);
     this.installHandlers();
   }
@@ -211,10 +213,9 @@ export class Emulator {
     old.dispose();
   }
 
-  /** Resizes the screen (at least 2 columns and 1 row, as xterm requires). */
+  /** Resizes the screen (at least 2 columns and 1 row, as xterm requires; at most the limits in limits.ts). */
   resize(cols: number, rows: number): void {
-    cols = Math.max(2, Math.floor(cols));
-    rows = Math.max(1, Math.floor(rows));
+    ({ cols, rows } = clampScreenSize(Math.max(2, cols), rows));
     if (cols === this.term.cols && rows === this.term.rows) return;
     this.last = null;
     try {

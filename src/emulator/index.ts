@@ -22,3 +22,4 @@ export { newFrame, checkSnapshotShape, type NewFrameOptions, type Vocabulary } f
 export { findForbiddenSequence } from './vocabulary';
 export { styleOf, blankStyleOf, moshStyle, isBackgroundOnly } from './style';
 export { glibcWidth, isStableWidth } from './widths';
+export { MAX_COLS, MAX_ROWS, MAX_CELLS, screenSizeProblem, clampScreenSize } from './limits';

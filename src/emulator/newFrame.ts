@@ -21,6 +21,7 @@
 import { blankRow, type Row, rowsEqual, type Snapshot } from './snapshot';
 import { isWellFormedStyle, moshStyle } from './style';
 import { isStableWidth } from './widths';
+import { MAX_CELLS, MAX_COLS, MAX_ROWS } from './limits';
 
 /**
  * 'mosh': what a stock mosh 1.4 client's emulator takes (the default; use it for hoststrings sent to a peer of
@@ -40,7 +41,6 @@ export interface NewFrameOptions {
 
 const ESC = '\x1b';
 const CSI = '\x1b[';
-const MAX_DIMENSION = 10000;
 
 /** Throws a TypeError unless `s` has the shape of a Snapshot (sizes, row lengths). */
 export function checkSnapshotShape(s: Snapshot): void {
@@ -49,8 +49,8 @@ export function checkSnapshotShape(s: Snapshot): void {
   };
   if (s === null || typeof s !== 'object') bad('not an object');
   const { cols, rows, lines } = s;
-  if (!Number.isInteger(cols) || cols < 1 || cols > MAX_DIMENSION) bad('cols');
-  if (!Number.isInteger(rows) || rows < 1 || rows > MAX_DIMENSION) bad('rows');
+  if (!Number.isInteger(cols) || cols < 1 || cols > MAX_COLS) bad('cols');
+  if (!Number.isInteger(rows) || rows < 1 || rows > MAX_ROWS || cols * rows > MAX_CELLS) bad('rows');
   if (!Array.isArray(lines) || lines.length !== rows) bad('lines');
   for (let y = 0; y < rows; y++) {
     const r = lines[y];

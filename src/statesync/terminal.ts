@@ -3,7 +3,7 @@
 // to echo). Its diff is [echoack][resize][hostbytes = display differ from the old framebuffer]; applying it runs
 // the host bytes through an emulator. Not the echo-ack timing policy (EchoAckTracker below) nor any network code.
 
-import { blankSnapshot, Emulator, newFrame, type Snapshot, snapshotsEqual } from '../emulator';
+import { blankSnapshot, Emulator, newFrame, screenSizeProblem, type Snapshot, snapshotsEqual } from '../emulator';
 import type { SyncState } from '../transport/state';
 import { decodeHostMessage, encodeHostMessage, type HostInstruction } from './hostmessage';
 
@@ -36,6 +36,11 @@ export class EmulatorCache {
     this.emu = null;
     this.shows = null;
   }
+}
+
+/** A diff that would resize the screen beyond the limits (emulator/limits.ts): refused before any allocation. */
+export class ScreenSizeError extends RangeError {
+  override name = 'ScreenSizeError';
 }
 
 export class TerminalState implements SyncState<TerminalState> {
@@ -82,7 +87,8 @@ export class TerminalState implements SyncState<TerminalState> {
       if (!this.cache) throw new Error('this terminal state cannot apply host output (no emulator)');
       emu ??= this.cache.acquire(this.snapshot);
       if (i.type === 'resize') {
-        if (i.width < 1 || i.height < 1 || i.width > 10000 || i.height > 10000) throw new RangeError(`bad window size ${i.width}x${i.height}`);
+        const problem = screenSizeProblem(i.width, i.height);
+        if (problem) throw new ScreenSizeError(`server screen ${problem}`);
         emu.resize(Math.max(2, i.width), i.height);
       } else {
         emu.write(i.bytes);

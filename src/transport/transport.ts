@@ -183,7 +183,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
         state.apply(inst.diff);
       } catch (e) {
         this.stats.badDiff++;
-        this.onEvent({ type: 'error', text: `dropped a state the peer sent that could not be applied: ${(e as Error).message}` });
+        this.onEvent({ type: 'error', text: `${(e as Error).message}: that state was dropped` });
         return false;
       }
     }
