@@ -58,6 +58,8 @@ export interface MoshClientOptions {
   rows: number;
   predict?: DisplayPreference;
   predictOverwrite?: boolean;
+  /** Pass the remote application's clipboard writes (OSC 52) on to the user's terminal; default true, as stock. */
+  allowClipboardWrite?: boolean;
   /** Name of the quit key in the notification bar ("Ctrl-^" for the CLI). Empty: no quit hint. */
   quitHint?: string;
   clock?: Clock;
@@ -425,6 +427,7 @@ export class MoshClient {
       // The user's terminal stays in application-cursor-key mode; the server translates arrows (as stock).
       if (!shown.modes.applicationCursorKeys) shown = { ...shown, modes: { ...shown.modes, applicationCursorKeys: true } };
       if (shown.cols !== this.cols || shown.rows !== this.rows) shown = fitTo(shown, this.cols, this.rows);
+      if (this.opts.allowClipboardWrite === false && shown.clipboard !== null) shown = { ...shown, clipboard: null };
     }
     if (this.lastDrawn !== shown) {
       const out = newFrame(this.lastDrawn !== null, this.lastDrawn, shown, { vocabulary: 'xterm' });

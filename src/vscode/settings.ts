@@ -13,6 +13,8 @@ export interface MoshSettings {
   udpPortRange: string;
   sshConfigFile: string;
   locale: string;
+  /** Let the remote application set the local clipboard (OSC 52), as stock mosh does. */
+  allowClipboardWrite: boolean;
 }
 
 export function readSettings(): MoshSettings {
@@ -25,5 +27,6 @@ export function readSettings(): MoshSettings {
     udpPortRange: c.get<string>('udpPortRange', ''),
     sshConfigFile: c.get<string>('sshConfigFile', ''),
     locale: c.get<string>('locale', ''),
+    allowClipboardWrite: c.get<boolean>('allowClipboardWrite', true),
   };
 }

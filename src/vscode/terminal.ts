@@ -45,6 +45,12 @@ export interface TerminalDeps {
   store: SessionStore;
 }
 
+/** A panel saved before a reload or restart: its id and saved session. */
+export interface ResumeInfo {
+  id: string;
+  session: SavedSession;
+}
+
 export class MoshTerminal implements vscode.Pseudoterminal {
   private readonly writeEmitter = new vscode.EventEmitter<string>();
   private readonly closeEmitter = new vscode.EventEmitter<number | void>();
@@ -67,7 +73,7 @@ export class MoshTerminal implements vscode.Pseudoterminal {
   constructor(
     readonly target: string,
     private readonly deps: TerminalDeps,
-    private readonly resume?: { id: string; session: SavedSession },
+    private readonly resume?: ResumeInfo,
   ) {
     this.id = resume?.id ?? randomUUID();
   }
@@ -103,10 +109,10 @@ export class MoshTerminal implements vscode.Pseudoterminal {
     this.endpoint = { host: session.host, port: session.port };
     this.nameEmitter.fire(this.target);
     try {
-      this.client = MoshClient.restore(session, this.events(), { cols: this.cols, rows: this.rows, quitHint: '' });
+      this.client = MoshClient.restore(session, this.events(), { cols: this.cols, rows: this.rows, quitHint: '', allowClipboardWrite: this.deps.settings().allowClipboardWrite });
     } catch (e) {
       this.deps.log.error(`${this.target}: cannot resume: ${(e as Error).message}`);
-      void this.deps.store.remove(this.id);
+      this.deps.store.remove(this.id).catch((err: Error) => this.deps.log.warn(`${this.target}: could not forget the saved session: ${err.message}`));
       this.writeEmitter.fire(`\x1b[31mThe saved mosh session could not be resumed: ${(e as Error).message}\x1b[0m\r\n`);
       this.closeEmitter.fire(1);
       return;
@@ -121,10 +127,38 @@ export class MoshTerminal implements vscode.Pseudoterminal {
     this.saveTimer.unref?.();
   }
 
-  /** Stores the session for a panel that comes back after a reload (no-op once it has ended). */
-  persist(): Promise<void> {
-    if (!this.client || this.ended_) return Promise.resolve();
-    return this.deps.store.save({ id: this.id, target: this.target }, this.client.save()).catch((e: Error) => this.deps.log.warn(`${this.target}: could not save the session: ${e.message}`));
+  /**
+   * Stores the session for a panel that comes back after a reload (no-op once it has ended), and renews this
+   * window's lease on it. The client sends past its last stored sequence floor only once the store confirms the
+   * new one; a failed store is said in the panel's bar and the log. Never rejects.
+   */
+  async persist(): Promise<void> {
+    const client = this.client;
+    if (!client || this.ended_) return;
+    const lease = await this.deps.store.leases.claim(this.id).catch((e: Error) => {
+      this.deps.log.warn(`${this.target}: could not renew the session's lease: ${e.message}`);
+      return { ok: true as const };
+    });
+    if (!lease.ok) {
+      // Another window took the session while this one did not renew its lease (a frozen extension host):
+      // two clients on one key would fight over the server, so this one lets go.
+      this.deps.log.warn(`${this.target}: another VS Code window runs this session now; this panel lets go of it`);
+      this.ended_ = true;
+      if (this.saveTimer) clearInterval(this.saveTimer);
+      await client.detach();
+      this.writeEmitter.fire('\r\n\x1b[33mThis mosh session is now open in another VS Code window.\x1b[0m\r\n');
+      return;
+    }
+    const saved = client.save();
+    try {
+      await this.deps.store.save({ id: this.id, target: this.target }, saved);
+    } catch (e) {
+      const why = (e as Error).message || String(e);
+      this.deps.log.warn(`${this.target}: could not save the session: ${why}`);
+      client.saveFailed(why);
+      return;
+    }
+    client.confirmSaved(saved.seqFloor);
   }
 
   /** The window is going away (reload, quit): keep the remote session for the panel to come back. */
@@ -133,6 +167,8 @@ export class MoshTerminal implements vscode.Pseudoterminal {
     if (!this.client || this.ended_) return;
     await this.persist();
     await this.client.detach();
+    // The next instance of this window may take the session at once.
+    await this.deps.store.leases.release(this.id).catch(() => undefined);
     this.deps.log.info(`${this.target}: session kept for the next window`);
   }
 
@@ -182,7 +218,17 @@ export class MoshTerminal implements vscode.Pseudoterminal {
     this.nameEmitter.fire(this.target);
     this.endpoint = { host: endpoint.host, port: endpoint.port };
     this.client = new MoshClient(
-      { host: endpoint.host, port: endpoint.port, key: endpoint.key, cols: this.cols, rows: this.rows, predict: settings.predictionDisplay, predictOverwrite: settings.predictOverwrite, quitHint: '' },
+      {
+        host: endpoint.host,
+        port: endpoint.port,
+        key: endpoint.key,
+        cols: this.cols,
+        rows: this.rows,
+        predict: settings.predictionDisplay,
+        predictOverwrite: settings.predictOverwrite,
+        allowClipboardWrite: settings.allowClipboardWrite,
+        quitHint: '',
+      },
       this.events(firstFrame),
     );
     this.startSaving();
@@ -206,7 +252,7 @@ export class MoshTerminal implements vscode.Pseudoterminal {
   private ended(e: ClientExit): void {
     this.ended_ = true;
     if (this.saveTimer) clearInterval(this.saveTimer);
-    void this.deps.store.remove(this.id);
+    this.forget();
     this.deps.log.info(`${this.target}: session ended (${e.reason})${e.message ? `: ${e.message}` : ''}`);
     this.lastStatus = { ...this.lastStatus, state: 'gone' };
     this.deps.onStatus(this, this.lastStatus);
@@ -221,6 +267,11 @@ export class MoshTerminal implements vscode.Pseudoterminal {
     }
     this.deps.onClosed(this);
     if (!this.closedByUser) this.closeEmitter.fire(e.code);
+  }
+
+  /** The session is over: its saved copy and lease go (a failure is logged, never thrown). */
+  private forget(): void {
+    this.deps.store.remove(this.id).catch((e: Error) => this.deps.log.warn(`${this.target}: could not forget the saved session: ${e.message}`));
   }
 
   handleInput(data: string): void {
@@ -247,7 +298,7 @@ export class MoshTerminal implements vscode.Pseudoterminal {
   /** The user closed the panel: end the remote session with the handshake. */
   end(): void {
     if (this.saveTimer) clearInterval(this.saveTimer);
-    void this.deps.store.remove(this.id);
+    this.forget();
     if (this.client && !this.ended_) void this.client.close();
     this.deps.onClosed(this);
   }

@@ -120,3 +120,25 @@ test('a restored session whose server is gone ends with words that say so', asyn
   assert.equal(exit!.reason, 'gone');
   assert.match(exit!.message, /session on 127\.0\.0\.1 is gone/);
 });
+
+test('clipboard writes (OSC 52) from the remote reach the user\'s terminal unless turned off', async () => {
+  for (const allow of [true, false]) {
+    const server = await startOurServer({ command: ['/bin/sh'] }); // a closed client ends its server's session
+    try {
+      let out = '';
+      const client = new MoshClient({ host: '127.0.0.1', port: server.port, key: server.key, cols: 80, rows: 24, predict: 'never', allowClipboardWrite: allow }, { screen: (d) => (out += d) });
+      try {
+        await until(() => client.status().state === 'connected', 10_000, 'the client to connect');
+        const payload = Buffer.from(`secret-${allow}`).toString('base64');
+        client.input(`printf '\\033]52;c;${payload}\\007'; echo d""one-${allow}\r`);
+        await until(() => out.includes(`done-${allow}`), 10_000, 'the command to finish');
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(out.includes(`\x1b]52;c;${payload}`), allow, `clipboard write ${allow ? 'passed on' : 'withheld'}`);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      server.kill();
+    }
+  }
+});

@@ -124,7 +124,6 @@ const VISIBLE_TERMINAL_ROWS = `(() => {
 })()`;
 
 export async function openWorkbench(url: string, opts: WorkbenchOptions): Promise<Workbench> {
-  const log = opts.log ?? (() => {});
   const artifactsDir = artifactsDirFor(opts.name);
   mkdirSync(artifactsDir, { recursive: true });
   const profile = mkdtempSync(join(tmpdir(), 'mosh-e2e-chromium-'));
@@ -137,14 +136,37 @@ export async function openWorkbench(url: string, opts: WorkbenchOptions): Promis
   });
   const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 } });
   const blocked: string[] = [];
-  const pageErrors: string[] = [];
   await context.route('**/*', (route) => {
     const u = new URL(route.request().url());
     if (isLoopback(u)) return route.continue();
     blocked.push(u.href);
     return route.abort('blockedbyclient');
   });
-  const page = await context.newPage();
+  return workbenchOnPage(await context.newPage(), url, opts, { browser, context, blocked, closeAll: async () => {
+    await browser.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  } });
+}
+
+/**
+ * A second VS Code window in the same browser profile (what a second desktop window is: the same global state,
+ * its own extension host), on `url` (e.g. another folder). Closing it closes only its page.
+ */
+export async function openAnotherWindow(first: Workbench, url: string, opts: WorkbenchOptions): Promise<Workbench> {
+  const page = await first.context.newPage();
+  return workbenchOnPage(page, url, opts, { browser: first.browser, context: first.context, blocked: first.blocked, closeAll: () => page.close().catch(() => {}) });
+}
+
+async function workbenchOnPage(
+  page: Page,
+  url: string,
+  opts: WorkbenchOptions,
+  shared: { browser: Browser; context: BrowserContext; blocked: string[]; closeAll: () => Promise<void> },
+): Promise<Workbench> {
+  const log = opts.log ?? (() => {});
+  const artifactsDir = artifactsDirFor(opts.name);
+  const { browser, context, blocked } = shared;
+  const pageErrors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') pageErrors.push(m.text());
   });
@@ -343,8 +365,7 @@ export async function openWorkbench(url: string, opts: WorkbenchOptions): Promis
     async close() {
       if (closed) return;
       closed = true;
-      await browser.close().catch(() => {});
-      rmSync(profile, { recursive: true, force: true });
+      await shared.closeAll();
     },
   };
 
