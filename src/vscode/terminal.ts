@@ -84,7 +84,12 @@ export class MoshTerminal implements vscode.Pseudoterminal {
       this.rows = dims.rows;
     }
     if (this.resume) this.resumeSession(this.resume.session);
-    else void this.connect();
+    else
+      this.connect().catch((e: Error) => {
+        this.deps.log.error(`${this.target}: ${e.stack ?? e.message}`);
+        this.writeEmitter.fire(`\r\n\x1b[31mMosh could not start the session: ${e.message}\x1b[0m\r\n`);
+        this.closeEmitter.fire(1);
+      });
   }
 
   private events(firstFrame: () => void = () => undefined): MoshClientEvents {
@@ -209,7 +214,7 @@ export class MoshTerminal implements vscode.Pseudoterminal {
       const message = (e as Error).message;
       log.error(`${this.target}: ${message}`);
       this.writeEmitter.fire(`\r\n\x1b[31m${message.replace(/\n/g, '\r\n')}\x1b[0m\r\n`);
-      void this.offerHelp(message);
+      this.offerHelp(message).catch((err: Error) => this.deps.log.warn(`${this.target}: ${err.message}`));
       this.closeEmitter.fire(1);
       return;
     }
