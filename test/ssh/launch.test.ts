@@ -129,6 +129,8 @@ describe('choosing the server', () => {
     nodesFound: [],
     moshServer: null,
     cached: false,
+    verify: null,
+    began: true,
     launched: 'none',
     serverPath: null,
     ...over,
