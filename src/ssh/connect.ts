@@ -334,7 +334,7 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
     dog.stop();
     stopListening();
     closeAll();
-    throw e;
+    throw signal?.aborted ? cancelled() : e; // a question answered "no" by the cancel is not the user's "no"
   }
   dog.stop();
   stopListening();
