@@ -51,7 +51,7 @@ export function remoteArg(s: string): string {
 
 const SCRIPT = [
   'say() { printf "VSMOSH %s\\n" "$*"; };',
-  'say begin;',
+  'printf "\\n"; say begin;', // on a line of its own, even after startup-file output without a final newline
   // decode the arguments: "p<word>" as it is, "e_ooo_ooo..." byte by byte (tr makes "_" a backslash: "\ooo" for printf)
   'for a in "$@"; do shift; case "$a" in p*) v="${a#p}";; *) v=$(printf "$(printf %s "${a#e}" | tr _ "\\134")"; printf x); v="${v%x}";; esac; set -- "$@" "$v"; done;',
   'mode="$1"; hash="$2"; root="$3"; nonode="$4"; explicit="$5"; nodepath="$6"; manifest="$7"; check="$8"; shift 8;',

@@ -126,6 +126,17 @@ describe('bootstrap: deployment and server choice (real sshd)', sshdNeeds('mosh-
     await assert.rejects(boot({ server: '/bin/false' }), (e: BootstrapError) => e.code === 'launch' && /did not print "MOSH CONNECT"\. It exited with status 1/.test(e.message));
   });
 
+  test("a failing server's output is quoted in the error without its escape sequences", async () => {
+    const noisy = join(sshd.dir, 'noisy-server');
+    writeFileSync(noisy, "#!/bin/sh\nprintf '\\033]0;pwned\\007\\033[2Jcannot bind\\033[31m: port taken\\r\\n' >&2\nexit 3\n", { mode: 0o755 });
+    await assert.rejects(boot({ server: noisy }), (e: BootstrapError) => {
+      assert.equal(e.code, 'launch');
+      assert.match(e.message, /It exited with status 3\.\nIts output:\n[^]*cannot bind: port taken/);
+      assert.ok(![...e.message].some((c) => c !== '\n' && /\p{Cc}/u.test(c)), JSON.stringify(e.message));
+      return true;
+    });
+  });
+
   test('two clients deploying at once both start, leaving one complete copy', async () => {
     rmSync(cache(), { recursive: true, force: true });
     const [a, b] = await Promise.all([boot(), boot()]);

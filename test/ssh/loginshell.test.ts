@@ -1,7 +1,8 @@
 // The whole bootstrap against a real sshd for a user whose login shell is sh, bash, zsh, fish, csh or tcsh: sshd
 // hands our command line to that shell, and the server must still get its arguments (here a command to run with
 // "!", a trailing backslash, quotes, "$", newlines, spaces and non-ASCII) byte for byte. The server is a stand-in
-// that writes its argv as JSON and announces a session, so only the ssh side is measured.
+// that writes its argv as JSON and announces a session, so only the ssh side is measured. Also: startup-file
+// output does not hide where our script starts.
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,6 +56,26 @@ describe('bootstrap under every login shell (real sshd)', sshdNeeds(), () => {
       assert.deepEqual(JSON.parse(readFileSync(argvFile, 'utf8')), ['new', '-s', '-c', '256', '-l', 'LANG=C.UTF-8', '--', ...COMMAND]);
     });
   }
+
+  test('startup files that print (even without a final newline) do not hide the start of our script', async () => {
+    setLoginShell(USER, which('bash')!);
+    const bashrc = join(sshd.home, '.bashrc');
+    writeFileSync(bashrc, "printf 'Welcome! Last login: yesterday'\n");
+    try {
+      const r = await bootstrap({
+        target: `${USER}@127.0.0.1:${sshd.port}`,
+        prompter: new ScriptedPrompter(),
+        agents: [],
+        resolve: { configFiles: [join(sshd.dir, 'ssh_config')], home: sshd.dir },
+        server: fake,
+        timeouts: { loginMs: 3000, startMs: 3000 },
+      });
+      assert.equal(r.probe.began, true);
+      assert.equal(r.server.kind, 'path');
+    } finally {
+      rmSync(bashrc, { force: true });
+    }
+  });
 
   after(() => rmSync(argvFile, { force: true }));
 });
