@@ -158,7 +158,17 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
     closers.push(() => jump.close());
     try {
       sock = await abortable(
-        new Promise<Duplex>((resolve, reject) => jump.client.forwardOut('127.0.0.1', 0, host.hostname, host.port, (err, ch) => (err ? reject(err) : resolve(ch)))),
+        new Promise<Duplex>((resolve, reject) => {
+          const t = setTimeout(
+            () => reject(new BootstrapError('timeout', `ssh: the jump host ${jumpHost.hostname} did not open a connection to ${host.hostname} port ${host.port} within ${seconds(timeoutMs)}.`)),
+            timeoutMs,
+          );
+          jump.client.forwardOut('127.0.0.1', 0, host.hostname, host.port, (err, ch) => {
+            clearTimeout(t);
+            if (err) reject(err);
+            else resolve(ch);
+          });
+        }),
         signal,
         cancelled,
       );

@@ -6,6 +6,7 @@ import { resolveHost, type ResolveOptions } from './config';
 import { connectSsh } from './connect';
 import type { Prompter } from './prompt';
 import { runRemote } from './exec';
+import { cancelledError } from './timeouts';
 
 /** The marker our server's daemon puts in its process title, followed by its UDP port. */
 export const PROCESS_TITLE_PREFIX = 'vscode-mosh-server port=';
@@ -38,13 +39,16 @@ export interface SessionsOptions {
   prompter: Prompter;
   resolve?: ResolveOptions;
   log?: (line: string) => void;
+  /** Cancels: rejects with BootstrapError('cancelled') and closes the connection. */
+  signal?: AbortSignal;
 }
 
 async function withSsh<T>(target: string, o: SessionsOptions, work: (run: (cmd: string) => Promise<string>, ip: string) => Promise<T>): Promise<T> {
   const host = resolveHost(target, o.resolve);
-  const conn = await connectSsh(host, { prompter: o.prompter, resolve: o.resolve, log: o.log });
+  const conn = await connectSsh(host, { prompter: o.prompter, resolve: o.resolve, log: o.log, signal: o.signal });
   try {
-    return await work(async (cmd) => (await runRemote(conn.client, cmd, { lost: conn.lost })).stdout, conn.peerAddress);
+    const cancelled = () => cancelledError(host.hostname);
+    return await work(async (cmd) => (await runRemote(conn.client, cmd, { lost: conn.lost, signal: o.signal, cancelledError: cancelled })).stdout, conn.peerAddress);
   } finally {
     conn.close();
   }
