@@ -243,8 +243,9 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
     stopNow();
   });
   const prompter = wrapPrompter(opts.prompter, dog, signal);
+  // ssh_config's ServerAliveInterval / ServerAliveCountMax where set, our bootstrap defaults for the rest
   const alive = host.serverAliveInterval ?? (opts.keepalive ?? DEFAULT_KEEPALIVE).intervalS;
-  const aliveMax = host.serverAliveInterval !== undefined ? host.serverAliveCountMax : (opts.keepalive ?? DEFAULT_KEEPALIVE).countMax;
+  const aliveMax = host.options.has('serveralivecountmax') ? host.serverAliveCountMax : (opts.keepalive ?? DEFAULT_KEEPALIVE).countMax;
   const auth = new Authenticator(host, prompter, { agents: opts.agents });
   const keyName = knownHostName(host.hostKeyAlias ?? host.hostname, host.port);
   const files = [...host.userKnownHostsFiles, ...host.globalKnownHostsFiles];
