@@ -12,6 +12,7 @@ import { BaseAgent, createAgent, utils, type AuthenticationType, type AuthHandle
 import type { ResolvedHost } from './config';
 import { BootstrapError } from './errors';
 import type { Prompter } from './prompt';
+import { cleanRemoteText } from './remotetext';
 
 type SignCallback = (err?: Error | null, signature?: Buffer) => void;
 type SignOptions = { hash?: 'sha256' | 'sha512' | 'sha1' };
@@ -370,12 +371,13 @@ export class Authenticator {
   private async answer(name: string, instructions: string, prompts: Prompt[], finish: KeyboardInteractiveCallback): Promise<void> {
     const answers: string[] = [];
     for (const p of prompts) {
+      // the server's words, shown outside any terminal emulator: without control characters (as OpenSSH does)
       const a = await this.prompter.ask({
         kind: 'keyboard-interactive',
-        message: p.prompt,
+        message: cleanRemoteText(p.prompt),
         echo: !!p.echo,
-        title: name || undefined,
-        instructions: instructions || undefined,
+        title: cleanRemoteText(name, { multiline: false }) || undefined,
+        instructions: cleanRemoteText(instructions) || undefined,
         retry: this.kbdTries > 1,
       });
       if (a === undefined) {

@@ -1,9 +1,9 @@
 // Resolves a host the way OpenSSH does from ssh_config files (~/.ssh/config, then /etc/ssh/ssh_config): Host
 // patterns (wildcards, negation), Match (host, originalhost, user, localuser, all, exec, final, canonical),
 // Include (globs, relative to ~/.ssh or /etc/ssh, conditional inside Host/Match), first value wins, IdentityFile
-// accumulates, %-tokens and ~ expanded; and the `[user@]host[:port]` (or `[v6]:port`, `ssh://`) target a user
-// types. ssh-config does the lexing; the evaluation is here because it follows Include and OpenSSH's order.
-// Not the connection itself (connect.ts), nor host keys (knownhosts.ts).
+// accumulates, %-tokens and ~ expanded (quoted for the shell in ProxyCommand and `Match exec`). ssh-config does the
+// lexing; the evaluation is here because it follows Include and OpenSSH's order. Not the target a user types and
+// the names allowed in it (names.ts), the connection itself (connect.ts), nor host keys (knownhosts.ts).
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -11,49 +11,14 @@ import { homedir, hostname as localHostname, userInfo } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Line } from 'ssh-config' with { 'resolution-mode': 'import' };
 import { BootstrapError } from './errors';
+import { checkTarget, parseTarget, type Target, userNameProblem } from './names';
+import { expandTokensForShell } from './shellquote';
 
 // ssh-config is an ES module with a CommonJS build; this project is CommonJS, so it is required by hand.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { parse: parseSshConfig } = require('ssh-config') as { parse(text: string): Line[] };
 
-export interface Target {
-  user?: string;
-  host: string;
-  port?: number;
-}
-
-/** Parses what a user types: `host`, `user@host`, `host:port`, `user@host:port`, `[v6]:port`, `ssh://user@host:port`. */
-export function parseTarget(text: string): Target {
-  let s = text.trim();
-  if (s.startsWith('ssh://')) s = s.slice(6).replace(/\/$/, '');
-  if (!s) throw new BootstrapError('config', 'No host given.');
-  const at = s.lastIndexOf('@');
-  const user = at >= 0 ? s.slice(0, at) : undefined;
-  let rest = at >= 0 ? s.slice(at + 1) : s;
-  if (user === '') throw new BootstrapError('config', `"${text}" has an empty user name before "@".`);
-  let port: number | undefined;
-  let host: string;
-  const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(rest);
-  if (bracket) {
-    host = bracket[1];
-    if (bracket[2] !== undefined) port = parsePort(bracket[2], text);
-  } else if ((rest.match(/:/g) ?? []).length === 1) {
-    const i = rest.indexOf(':');
-    port = parsePort(rest.slice(i + 1), text);
-    rest = rest.slice(0, i);
-    host = rest;
-  } else {
-    host = rest; // a bare IPv6 address has several colons and no port
-  }
-  if (!host || /\s/.test(host)) throw new BootstrapError('config', `"${text}" is not a valid host.`);
-  return { user, host, port };
-}
-
-function parsePort(text: string, whole: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > 65535) throw new BootstrapError('config', `Bad port "${text}" in "${whole}".`);
-  return n;
-}
+export { parseTarget, type Target } from './names';
 
 /** Everything the bootstrap needs to know about one host, after ssh_config. */
 export interface ResolvedHost {
@@ -68,7 +33,7 @@ export interface ResolvedHost {
   identitiesOnly: boolean;
   /** Jump hosts, nearest first ("ProxyJump a,b": connect to a, then through a to b, then to the target). */
   proxyJump: string[];
-  /** A shell command whose stdin/stdout carry the connection (ProxyCommand), tokens expanded. */
+  /** A shell command whose stdin/stdout carry the connection (ProxyCommand), tokens expanded and quoted for the shell. */
   proxyCommand?: string;
   userKnownHostsFiles: string[];
   globalKnownHostsFiles: string[];
@@ -86,6 +51,10 @@ export interface ResolvedHost {
   identityAgent?: string;
   /** Seconds; undefined when not configured. */
   connectTimeout?: number;
+  /** ServerAliveInterval in seconds (0: off); undefined when not configured. */
+  serverAliveInterval?: number;
+  /** ServerAliveCountMax (default 3). */
+  serverAliveCountMax: number;
   addressFamily: 'any' | 'inet' | 'inet6';
   batchMode: boolean;
   /** Every directive that applied, lower-cased name -> values (first wins; IdentityFile etc. accumulate). */
@@ -255,7 +224,7 @@ function matchCriteria(value: string[], st: EvalState, file: string): boolean {
       else if (kw === 'exec') {
         if (!st.matchExec) ok = false;
         else {
-          const cmd = expandPath(arg, st);
+          const cmd = expandTokensForShell(arg, tokenMap(st));
           const r =
             process.platform === 'win32'
               ? spawnSync(cmd, { shell: true, stdio: 'ignore', timeout: 10_000, windowsHide: true })
@@ -313,6 +282,11 @@ const yes = (v: string[] | undefined, dflt: boolean) => (v ? /^(yes|true)$/i.tes
 /** Resolves `target` through the ssh_config files. Never throws for missing files; throws BootstrapError('config') for bad ones. */
 export function resolveHost(target: string | Target, opts: ResolveOptions = {}): ResolvedHost {
   const t = typeof target === 'string' ? parseTarget(target) : target;
+  // names typed, picked or stored reach %h, %n and %r in shell commands (ProxyCommand, Match exec): refuse bad ones
+  // before anything runs; the config's own HostName and User are trusted, as OpenSSH trusts them
+  checkTarget(t);
+  const cliUserProblem = opts.user !== undefined ? userNameProblem(opts.user) : undefined;
+  if (cliUserProblem) throw new BootstrapError('config', cliUserProblem);
   const home = opts.home ?? homedir();
   const localUser = opts.localUser ?? safe(() => userInfo().username, process.env.USER ?? 'user');
   const files = opts.configFiles ?? [join(home, '.ssh', 'config'), '/etc/ssh/ssh_config'];
@@ -369,7 +343,7 @@ export function resolveHost(target: string | Target, opts: ResolveOptions = {}):
   const jump = one('proxyjump');
   const proxyJump = !jump || jump.toLowerCase() === 'none' ? [] : jump.split(',').map((s) => s.trim()).filter(Boolean);
   const pc = one('proxycommand');
-  const proxyCommand = pc && pc.toLowerCase() !== 'none' && !jump ? expandTokens(pc, tokenMap(st)) : undefined;
+  const proxyCommand = pc && pc.toLowerCase() !== 'none' && !jump ? expandTokensForShell(pc, tokenMap(st)) : undefined;
 
   const expandList = (k: string, dflt: string[]) => {
     const v = o.get(k);
@@ -394,6 +368,9 @@ export function resolveHost(target: string | Target, opts: ResolveOptions = {}):
   const ct = one('connecttimeout');
   const fam = (one('addressfamily') ?? 'any').toLowerCase();
   const nPrompts = Number(one('numberofpasswordprompts') ?? '3');
+  const aliveText = one('serveraliveinterval');
+  const alive = aliveText !== undefined ? Number(aliveText) : undefined;
+  const aliveMax = Number(one('serveralivecountmax') ?? '3');
 
   return {
     alias: t.host,
@@ -416,6 +393,8 @@ export function resolveHost(target: string | Target, opts: ResolveOptions = {}):
     numberOfPasswordPrompts: Number.isInteger(nPrompts) && nPrompts >= 0 ? nPrompts : 3,
     identityAgent,
     connectTimeout: ct !== undefined && Number(ct) > 0 ? Number(ct) : undefined,
+    serverAliveInterval: alive !== undefined && Number.isFinite(alive) && alive >= 0 ? alive : undefined,
+    serverAliveCountMax: Number.isInteger(aliveMax) && aliveMax >= 1 ? aliveMax : 3,
     addressFamily: fam === 'inet' ? 'inet' : fam === 'inet6' ? 'inet6' : 'any',
     batchMode: yes(o.get('batchmode'), false),
     options: o,

@@ -1,8 +1,10 @@
 // Opens an authenticated ssh2 connection to a resolved host: the transport (direct TCP, ProxyJump through other
 // ssh connections, or a ProxyCommand), the host key check against known_hosts (unknown: ask through the
 // Prompter and record; changed or revoked: refuse with OpenSSH's words), authentication (auth.ts), and clear
-// errors for unreachable hosts and timeouts. It also reports the numeric address the connection reached, which
-// is where the mosh client sends its UDP. Not what runs over the connection (remote.ts, deploy.ts, launch.ts).
+// errors for unreachable hosts and timeouts, cancellation through an AbortSignal, and ssh keepalives
+// (ServerAliveInterval/CountMax, else 15 s x 3) so a link that dies later is noticed. It also reports the numeric
+// address the connection reached, which is where the mosh client sends its UDP. Not what runs over the
+// connection (exec.ts, remote.ts, deploy.ts, launch.ts).
 
 import { spawn } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
@@ -26,8 +28,10 @@ import {
   unknownHostMessage,
 } from './knownhosts';
 import type { Prompter } from './prompt';
+import { cleanRemoteText } from './remotetext';
+import { abortable, cancelledError, DEFAULT_KEEPALIVE, DEFAULT_TIMEOUTS, onAbort, seconds, Watchdog } from './timeouts';
 
-export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = DEFAULT_TIMEOUTS.connectMs;
 const MAX_JUMPS = 8;
 
 export interface ConnectOptions {
@@ -40,6 +44,10 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Progress lines for a log (never secrets). */
   log?: (line: string) => void;
+  /** Cancels the connect (and closes the connection it made): rejects with BootstrapError('cancelled'). */
+  signal?: AbortSignal;
+  /** Keepalives when ssh_config sets none (ServerAliveInterval / ServerAliveCountMax); default 15 s x 3. */
+  keepalive?: { intervalS: number; countMax: number };
 }
 
 export interface SshConnection {
@@ -49,6 +57,9 @@ export interface SshConnection {
   peerAddress: string;
   /** How the host key was settled. */
   hostKey: { status: 'known' | 'recorded' | 'accepted'; fingerprint: string; keyType: string };
+  /** Settles (never rejects) with the reason when the connection ends without close() being called: the link
+   * died (no answer to keepalives), the server hung up, the socket failed. */
+  lost: Promise<BootstrapError>;
   /** Closes this connection and any jump connections under it. */
   close(): void;
 }
@@ -58,53 +69,27 @@ export function plainAddress(a: string): string {
   return a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 ? a.slice(7) : a;
 }
 
-/** A countdown that stops while the user is being asked something. */
-class Watchdog {
-  private timer: NodeJS.Timeout | null = null;
-  private left: number;
-  private since = 0;
-  private paused = 0;
-  constructor(
-    ms: number,
-    private readonly fire: () => void,
-  ) {
-    this.left = ms;
-    this.start();
-  }
-  private start(): void {
-    this.since = Date.now();
-    this.timer = setTimeout(this.fire, Math.max(0, this.left));
-  }
-  pause(): void {
-    if (this.paused++ === 0 && this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-      this.left -= Date.now() - this.since;
-    }
-  }
-  resume(): void {
-    if (--this.paused === 0) this.start();
-  }
-  stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.paused = 1e9;
-  }
-}
-
-function wrapPrompter(p: Prompter, dog: Watchdog): Prompter {
-  const held = async <T>(f: () => Promise<T>): Promise<T> => {
+/**
+ * The prompter as the connect uses it: the countdown pauses while a question is open, a cancel answers it as
+ * the user cancelling would (the connect itself is ended by the abort), and server texts are cleaned.
+ */
+function wrapPrompter(p: Prompter, dog: Watchdog, signal: AbortSignal | undefined): Prompter {
+  const held = async <T>(f: () => Promise<T>, cancelled: T): Promise<T> => {
+    if (signal?.aborted) return cancelled;
     dog.pause();
     try {
-      return await f();
+      return await abortable(f(), signal, () => new Error('cancelled')).catch((e: unknown) => {
+        if (signal?.aborted) return cancelled;
+        throw e;
+      });
     } finally {
       dog.resume();
     }
   };
   return {
-    ask: (q) => held(() => p.ask(q)),
-    confirmHostKey: (q) => held(() => p.confirmHostKey(q)),
-    info: p.info?.bind(p),
+    ask: (q) => held(() => p.ask(signal ? { ...q, signal } : q), undefined),
+    confirmHostKey: (q) => held(() => p.confirmHostKey(signal ? { ...q, signal } : q), false),
+    info: p.info ? (m) => p.info!(cleanRemoteText(m)) : undefined,
   };
 }
 
@@ -142,10 +127,14 @@ async function resolveForUdp(name: string): Promise<string> {
 /** Connects, checks the host key and authenticates. Rejects with a BootstrapError. */
 export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth = 0): Promise<SshConnection> {
   const log = opts.log ?? (() => undefined);
+  const signal = opts.signal;
+  if (signal?.aborted) throw cancelledError(host.hostname);
   const timeoutMs = opts.timeoutMs ?? (host.connectTimeout ? host.connectTimeout * 1000 : DEFAULT_CONNECT_TIMEOUT_MS);
   const closers: (() => void)[] = [];
+  let closed = false;
   const closeAll = () => {
-    for (const c of closers.reverse()) {
+    closed = true;
+    for (const c of closers.splice(0).reverse()) {
       try {
         c();
       } catch {
@@ -153,6 +142,7 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
       }
     }
   };
+  const cancelled = () => cancelledError(host.hostname);
 
   // 1. the byte stream to the ssh server
   let sock: Duplex;
@@ -167,12 +157,25 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
     const jump = await connectSsh(jumpHost, opts, depth + 1);
     closers.push(() => jump.close());
     try {
-      sock = await new Promise<Duplex>((resolve, reject) =>
-        jump.client.forwardOut('127.0.0.1', 0, host.hostname, host.port, (err, ch) => (err ? reject(err) : resolve(ch))),
+      sock = await abortable(
+        new Promise<Duplex>((resolve, reject) => {
+          const t = setTimeout(
+            () => reject(new BootstrapError('timeout', `ssh: the jump host ${jumpHost.hostname} did not open a connection to ${host.hostname} port ${host.port} within ${seconds(timeoutMs)}.`)),
+            timeoutMs,
+          );
+          jump.client.forwardOut('127.0.0.1', 0, host.hostname, host.port, (err, ch) => {
+            clearTimeout(t);
+            if (err) reject(err);
+            else resolve(ch);
+          });
+        }),
+        signal,
+        cancelled,
       );
     } catch (e) {
       closeAll();
-      throw new BootstrapError('unreachable', `ssh: the jump host ${jumpHost.hostname} could not reach ${host.hostname} port ${host.port}: ${(e as Error).message}`);
+      if (e instanceof BootstrapError) throw e;
+      throw new BootstrapError('unreachable', `ssh: the jump host ${jumpHost.hostname} could not reach ${host.hostname} port ${host.port}: ${cleanRemoteText((e as Error).message)}`);
     }
     peerAddress = await resolveForUdp(host.hostname);
   } else if (host.proxyCommand) {
@@ -181,7 +184,7 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
       process.platform === 'win32'
         ? spawn(host.proxyCommand, { shell: true, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true })
         : spawn('/bin/sh', ['-c', `exec ${host.proxyCommand}`], { stdio: ['pipe', 'pipe', 'pipe'] });
-    child.stderr.on('data', (d: Buffer) => log(`proxy: ${d.toString().trimEnd()}`));
+    child.stderr.on('data', (d: Buffer) => log(`proxy: ${cleanRemoteText(d.toString().trimEnd())}`));
     closers.push(() => child.kill());
     sock = Duplex.from({ readable: child.stdout, writable: child.stdin });
     peerAddress = await resolveForUdp(host.hostname);
@@ -195,19 +198,24 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
     sock = s;
     closers.push(() => s.destroy());
     try {
-      await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })), timeoutMs);
-        s.once('connect', () => {
-          clearTimeout(t);
-          resolve();
-        });
-        s.once('error', (e) => {
-          clearTimeout(t);
-          reject(e);
-        });
-      });
+      await abortable(
+        new Promise<void>((resolve, reject) => {
+          const t = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })), timeoutMs);
+          s.once('connect', () => {
+            clearTimeout(t);
+            resolve();
+          });
+          s.once('error', (e) => {
+            clearTimeout(t);
+            reject(e);
+          });
+        }),
+        signal,
+        cancelled,
+      );
     } catch (e) {
       closeAll();
+      if (e instanceof BootstrapError) throw e;
       const err = socketError(e as NodeJS.ErrnoException, host);
       if (err.code === 'timeout') err.message = `ssh: connect to host ${host.hostname} port ${host.port}: Connection timed out after ${Math.round(timeoutMs / 1000)} s.`;
       throw err;
@@ -221,13 +229,23 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
   const client = new Client();
   closers.push(() => client.end());
   let failure: BootstrapError | null = null;
-  const dog = new Watchdog(timeoutMs, () => {
-    failure ??= new BootstrapError('timeout', `ssh: ${host.hostname} port ${host.port} did not complete the ssh handshake within ${Math.round(timeoutMs / 1000)} s.`);
+  const stopNow = () => {
     client.destroy();
     socket?.destroy();
     sock.destroy();
+  };
+  const dog = new Watchdog(timeoutMs, () => {
+    failure ??= new BootstrapError('timeout', `ssh: ${host.hostname} port ${host.port} did not complete the ssh handshake within ${seconds(timeoutMs)}.`);
+    stopNow();
   });
-  const prompter = wrapPrompter(opts.prompter, dog);
+  const stopListening = onAbort(signal, () => {
+    failure ??= cancelled();
+    stopNow();
+  });
+  const prompter = wrapPrompter(opts.prompter, dog, signal);
+  // ssh_config's ServerAliveInterval / ServerAliveCountMax where set, our bootstrap defaults for the rest
+  const alive = host.serverAliveInterval ?? (opts.keepalive ?? DEFAULT_KEEPALIVE).intervalS;
+  const aliveMax = host.options.has('serveralivecountmax') ? host.serverAliveCountMax : (opts.keepalive ?? DEFAULT_KEEPALIVE).countMax;
   const auth = new Authenticator(host, prompter, { agents: opts.agents });
   const keyName = knownHostName(host.hostKeyAlias ?? host.hostname, host.port);
   const files = [...host.userKnownHostsFiles, ...host.globalKnownHostsFiles];
@@ -293,20 +311,23 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
     await new Promise<void>((resolve, reject) => {
       client.on('ready', () => resolve());
       client.on('banner', (msg: string) => prompter.info?.(msg.trimEnd()));
+      const said = (m: string) => cleanRemoteText(m, { multiline: false });
       client.on('error', (err: Error & { level?: string }) => {
         if (err.level === 'agent') return; // a key the agent or a passphrase could not sign with: ssh2 goes on
         if (failure) return reject(failure);
         if (err.message === 'All configured authentication methods failed') return reject(auth.failure());
-        if (err.level === 'client-timeout') return reject(new BootstrapError('timeout', `ssh: ${host.hostname}: ${err.message}.`));
+        if (err.level === 'client-timeout') return reject(new BootstrapError('timeout', `ssh: ${host.hostname}: ${said(err.message)}.`));
         if (err.level === 'client-socket') return reject(socketError(err as NodeJS.ErrnoException, host));
         if (authStarted && /disconnect|Too many/i.test(err.message)) return reject(auth.failure());
-        reject(new BootstrapError('ssh', `ssh: ${host.hostname}: ${err.message}`));
+        reject(new BootstrapError('ssh', `ssh: ${host.hostname}: ${said(err.message)}`));
       });
       client.on('close', () => reject(failure ?? (authStarted ? auth.failure() : new BootstrapError('ssh', `ssh: ${host.hostname} closed the connection during the handshake.`))));
       client.connect({
         sock,
         username: host.user,
         readyTimeout: 0, // ours (the watchdog) does not count the time spent answering prompts
+        keepaliveInterval: alive > 0 ? alive * 1000 : 0,
+        keepaliveCountMax: aliveMax,
         algorithms: { serverHostKey: preferredHostKeyAlgorithms(knownKeyTypes(files, keyName)) as never },
         hostVerifier: (key: Buffer, cb: (ok: boolean) => void) => {
           verify(key).then(cb, (e) => {
@@ -322,10 +343,26 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
     });
   } catch (e) {
     dog.stop();
+    stopListening();
     closeAll();
-    throw e;
+    throw signal?.aborted ? cancelled() : e; // a question answered "no" by the cancel is not the user's "no"
   }
   dog.stop();
+  stopListening();
   log(`authenticated as ${host.user} (${auth.tried[auth.tried.length - 1] ?? 'none'})`);
-  return { client, host, peerAddress, hostKey: hostKey!, close: closeAll };
+  log(alive > 0 ? `keepalive every ${alive} s, up to ${aliveMax} unanswered` : 'no keepalives (ServerAliveInterval 0)');
+  const lost = new Promise<BootstrapError>((resolve) => {
+    let reason: BootstrapError | null = null;
+    client.on('error', (err: Error & { level?: string }) => {
+      if (closed || reason) return;
+      reason =
+        err.message === 'Keepalive timeout'
+          ? new BootstrapError('timeout', `ssh: the connection to ${host.hostname} stopped answering: no reply to ${aliveMax} keepalives sent ${alive} s apart (the network link or the host went away).`)
+          : new BootstrapError('ssh', `ssh: the connection to ${host.hostname} broke: ${cleanRemoteText(err.message, { multiline: false })}`);
+    });
+    client.on('close', () => {
+      if (!closed) resolve(reason ?? new BootstrapError('ssh', `ssh: ${host.hostname} closed the connection.`));
+    });
+  });
+  return { client, host, peerAddress, hostKey: hostKey!, lost, close: closeAll };
 }

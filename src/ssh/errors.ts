@@ -6,7 +6,8 @@ export type BootstrapErrorCode =
   | 'config'
   /** DNS failure, connection refused, no route. */
   | 'unreachable'
-  /** TCP connect or the ssh handshake took too long. */
+  /** A step took too long: TCP connect, the ssh handshake, the remote login, the server start, the upload, or
+   * the connection stopped answering keepalives. */
   | 'timeout'
   /** The server refused every authentication method we could try. */
   | 'auth'
@@ -21,7 +22,9 @@ export type BootstrapErrorCode =
   /** The server ran but did not print MOSH CONNECT. */
   | 'launch'
   /** The ssh connection broke in the middle. */
-  | 'ssh';
+  | 'ssh'
+  /** The front end cancelled the bootstrap (BootstrapOptions.signal); everything it opened was closed. */
+  | 'cancelled';
 
 export class BootstrapError extends Error {
   constructor(

@@ -5,6 +5,10 @@
 
 import { BootstrapError } from './errors';
 import type { RemoteProbe, ServerMode } from './remote';
+import { cleanRemoteText } from './remotetext';
+
+/** A value the remote host reported, fit for a one-line message. */
+const said = (s: string) => cleanRemoteText(s, { multiline: false });
 
 export type ServerChoice = 'auto' | 'bundled' | 'system' | string;
 
@@ -68,11 +72,11 @@ export interface MoshConnect {
   pid?: number;
 }
 
-/** Finds `MOSH CONNECT <port> <key>` (as the wrapper's regex does) and the detached pid. */
+/** Finds `MOSH CONNECT <port> <key>` (as the wrapper's regex does) and the detached pid (stderr, or stdout on a pty). */
 export function parseMoshConnect(stdout: string, stderr = ''): MoshConnect | null {
   const m = /^MOSH CONNECT (\d+?) ([A-Za-z0-9/+]{22})\s*$/m.exec(stdout);
   if (!m) return null;
-  const pid = /\[mosh-server detached, pid = (\d+)\]/.exec(stderr);
+  const pid = /\[mosh-server detached, pid = (\d+)\]/.exec(`${stderr}\n${stdout}`);
   return { port: Number(m[1]), key: m[2], pid: pid ? Number(pid[1]) : undefined };
 }
 
@@ -82,7 +86,7 @@ const INSTALL_HELP =
 
 function nodeStory(p: RemoteProbe): string {
   const old = p.nodesFound.filter((n) => n.major < 18);
-  if (old.length) return `Node.js there is too old (${old.map((n) => `${n.version} at ${n.path}`).join(', ')}; 18 or later is needed)`;
+  if (old.length) return `Node.js there is too old (${old.map((n) => `${said(n.version)} at ${said(n.path)}`).join(', ')}; 18 or later is needed)`;
   return 'no Node.js was found there (not on the PATH, the login shell\'s PATH, nor in ~/.vscode-server)';
 }
 
@@ -104,7 +108,7 @@ export function decide(p: RemoteProbe, choice: { mode: ServerMode; path?: string
       if (choice.mode === 'auto' && p.moshServer) return 'system';
       throw new BootstrapError(
         'no-server',
-        `The bundled server supports ${supported.join(', ')}, but ${host} is ${p.os} ${p.arch} (${p.platform}). Install mosh there (e.g. "sudo apt install mosh") and use --server=system.`,
+        `The bundled server supports ${supported.join(', ')}, but ${host} is ${said(p.os)} ${said(p.arch)} (${said(p.platform)}). Install mosh there (e.g. "sudo apt install mosh") and use --server=system.`,
       );
     }
     return 'upload';

@@ -1,7 +1,8 @@
 // The one interface through which the ssh bootstrap asks the user anything: passwords, key passphrases,
 // keyboard-interactive (2FA) questions and whether to trust an unknown host key. VS Code supplies an
 // implementation built on input boxes (src/vscode/), the terminal command line one that reads the tty
-// (src/client/cli.ts). This module only defines the shapes; it asks nothing itself and logs nothing.
+// (src/client/cli.ts). This module only defines the shapes; it asks nothing itself and logs nothing. Texts from
+// the server (keyboard-interactive prompts, the banner) arrive here with control characters already removed.
 
 export type SecretKind = 'password' | 'passphrase' | 'keyboard-interactive';
 
@@ -16,6 +17,8 @@ export interface TextQuestion {
   instructions?: string;
   /** True when an earlier answer to the same question was refused (wrong password or passphrase). */
   retry?: boolean;
+  /** Aborted when the bootstrap is cancelled or gives up: close the question (its answer is no longer wanted). */
+  signal?: AbortSignal;
 }
 
 export interface HostKeyQuestion {
@@ -30,6 +33,8 @@ export interface HostKeyQuestion {
   otherKnownTypes: string[];
   /** The whole question in OpenSSH's words, for front ends that show one block of text. */
   message: string;
+  /** Aborted when the bootstrap is cancelled or gives up: close the question (its answer is no longer wanted). */
+  signal?: AbortSignal;
 }
 
 export interface Prompter {

@@ -5,10 +5,14 @@
 import { resolveHost, type ResolveOptions } from './config';
 import { connectSsh } from './connect';
 import type { Prompter } from './prompt';
-import { execCollect } from './remote';
+import { runRemote } from './exec';
+import { cancelledError } from './timeouts';
 
 /** The marker our server's daemon puts in its process title, followed by its UDP port. */
 export const PROCESS_TITLE_PREFIX = 'vscode-mosh-server port=';
+
+/** Run by sh whatever the login shell is (csh and old fish have no "$(...)"). */
+const PS = `sh -c 'ps -o pid=,etime=,args= -u "$(id -u)"'`;
 
 export interface RemoteSession {
   pid: number;
@@ -20,7 +24,7 @@ export interface RemoteSession {
 /** `ps -o pid=,etime=,args=` output to our sessions. etime is [[dd-]hh:]mm:ss. */
 export function parseSessions(ps: string): RemoteSession[] {
   const out: RemoteSession[] = [];
-  for (const line of ps.split('\n')) {
+  for (const line of ps.split(/\r?\n/)) {
     const m = /^\s*(\d+)\s+(?:(\d+)-)?(?:(\d+):)?(\d+):(\d+)\s+(.*)$/.exec(line);
     if (!m) continue;
     const title = new RegExp(`${PROCESS_TITLE_PREFIX.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\d+)`).exec(m[6]);
@@ -35,13 +39,16 @@ export interface SessionsOptions {
   prompter: Prompter;
   resolve?: ResolveOptions;
   log?: (line: string) => void;
+  /** Cancels: rejects with BootstrapError('cancelled') and closes the connection. */
+  signal?: AbortSignal;
 }
 
 async function withSsh<T>(target: string, o: SessionsOptions, work: (run: (cmd: string) => Promise<string>, ip: string) => Promise<T>): Promise<T> {
   const host = resolveHost(target, o.resolve);
-  const conn = await connectSsh(host, { prompter: o.prompter, resolve: o.resolve, log: o.log });
+  const conn = await connectSsh(host, { prompter: o.prompter, resolve: o.resolve, log: o.log, signal: o.signal });
   try {
-    return await work(async (cmd) => (await execCollect(conn.client, cmd)).stdout, conn.peerAddress);
+    const cancelled = () => cancelledError(host.hostname);
+    return await work(async (cmd) => (await runRemote(conn.client, cmd, { lost: conn.lost, signal: o.signal, cancelledError: cancelled })).stdout, conn.peerAddress);
   } finally {
     conn.close();
   }
@@ -49,13 +56,13 @@ async function withSsh<T>(target: string, o: SessionsOptions, work: (run: (cmd: 
 
 /** Our sessions running on `target` for the ssh user, and the address their UDP ports are on. */
 export function listRemoteSessions(target: string, o: SessionsOptions): Promise<{ ip: string; sessions: RemoteSession[] }> {
-  return withSsh(target, o, async (run, ip) => ({ ip, sessions: parseSessions(await run('ps -o pid=,etime=,args= -u "$(id -u)"')) }));
+  return withSsh(target, o, async (run, ip) => ({ ip, sessions: parseSessions(await run(PS)) }));
 }
 
 /** Ends the given sessions (only pids that are ours: the list is checked again on the host). */
 export function endRemoteSessions(target: string, pids: number[], o: SessionsOptions): Promise<number[]> {
   return withSsh(target, o, async (run) => {
-    const ours = new Set(parseSessions(await run('ps -o pid=,etime=,args= -u "$(id -u)"')).map((s) => s.pid));
+    const ours = new Set(parseSessions(await run(PS)).map((s) => s.pid));
     const ended = pids.filter((p) => ours.has(p));
     if (ended.length) await run(`kill -TERM ${ended.join(' ')}`);
     return ended;

@@ -1,10 +1,13 @@
 // The whole bootstrap against a real sshd with its own test user (so its deployment cache can be wiped): the
 // first connect uploads our server, the second uploads nothing; both end in a working mosh session. A remote
 // without Node falls back to stock mosh-server under auto and is a clear error under bundled; system and explicit
-// paths; two clients deploying at once; a half-finished deployment is not taken for a complete one.
+// paths; two clients deploying at once; a half-finished deployment is not taken for a complete one; a cached copy
+// that was changed is never run (it is uploaded again); the cache is private (0700/0600) whatever the local modes
+// and umasks are, and a too open one is tightened.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { bootstrap, type BootstrapOptions, type BootstrapResult } from '../../src/ssh/bootstrap';
@@ -22,7 +25,8 @@ describe('bootstrap: deployment and server choice (real sshd)', sshdNeeds('mosh-
   let known: string;
   const started: number[] = [];
   before(async () => {
-    sshd = await startSshd({ user: USER });
+    // the sftp-server's umask lets group-writable files through: our modes must not depend on it
+    sshd = await startSshd({ user: USER, sftpArgs: ['-u', '002'] });
     known = join(sshd.dir, 'known_hosts');
     writeFileSync(known, sshd.knownHostsLine() + '\n');
     writeFileSync(join(sshd.dir, 'ssh_config'), `Host *\n  UserKnownHostsFile ${known}\n  IdentityFile ${sshd.userKey}\n`);
@@ -122,6 +126,17 @@ describe('bootstrap: deployment and server choice (real sshd)', sshdNeeds('mosh-
     await assert.rejects(boot({ server: '/bin/false' }), (e: BootstrapError) => e.code === 'launch' && /did not print "MOSH CONNECT"\. It exited with status 1/.test(e.message));
   });
 
+  test("a failing server's output is quoted in the error without its escape sequences", async () => {
+    const noisy = join(sshd.dir, 'noisy-server');
+    writeFileSync(noisy, "#!/bin/sh\nprintf '\\033]0;pwned\\007\\033[2Jcannot bind\\033[31m: port taken\\r\\n' >&2\nexit 3\n", { mode: 0o755 });
+    await assert.rejects(boot({ server: noisy }), (e: BootstrapError) => {
+      assert.equal(e.code, 'launch');
+      assert.match(e.message, /It exited with status 3\.\nIts output:\n[^]*cannot bind: port taken/);
+      assert.ok(![...e.message].some((c) => c !== '\n' && /\p{Cc}/u.test(c)), JSON.stringify(e.message));
+      return true;
+    });
+  });
+
   test('two clients deploying at once both start, leaving one complete copy', async () => {
     rmSync(cache(), { recursive: true, force: true });
     const [a, b] = await Promise.all([boot(), boot()]);
@@ -151,5 +166,94 @@ describe('bootstrap: deployment and server choice (real sshd)', sshdNeeds('mosh-
     assert.ok(existsSync(join(dir, 'pty', `${process.platform}-${process.arch}`, 'pty.node')));
     assert.deepEqual(readdirSync(cache()), [loadBundle(DIST).hash]);
     assert.deepEqual(readdirSync(join(dir, 'pty')).sort(), [`${process.platform}-${process.arch}`, 'plan9-mips'].sort());
+  });
+
+  /** Every folder and file of our cache with its mode, e.g. { "<hash>/server.js": 0o600 }. */
+  function modes(): Record<string, number> {
+    const out: Record<string, number> = { '.': statSync(cache()).mode & 0o777 };
+    const walk = (rel: string) => {
+      for (const name of readdirSync(join(cache(), rel))) {
+        const r = rel ? `${rel}/${name}` : name;
+        const st = statSync(join(cache(), r));
+        out[r] = st.mode & 0o777;
+        if (st.isDirectory()) walk(r);
+      }
+    };
+    walk('');
+    return out;
+  }
+
+  function expectPrivate(hash: string): void {
+    const plat = `${process.platform}-${process.arch}`;
+    assert.deepEqual(modes(), {
+      '.': 0o700,
+      [hash]: 0o700,
+      [`${hash}/server.js`]: 0o600,
+      [`${hash}/pty`]: 0o700,
+      [`${hash}/pty/${plat}`]: 0o700,
+      [`${hash}/pty/${plat}/pty.node`]: 0o700,
+    });
+  }
+
+  test('a cached server.js that was changed is never run: it is reported, uploaded again, and the fresh copy runs', async () => {
+    rmSync(cache(), { recursive: true, force: true });
+    const hash = loadBundle(DIST).hash;
+    await boot();
+    const marker = join(sshd.home, 'TAMPERED-SERVER-RAN');
+    rmSync(marker, { force: true });
+    // a server.js that would see the session key: it leaves a marker, then behaves like the real one
+    const serverJs = join(cache(), hash, 'server.js');
+    writeFileSync(serverJs, `require('fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\nrequire(${JSON.stringify(join(DIST, 'server.js'))});\n`);
+    const uid = statSync(sshd.home).uid;
+    execFileSync('chown', [`${uid}:${uid}`, serverJs]);
+    const lines: string[] = [];
+    const r = await boot({ log: (l) => lines.push(l) });
+    assert.ok(!existsSync(marker), 'the changed server.js never ran');
+    assert.equal(r.uploaded, true);
+    assert.equal(r.server.kind, 'bundled');
+    assert.ok(lines.some((l) => l === `the cached server in ${join(cache(), hash)} did not match its hash; uploaded it again`), lines.join('\n'));
+    assert.ok(lines.some((l) => /failed its check \(.*server\.js does not match its hash\): not running it/.test(l)), lines.join('\n'));
+    assert.deepEqual(readdirSync(cache()), [hash], 'the bad copy is gone, no leftovers');
+    assert.match(await proveSession(r), /MARK-42/);
+    assert.ok(!existsSync(marker));
+  });
+
+  test('uploaded folders are 0700 and files 0600 (pty 0700) even from 0666 local files under umask 002', async () => {
+    rmSync(cache(), { recursive: true, force: true });
+    const loose = mkdtempSync(join(tmpdir(), 'mosh-loose-dist-'));
+    const old = process.umask(0o002);
+    try {
+      cpSync(join(DIST, 'server.js'), join(loose, 'server.js'));
+      cpSync(join(DIST, 'pty'), join(loose, 'pty'), { recursive: true });
+      const walk = (d: string) => {
+        chmodSync(d, 0o777);
+        for (const n of readdirSync(d)) {
+          const p = join(d, n);
+          if (statSync(p).isDirectory()) walk(p);
+          else chmodSync(p, 0o666);
+        }
+      };
+      walk(loose);
+      const r = await boot({ bundleDir: loose });
+      assert.equal(r.uploaded, true);
+      expectPrivate(loadBundle(loose).hash);
+      assert.match(await proveSession(r), /MARK-42/);
+    } finally {
+      process.umask(old);
+      rmSync(loose, { recursive: true, force: true });
+    }
+  });
+
+  test('a cache left too open (by an older version) is tightened before the server runs, without uploading again', async () => {
+    rmSync(cache(), { recursive: true, force: true });
+    const hash = loadBundle(DIST).hash;
+    await boot();
+    execFileSync('sh', ['-c', `find "$1" -type d -exec chmod 0777 {} + && find "$1" -type f -exec chmod 0666 {} +`, 'x', cache()]);
+    const lines: string[] = [];
+    const r = await boot({ log: (l) => lines.push(l) });
+    assert.equal(r.uploaded, false);
+    assert.ok(lines.some((l) => /^tightened the permissions of 6 of our cached files and folders/.test(l)), lines.join('\n'));
+    expectPrivate(hash);
+    assert.match(await proveSession(r), /MARK-42/);
   });
 });

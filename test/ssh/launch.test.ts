@@ -1,16 +1,63 @@
-// The remote probe script and the launch pieces without ssh: quoting, the script run by real local shells,
-// probe parsing, the server decision and its messages, MOSH CONNECT parsing, server arguments and locale.
+// The remote probe script and the launch pieces without ssh: quoting, the script and its arguments run by every
+// login shell (as sshd runs them: `$SHELL -c <line>`), the check of a cached copy before launch, probe parsing,
+// the server decision and its messages, MOSH CONNECT parsing, server arguments and locale.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { udpBlockedHint } from '../../src/ssh/bootstrap';
 import { BootstrapError } from '../../src/ssh/errors';
 import { decide, localeSettings, parseMoshConnect, serverArgs, serverMode, validatePorts } from '../../src/ssh/launch';
-import { parseProbe, remoteCommand, type RemoteProbe, shq } from '../../src/ssh/remote';
-import { which } from '../support/peers';
+import { parseProbe, REMOTE_SCRIPT, remoteArg, remoteCommand, type RemoteProbe, shq } from '../../src/ssh/remote';
+import { manifestText } from '../../src/ssh/verify';
+import { needs, which } from '../support/peers';
+
+/** The login shells a user may have; each one must hand our script and its arguments to sh unchanged. */
+const LOGIN_SHELLS = ['sh', 'bash', 'zsh', 'fish', 'csh', 'tcsh'];
+
+/** Arguments each login shell would mangle if they reached it as they are. */
+const NASTY = [
+  'new',
+  '!',
+  '!!',
+  'a!b',
+  '!$',
+  'trail\\',
+  '\\',
+  "it's",
+  "'",
+  '"q"',
+  '$HOME',
+  '$(id)',
+  '`id`',
+  'line1\nline2',
+  '\n',
+  '',
+  ' ',
+  'two  spaces',
+  'ünïcødé ✓ 日本',
+  '*',
+  '~',
+  '~root',
+  '%self',
+  '{a,b}',
+  'a;b|c&d',
+  '#x',
+  'tab\there',
+  "\\'",
+  'x\r',
+  '-e',
+  '--',
+  '=cmd',
+  'p',
+  'e',
+  'e_101',
+];
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 describe('the remote script', () => {
   test('shq quotes anything so that sh gives it back unchanged', () => {
@@ -19,34 +66,59 @@ describe('the remote script', () => {
     }
   });
 
-  test('the command has no "!" or newline and only quoting quotes, so csh and fish pass it on intact', () => {
-    const cmd = remoteCommand({ mode: 'auto', hash: 'abc', cacheRoot: '.cache/vscode-mosh', serverArgs: ['new', '-s'] });
-    assert.ok(!cmd.includes('!'));
-    assert.ok(!cmd.includes('\n'));
-    const script = cmd.slice('sh -c '.length, cmd.indexOf(' vscode-mosh '));
-    assert.ok(script.startsWith("'") && script.endsWith("'") && !script.slice(1, -1).includes("'"));
+  test('the fixed script has no quote, "!", newline or backslash pair, and every argument is letters, digits and _./:=,+- only', () => {
+    assert.ok(!/['!\n]|\\\\|\\'/.test(REMOTE_SCRIPT), 'fish reads \\\\ and \\\' in single quotes; csh expands ! and cannot quote a newline');
+    const cmd = remoteCommand({ mode: 'auto', hash: 'abc', cacheRoot: '.cache/vscode-mosh', manifest: 'server.js:00', serverArgs: NASTY });
+    assert.ok(cmd.startsWith(`sh -c '${REMOTE_SCRIPT}' vscode-mosh `));
+    const args = cmd.slice(`sh -c '${REMOTE_SCRIPT}' vscode-mosh `.length).split(' ');
+    for (const a of args) assert.match(a, /^(p[A-Za-z0-9_./:=,+-]*|e[A-Za-z0-9_]*)$/);
+    assert.equal(remoteArg("it's"), 'eit_047s');
+    assert.equal(remoteArg('LANG=C.UTF-8'), 'pLANG=C.UTF-8');
+    assert.throws(() => remoteArg('a\0b'), /NUL byte/);
   });
 
-  for (const shell of ['/bin/sh', '/bin/bash', '/usr/bin/zsh', '/usr/bin/fish', '/bin/csh', '/usr/bin/tcsh'].filter((s) => which(s.split('/').pop()!) !== null)) {
-    test(`run by ${shell}: probes this machine, finds the cache, and execs the chosen server`, () => {
+  // what sshd does with our command line: `$SHELL -c <line>`, for every login shell a user may have
+  for (const shell of LOGIN_SHELLS) {
+    test(`login shell ${shell}: the server gets arguments with ! \\ ' " $ newlines spaces and non-ASCII byte for byte`, needs(shell), () => {
+      const dir = mkdtempSync(join(tmpdir(), 'mosh-argv-'));
+      try {
+        const fake = join(dir, 'fake-server');
+        writeFileSync(fake, `#!${process.execPath}\nconsole.log('ARGV ' + JSON.stringify(process.argv.slice(2)));\n`, { mode: 0o755 });
+        const cmd = remoteCommand({ mode: 'path', hash: 'h', cacheRoot: '.c', explicitPath: fake, serverArgs: NASTY });
+        const out = execFileSync(which(shell)!, ['-c', cmd], { env: { PATH: process.env.PATH, HOME: dir, SHELL: which(shell)! } }).toString();
+        const line = /^ARGV (.*)$/m.exec(out);
+        assert.ok(line, `the fake server ran; output:\n${out}`);
+        assert.deepEqual(JSON.parse(line[1]), NASTY);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  for (const shell of LOGIN_SHELLS) {
+    test(`run by ${shell}: probes this machine, finds the cache, checks it, and execs the chosen server`, needs(shell), () => {
       const home = mkdtempSync(join(tmpdir(), 'mosh-probe-'));
       try {
         const plat = `${process.platform}-${process.arch}`;
-        const env = { PATH: process.env.PATH, HOME: home, SHELL: shell };
-        const run = (args: Parameters<typeof remoteCommand>[0]) => execFileSync(shell, ['-c', remoteCommand(args)], { env, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-        const base = { hash: 'h1', cacheRoot: '.cache/vscode-mosh', serverArgs: ['--version'] };
+        const env = { PATH: process.env.PATH, HOME: home, SHELL: which(shell)! };
+        const run = (args: Parameters<typeof remoteCommand>[0]) => execFileSync(which(shell)!, ['-c', remoteCommand(args)], { env, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+        const server = 'console.log("SERVER", process.argv.slice(2).join(" "))';
+        const files = { 'server.js': sha256(server), [`pty/${plat}/pty.node`]: sha256('') };
+        const base = { hash: 'h1', cacheRoot: '.cache/vscode-mosh', manifest: manifestText(files), serverArgs: ['--version'] };
         let p = parseProbe(run({ ...base, mode: 'bundled' }));
+        assert.equal(p.began, true);
         assert.equal(p.platform, plat);
         assert.equal(p.home, home);
         assert.equal(p.cached, false);
         assert.equal(p.launched, 'none');
         assert.ok(p.node && p.node.major >= 18, 'this machine has Node >= 18');
         mkdirSync(join(home, '.cache/vscode-mosh/h1/pty', plat), { recursive: true });
-        writeFileSync(join(home, '.cache/vscode-mosh/h1/server.js'), 'console.log("SERVER", process.argv.slice(2).join(" "))');
+        writeFileSync(join(home, '.cache/vscode-mosh/h1/server.js'), server);
         writeFileSync(join(home, '.cache/vscode-mosh/h1/pty', plat, 'pty.node'), '');
         const out = run({ ...base, mode: 'auto' });
         p = parseProbe(out);
         assert.equal(p.cached, true);
+        assert.match(p.verify ?? '', /^ok/);
         assert.equal(p.launched, 'bundled');
         assert.match(out, /^SERVER --version$/m);
         if (which('mosh-server')) {
@@ -60,13 +132,53 @@ describe('the remote script', () => {
     });
   }
 
+  test('a cached copy that does not match its digests is not run; loose modes are made private before a good one runs', () => {
+    const home = mkdtempSync(join(tmpdir(), 'mosh-verify-'));
+    try {
+      const plat = `${process.platform}-${process.arch}`;
+      const root = join(home, '.cache/vscode-mosh');
+      const dir = join(root, 'h1');
+      const marker = join(home, 'TAMPERED-RAN');
+      const good = 'console.log("GOOD SERVER")';
+      const files = { 'server.js': sha256(good), [`pty/${plat}/pty.node`]: sha256('pty'), 'pty/plan9-mips/pty.node': sha256('other') };
+      mkdirSync(join(dir, 'pty', plat), { recursive: true });
+      writeFileSync(join(dir, 'server.js'), `require("fs").writeFileSync(${JSON.stringify(marker)}, "ran"); console.log("BAD SERVER")`);
+      writeFileSync(join(dir, 'pty', plat, 'pty.node'), 'pty');
+      const run = () =>
+        execFileSync('/bin/sh', ['-c', remoteCommand({ mode: 'auto', hash: 'h1', cacheRoot: '.cache/vscode-mosh', manifest: manifestText(files), serverArgs: [] })], {
+          env: { PATH: process.env.PATH, HOME: home, SHELL: '/bin/sh' },
+        }).toString();
+      let out = run();
+      let p = parseProbe(out);
+      assert.equal(p.launched, 'none');
+      assert.match(p.verify ?? '', /^bad .*server\.js does not match its hash$/);
+      assert.ok(!existsSync(marker), 'the tampered server.js never ran');
+      assert.doesNotMatch(out, /BAD SERVER/);
+
+      writeFileSync(join(dir, 'server.js'), good);
+      for (const d of [root, dir, join(dir, 'pty'), join(dir, 'pty', plat)]) chmodSync(d, 0o777);
+      chmodSync(join(dir, 'server.js'), 0o666);
+      chmodSync(join(dir, 'pty', plat, 'pty.node'), 0o666);
+      out = run();
+      p = parseProbe(out);
+      assert.equal(p.verify, 'ok fixed=6');
+      assert.equal(p.launched, 'bundled');
+      assert.match(out, /GOOD SERVER/);
+      for (const d of [root, dir, join(dir, 'pty'), join(dir, 'pty', plat)]) assert.equal(statSync(d).mode & 0o777, 0o700, d);
+      assert.equal(statSync(join(dir, 'server.js')).mode & 0o777, 0o600);
+      assert.equal(statSync(join(dir, 'pty', plat, 'pty.node')).mode & 0o777, 0o700);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   test("Node only on the login shell's PATH is found; else the Node of a VS Code Server install", () => {
     const home = mkdtempSync(join(tmpdir(), 'mosh-probe-'));
     try {
       // a PATH with the few tools the script uses but no node
       const bin = join(home, 'bin');
       mkdirSync(bin);
-      for (const t of ['uname', 'tail', 'sh', 'bash']) execFileSync('ln', ['-s', which(t)!, join(bin, t)]);
+      for (const t of ['uname', 'tail', 'tr', 'sh', 'bash']) execFileSync('ln', ['-s', which(t)!, join(bin, t)]);
       const nodeDir = join(home, 'nodebin');
       mkdirSync(nodeDir);
       execFileSync('ln', ['-s', process.execPath, join(nodeDir, 'node')]);
@@ -129,6 +241,8 @@ describe('choosing the server', () => {
     nodesFound: [],
     moshServer: null,
     cached: false,
+    verify: null,
+    began: true,
     launched: 'none',
     serverPath: null,
     ...over,

@@ -53,6 +53,24 @@ export function ensureTestUser(name = TEST_USER, password = TEST_PASSWORD): stri
       if (!userExists(name)) execFileSync('useradd', ['-m', '-s', '/bin/bash', name], { stdio: 'pipe' });
     });
   }
+  return setTestUserPassword(name, password);
+}
+
+/** Sets a test user's login shell (a path from /etc/shells). Root only; for a user a test file created itself. */
+export function setLoginShell(name: string, shell: string): void {
+  retry(`usermod -s ${shell} ${name}`, () => execFileSync('usermod', ['-s', shell, name], { stdio: 'pipe' }));
+}
+
+/** The processes a user has running, as `ps` shows them (pid and command), for tests that expect none. */
+export function userProcesses(name: string): string[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=,args=', '-u', name]).toString().split('\n').map((l) => l.trim()).filter(Boolean);
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
+}
+
+function setTestUserPassword(name: string, password: string): string {
   retry(`chpasswd ${name}`, () => execFileSync('chpasswd', { input: `${name}:${password}\n`, stdio: ['pipe', 'pipe', 'pipe'] }));
   return execFileSync('sh', ['-c', `getent passwd ${name} | cut -d: -f6`]).toString().trim();
 }
@@ -97,6 +115,8 @@ export interface SshdOptions {
   extraConfig?: string[];
   /** Reuse this host key (path of a private key) instead of generating one. */
   hostKey?: string;
+  /** Arguments for the sftp-server subsystem, e.g. ["-u", "002"] for a loose umask on uploaded files. */
+  sftpArgs?: string[];
 }
 
 export interface Sshd {
@@ -169,7 +189,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       'PrintMotd no',
       'AcceptEnv LANG LC_*',
       `AllowUsers ${user}`,
-      `Subsystem sftp ${sftp}`,
+      `Subsystem sftp ${[sftp, ...(sftp === 'internal-sftp' ? [] : (opts.sftpArgs ?? []))].join(' ')}`,
     ];
     const configPath = join(dir, 'sshd_config');
     writeFileSync(configPath, config.join('\n') + '\n');
