@@ -284,11 +284,16 @@ async function runConnect(args: string[]): Promise<void> {
   const home = homedir();
   const identityFiles = identities.map((f) => resolvePath(f === '~' ? home : f.startsWith('~/') ? join(home, f.slice(2)) : f));
 
+  // Ctrl-C while connecting (at a question too) cancels the bootstrap, which ends whatever it started remotely.
+  const cancel = new AbortController();
+  const onInterrupt = () => cancel.abort();
+  process.on('SIGINT', onInterrupt);
   let r;
   try {
     r = await bootstrap({
       target,
-      prompter: new TtyPrompter(),
+      signal: cancel.signal,
+      prompter: new TtyPrompter({ onInterrupt }),
       server,
       ports,
       colors: terminalColors(process.env),
@@ -297,8 +302,10 @@ async function runConnect(args: string[]): Promise<void> {
       log: verbose ? (l) => process.stderr.write(`mosh: ${l}\n`) : undefined,
     });
   } catch (e) {
-    if (e instanceof BootstrapError) fail(e.message, 255);
+    if (e instanceof BootstrapError) fail(e.message, e.code === 'cancelled' ? 130 : 255);
     fail(`mosh: internal error: ${(e as Error).stack ?? e}`, 255);
+  } finally {
+    process.off('SIGINT', onInterrupt);
   }
   runSession({ ip: r.ip, port: r.port, key: r.key, predict: predict as DisplayPreference | undefined, overwrite, noContactHint: udpBlockedHint(r, ports) });
 }

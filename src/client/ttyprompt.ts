@@ -44,7 +44,7 @@ export class TtyPrompter implements Prompter {
       if (q.retry && q.kind !== 'keyboard-interactive') this.output.write(q.kind === 'passphrase' ? 'Bad passphrase, try again.\n' : 'Permission denied, please try again.\n');
       if (q.title) this.output.write(`${q.title}\n`);
       if (q.instructions) this.output.write(`${q.instructions.trimEnd()}\n`);
-      return this.readLine(q.message, q.echo);
+      return this.readLine(q.message, q.echo, q.signal);
     });
   }
 
@@ -55,7 +55,7 @@ export class TtyPrompter implements Prompter {
       this.output.write(lines.join('\n') + '\n');
       let prompt = question + ' ';
       for (;;) {
-        const a = await this.readLine(prompt, true);
+        const a = await this.readLine(prompt, true, q.signal);
         if (a === undefined) return false;
         const t = a.trim();
         if (t.toLowerCase() === 'yes' || t === q.fingerprint) return true;
@@ -70,7 +70,8 @@ export class TtyPrompter implements Prompter {
   }
 
   /** One line from the user; undefined if the input ends or Ctrl-D is typed on an empty line. */
-  readLine(prompt: string, echo: boolean): Promise<string | undefined> {
+  readLine(prompt: string, echo: boolean, signal?: AbortSignal): Promise<string | undefined> {
+    if (signal?.aborted) return Promise.resolve(undefined);
     this.output.write(prompt);
     const input = this.input;
     const tty = !!input.isTTY && typeof input.setRawMode === 'function';
@@ -86,15 +87,20 @@ export class TtyPrompter implements Prompter {
       if (tty) input.setRawMode(true);
       let done = false;
       const finish = (v: string | undefined) => {
+        if (done) return;
         done = true;
         input.off('data', onData);
         input.off('end', onEnd);
+        signal?.removeEventListener('abort', onAbort);
         if (tty) input.setRawMode(wasRaw);
         input.pause();
         this.output.write(tty ? '\r\n' : '');
         resolve(v);
       };
       const onEnd = () => finish(line.length ? line : undefined);
+      // The bootstrap gave up (a deadline, or cancelled): the question goes away unanswered.
+      const onAbort = () => finish(undefined);
+      signal?.addEventListener('abort', onAbort);
       const onData = (chunk: Buffer) => feed(decoder.write(chunk));
       const feed = (text: string) => {
         const chars = [...text];
