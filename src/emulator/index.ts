@@ -23,3 +23,4 @@ export { findForbiddenSequence } from './vocabulary';
 export { styleOf, blankStyleOf, moshStyle, isBackgroundOnly } from './style';
 export { glibcWidth, isStableWidth } from './widths';
 export { MAX_COLS, MAX_ROWS, MAX_CELLS, screenSizeProblem, clampScreenSize } from './limits';
+export { Framebuffer } from './framebuffer';

@@ -424,6 +424,8 @@ export function newFrame(initialized: boolean, last: Snapshot | null, next: Snap
     w.cy = clampInt(last.cursor.y, 0, rows - 1);
     w.pen = w.mapStyle(last.pen);
     w.visible = last.cursor.visible === true;
+    // The terminal may still join a zero-width character onto whatever the previous frame printed last.
+    w.join = true;
     old = last.lines.slice();
     for (let y = 0; y < rows; y++) w.wraps[y] = old[y].wraps === true;
   }

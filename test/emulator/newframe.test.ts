@@ -168,3 +168,24 @@ test('a one-line scroll of a full 200x50 screen is sent as a scroll, not a repai
   check.write(out);
   assert.ok(snapshotsEqual(check.snapshot(), after));
 });
+
+test('a lone combining mark first in a frame is not joined onto the last character of the frame before', () => {
+  // The server's screen: "md" then a lone mark in a cell of its own (written after a cursor move).
+  const server = new Emulator(20, 4);
+  server.write('m');
+  const a0 = server.snapshot();
+  server.write('d');
+  const a = server.snapshot();
+  server.write('\x1b[1;3H\u0323');
+  const b = server.snapshot();
+  // A client that just drew frame A (typing: the frame is the 'd' alone, the last thing it printed) gets A->B.
+  const client = new Emulator(20, 4);
+  client.write(newFrame(false, null, a0));
+  const typed = newFrame(true, a0, a);
+  assert.equal(typed, 'd');
+  client.write(typed);
+  client.write(newFrame(true, a, b));
+  assertSameScreen(client.snapshot(), b, 'lone mark after a frame');
+  server.dispose();
+  client.dispose();
+});
