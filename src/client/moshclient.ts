@@ -6,7 +6,7 @@
 
 import { clampScreenSize, newFrame, type Snapshot } from '../emulator';
 import { BAR_TEXT, type DisplayPreference, NotificationEngine, PredictionEngine } from '../predict';
-import { EmulatorCache, TerminalState } from '../statesync/terminal';
+import { TerminalState } from '../statesync/terminal';
 import { type SerializedUserStream, UserStream } from '../statesync/userstream';
 import { type Clock, systemClock } from '../transport/clock';
 import { Connection, type SocketFactory } from '../transport/connection';
@@ -116,7 +116,6 @@ export class MoshClient {
   readonly notifications: NotificationEngine;
   private readonly clock: Clock;
   private readonly timer: WakeTimer;
-  private readonly cache = new EmulatorCache();
   private lastDrawn: Snapshot | null = null;
   /** The overlaid frame `lastDrawn` was made from (so an unchanged frame is not rebuilt). */
   private lastComposed: Snapshot | null = null;
@@ -174,7 +173,7 @@ export class MoshClient {
       connection,
       clock: this.clock,
       initialLocal: new UserStream(),
-      initialRemote: TerminalState.initial(this.cols, this.rows, this.cache),
+      initialRemote: TerminalState.initial(this.cols, this.rows),
       sendMinDelay: SEND_MINDELAY_CLIENT,
       // Keystrokes are not held back because a delayed ack just went out (Ctrl-C into a flood).
       paceFromDataOnly: true,
@@ -276,7 +275,7 @@ export class MoshClient {
   private readonly userCodec = { save: (s: UserStream) => s.serialize(), load: (s: SerializedUserStream) => UserStream.deserialize(s) };
   private readonly terminalCodec = {
     save: (s: TerminalState): SavedTerminal => ({ snapshot: s.snapshot, echoAck: s.echoAck.toString() }),
-    load: (s: SavedTerminal) => new TerminalState(s.snapshot, BigInt(s.echoAck), this.cache),
+    load: (s: SavedTerminal) => new TerminalState(s.snapshot, BigInt(s.echoAck)),
   };
 
   /** Keystrokes (or pasted text) from the user. */
@@ -333,7 +332,6 @@ export class MoshClient {
     if (this.exited) return;
     this.exited = true;
     this.timer.dispose();
-    this.cache.dispose();
     await this.transport.close();
   }
 
@@ -469,7 +467,6 @@ export class MoshClient {
     this.timer.dispose();
     this.render(this.clock.now());
     this.emitStatus();
-    this.cache.dispose();
     void this.transport.close().then(() => {
       this.on.exit?.(e);
       this.exitResolve(e);

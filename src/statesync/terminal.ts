@@ -1,42 +1,11 @@
 // The complete terminal state synchronized server -> client (mosh-protocol.md sections 7.2 and 7.3): a
 // framebuffer snapshot plus the echo-ack number (the newest client input state the application has had 50 ms
 // to echo). Its diff is [echoack][resize][hostbytes = display differ from the old framebuffer]; applying it runs
-// the host bytes through an emulator. Not the echo-ack timing policy (EchoAckTracker below) nor any network code.
+// the host bytes through a Framebuffer (client side). Not the echo-ack timing policy (EchoAckTracker below) nor any network code.
 
-import { blankSnapshot, Emulator, newFrame, screenSizeProblem, type Snapshot, snapshotsEqual } from '../emulator';
+import { blankSnapshot, Framebuffer, newFrame, screenSizeProblem, type Snapshot, snapshotsEqual } from '../emulator';
 import type { SyncState } from '../transport/state';
 import { decodeHostMessage, encodeHostMessage, type HostInstruction } from './hostmessage';
-
-/**
- * Applying a diff needs an emulator showing the base state. The receiver nearly always applies to the newest
- * state, so one live emulator is kept for whichever snapshot it showed last; any other base is rebuilt.
- */
-export class EmulatorCache {
-  private emu: Emulator | null = null;
-  private shows: Snapshot | null = null;
-  rebuilds = 0;
-
-  /** An emulator showing `s` exactly. */
-  acquire(s: Snapshot): Emulator {
-    if (this.emu && this.shows === s) return this.emu;
-    this.emu?.dispose();
-    this.rebuilds++;
-    this.emu = Emulator.fromSnapshot(s);
-    this.shows = s;
-    return this.emu;
-  }
-
-  /** Records that the live emulator now shows `s` (its own latest snapshot). */
-  showing(s: Snapshot): void {
-    this.shows = s;
-  }
-
-  dispose(): void {
-    this.emu?.dispose();
-    this.emu = null;
-    this.shows = null;
-  }
-}
 
 /** A diff that would resize the screen beyond the limits (emulator/limits.ts): refused before any allocation. */
 export class ScreenSizeError extends RangeError {
@@ -44,19 +13,15 @@ export class ScreenSizeError extends RangeError {
 }
 
 export class TerminalState implements SyncState<TerminalState> {
-  /**
-   * @param snapshot the framebuffer (immutable; shared freely between states)
-   * @param cache where `apply` finds an emulator (client side); the server never applies
-   */
+  /** @param snapshot the framebuffer (immutable; shared freely between states) */
   constructor(
     public snapshot: Snapshot,
     public echoAck = 0n,
-    private readonly cache: EmulatorCache | null = null,
   ) {}
 
   /** State 0 as a client sees it: a blank screen of the client's own size. */
-  static initial(cols: number, rows: number, cache: EmulatorCache | null = null): TerminalState {
-    return new TerminalState(blankSnapshot(cols, rows), 0n, cache);
+  static initial(cols: number, rows: number): TerminalState {
+    return new TerminalState(blankSnapshot(cols, rows), 0n);
   }
 
   diffFrom(older: TerminalState): Uint8Array {
@@ -76,28 +41,28 @@ export class TerminalState implements SyncState<TerminalState> {
     return this.diffFrom(TerminalState.initial(this.snapshot.cols, this.snapshot.rows));
   }
 
+  /**
+   * Applies a host diff (client side): the host bytes run through a Framebuffer that starts from this state's
+   * snapshot and shares every row they do not touch, so a diff based on an older state costs no more than one
+   * based on the newest.
+   */
   apply(diff: Uint8Array): void {
     const list = decodeHostMessage(diff); // throws before anything changes
-    let emu: Emulator | null = null;
+    let fb: Framebuffer | null = null;
     for (const i of list) {
       if (i.type === 'echoack') {
         if (i.num > this.echoAck) this.echoAck = i.num;
         continue;
       }
-      if (!this.cache) throw new Error('this terminal state cannot apply host output (no emulator)');
-      emu ??= this.cache.acquire(this.snapshot);
       if (i.type === 'resize') {
         const problem = screenSizeProblem(i.width, i.height);
         if (problem) throw new ScreenSizeError(`server screen ${problem}`);
-        emu.resize(Math.max(2, i.width), i.height);
-      } else {
-        emu.write(i.bytes);
       }
+      fb ??= Framebuffer.from(this.snapshot);
+      if (i.type === 'resize') fb.resize(Math.max(2, i.width), i.height);
+      else fb.write(i.bytes);
     }
-    if (emu) {
-      this.snapshot = emu.snapshot();
-      this.cache!.showing(this.snapshot);
-    }
+    if (fb) this.snapshot = fb.snapshot();
   }
 
   equals(other: TerminalState): boolean {
@@ -105,7 +70,7 @@ export class TerminalState implements SyncState<TerminalState> {
   }
 
   clone(): TerminalState {
-    return new TerminalState(this.snapshot, this.echoAck, this.cache);
+    return new TerminalState(this.snapshot, this.echoAck);
   }
 }
 

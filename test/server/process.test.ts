@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rowText } from '../../src/emulator';
-import { EmulatorCache, TerminalState } from '../../src/statesync/terminal';
+import { TerminalState } from '../../src/statesync/terminal';
 import { UserStream } from '../../src/statesync/userstream';
 import { parseKey } from '../../src/transport/key';
 import { until } from '../support/stock';
@@ -36,7 +36,7 @@ async function startServer(dir: string, command: string[], env: Record<string, s
 }
 
 function connect(port: number, key: Buffer) {
-  const peer = UdpPeer.client({ server: { address: '127.0.0.1', port }, key, local: new UserStream(), remote: TerminalState.initial(80, 24, new EmulatorCache()) });
+  const peer = UdpPeer.client({ server: { address: '127.0.0.1', port }, key, local: new UserStream(), remote: TerminalState.initial(80, 24) });
   peer.transport.currentState.pushResize(80, 24);
   peer.kick();
   const rows = () => {
