@@ -141,7 +141,7 @@ function runSession(o: SessionOptions): void {
   enterTty();
   const size = { cols: out.columns || 80, rows: out.rows || 24 };
   const events = {
-    screen: (d: string) => out.write(d),
+    screen: (d: Buffer) => out.write(d),
     exit: (e: { code: number; message: string; reason: string }) => {
       restoreTty();
       out.write('[mosh is exiting.]\n');

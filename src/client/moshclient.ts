@@ -4,7 +4,7 @@
 // xterm-compatible screen can show them. Bytes in (`input`), screen updates and events out. It knows nothing of
 // VS Code or of a tty: the front ends (cli.ts, src/vscode/) do that.
 
-import { clampScreenSize, newFrame, type Snapshot } from '../emulator';
+import { clampScreenSize, newFrameBytes, type Snapshot } from '../emulator';
 import { BAR_TEXT, type DisplayPreference, NotificationEngine, PredictionEngine } from '../predict';
 import { TerminalState } from '../statesync/terminal';
 import { type SerializedUserStream, UserStream } from '../statesync/userstream';
@@ -100,8 +100,8 @@ interface SavedTerminal {
 export const SEQ_GAP = RESTORE_GAP;
 
 export interface MoshClientEvents {
-  /** Escape sequences to write to the user's terminal. */
-  screen?: (data: string) => void;
+  /** Escape sequences to write to the user's terminal (UTF-8). */
+  screen?: (data: Buffer) => void;
   status?: (s: ClientStatus) => void;
   title?: (title: string) => void;
   bell?: () => void;
@@ -428,9 +428,9 @@ export class MoshClient {
       if (this.opts.allowClipboardWrite === false && shown.clipboard !== null) shown = { ...shown, clipboard: null };
     }
     if (this.lastDrawn !== shown) {
-      const out = newFrame(this.lastDrawn !== null, this.lastDrawn, shown, { vocabulary: 'xterm' });
+      const out = newFrameBytes(this.lastDrawn !== null, this.lastDrawn, shown, { vocabulary: 'xterm' });
       this.lastDrawn = shown;
-      if (out) this.on.screen?.(out);
+      if (out.length > 0) this.on.screen?.(out);
     }
     if (fb.title !== this.lastTitle && fb.titleSet) {
       this.lastTitle = fb.title;

@@ -18,7 +18,7 @@ export {
   snapshotsEqual,
   rowText,
 } from './snapshot';
-export { newFrame, checkSnapshotShape, type NewFrameOptions, type Vocabulary } from './newFrame';
+export { newFrame, newFrameBytes, checkSnapshotShape, type NewFrameOptions, type Vocabulary } from './newFrame';
 export { findForbiddenSequence } from './vocabulary';
 export { styleOf, blankStyleOf, moshStyle, isBackgroundOnly } from './style';
 export { glibcWidth, isStableWidth } from './widths';

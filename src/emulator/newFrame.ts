@@ -21,6 +21,7 @@
 import { blankRow, type Row, rowsEqual, type Snapshot } from './snapshot';
 import { isWellFormedStyle, moshStyle } from './style';
 import { isStableWidth } from './widths';
+import { ByteWriter } from './bytewriter';
 import { MAX_CELLS, MAX_COLS, MAX_ROWS } from './limits';
 
 /**
@@ -93,7 +94,7 @@ const MOUSE_ENCODING = [1005, 1006, 1015, 1016];
 
 /** Builds the output for one frame; tracks what the target terminal looks like as it goes. */
 class FrameWriter {
-  out = '';
+  readonly o = new ByteWriter();
   /** Tracked cursor; -1 = unknown. cx === cols means "after the last column" (a wrap is pending). */
   cx = 0;
   cy = 0;
@@ -116,21 +117,53 @@ class FrameWriter {
     this.mosh = vocabulary === 'mosh';
   }
 
+  /** The last style mapped and what it mapped to (cells mostly repeat the style of the cell before). */
+  private lastIn: unknown = '';
+  private lastOut = '';
+
   mapStyle(style: unknown): string {
-    if (typeof style !== 'string' || !isWellFormedStyle(style)) return '';
-    return this.mosh ? moshStyle(style) : style;
+    if (style === this.lastIn) return this.lastOut;
+    const out = typeof style !== 'string' || !isWellFormedStyle(style) ? '' : this.mosh ? moshStyle(style) : style;
+    this.lastIn = style;
+    this.lastOut = out;
+    return out;
+  }
+
+  /** `CSI` then an ASCII tail. */
+  csi(tail: string): void {
+    this.o.byte(0x1b);
+    this.o.byte(0x5b);
+    this.o.ascii(tail);
   }
 
   setPen(style: unknown): void {
     const s = this.mapStyle(style);
     if (s === this.pen) return;
-    this.out += s === '' ? `${CSI}0m` : `${CSI}0;${s}m`;
+    const o = this.o;
+    o.byte(0x1b);
+    o.byte(0x5b);
+    o.byte(0x30);
+    if (s !== '') {
+      o.byte(0x3b);
+      o.ascii(s);
+    }
+    o.byte(0x6d);
     this.pen = s;
     this.join = false;
   }
 
   cup(y: number, x: number): void {
-    this.out += x === 0 ? (y === 0 ? `${CSI}H` : `${CSI}${y + 1}H`) : `${CSI}${y + 1};${x + 1}H`;
+    const o = this.o;
+    o.byte(0x1b);
+    o.byte(0x5b);
+    if (x === 0) {
+      if (y !== 0) o.num(y + 1);
+    } else {
+      o.num(y + 1);
+      o.byte(0x3b);
+      o.num(x + 1);
+    }
+    o.byte(0x48);
     this.cy = y;
     this.cx = x;
     this.join = false;
@@ -148,9 +181,9 @@ class FrameWriter {
     const { cx, cy } = this;
     if (cy >= 0 && cx >= 0) {
       if (x === 0 && y >= cy && y - cy < 5 && this.lfAllowed(cy, y)) {
-        if (cx !== 0) this.out += '\r';
+        if (cx !== 0) this.o.byte(0x0d);
         for (let r = cy; r < y; r++) {
-          this.out += '\n';
+          this.o.byte(0x0a);
           this.wraps[r] = false;
         }
         this.cy = y;
@@ -160,13 +193,16 @@ class FrameWriter {
       }
       if (y === cy && cx < this.cols) {
         if (x < cx && cx - x < 5) {
-          this.out += '\b'.repeat(cx - x);
+          this.o.repeat(0x08, cx - x);
           this.cx = x;
           this.join = false;
           return;
         }
         if (x > cx) {
-          this.out += x - cx === 1 ? `${CSI}C` : `${CSI}${x - cx}C`;
+          this.o.byte(0x1b);
+          this.o.byte(0x5b);
+          if (x - cx !== 1) this.o.num(x - cx);
+          this.o.byte(0x43);
           this.cx = x;
           this.join = false;
           return;
@@ -180,7 +216,7 @@ class FrameWriter {
   silentMove(y: number, x: number): void {
     if (this.cy === y && this.cx === x) return;
     if (this.visible) {
-      this.out += `${CSI}?25l`;
+      this.csi('?25l');
       this.visible = false;
     }
     this.move(y, x);
@@ -213,7 +249,7 @@ class FrameWriter {
       // A lone combining mark must not join the character just printed: any control ends the joining.
       this.cup(y, this.cx);
     }
-    this.out += t;
+    this.o.text(t);
     this.cx += width === 2 ? 2 : 1;
     if (this.cx > this.cols) this.cx = -1;
     this.join = true;
@@ -224,7 +260,10 @@ class FrameWriter {
   erase(y: number, x: number, n: number, style: string): void {
     this.silentMove(y, x);
     this.setPen(style);
-    this.out += n === 1 ? `${CSI}X` : `${CSI}${n}X`;
+    this.o.byte(0x1b);
+    this.o.byte(0x5b);
+    if (n !== 1) this.o.num(n);
+    this.o.byte(0x58);
     this.join = false;
   }
 
@@ -236,7 +275,7 @@ class FrameWriter {
     }
     this.silentMove(y, x);
     this.setPen(style);
-    this.out += `${CSI}K`;
+    this.csi('K');
     this.join = false;
   }
 
@@ -250,7 +289,7 @@ class FrameWriter {
     if (!want) {
       // LF from row r into row r+1 clears the flag.
       if (this.cy !== r || this.cx < 0) this.silentMove(r, 0);
-      this.out += '\n';
+      this.o.byte(0x0a);
       this.cy = r + 1;
       if (this.cx >= this.cols) this.cx = this.cols - 1;
       this.wraps[r] = false;
@@ -285,10 +324,10 @@ class FrameWriter {
       done = w0 === 2 ? 2 : 1;
     } else {
       // Cell 0 is empty or a lone combining mark: wrap with a space, step back, then erase or print over it.
-      this.out += ' \b';
+      this.o.ascii(' \b');
       this.join = false;
       if (t0 === '') {
-        this.out += `${CSI}X`;
+        this.csi('X');
       } else {
         this.emitText(r + 1, t0, 0);
       }
@@ -299,7 +338,7 @@ class FrameWriter {
       // Put the empty last cell of row r back.
       this.cup(r, cols - 1);
       this.setPen(row.style[cols - 1]);
-      this.out += `${CSI}X`;
+      this.csi('X');
     }
     return done;
   }
@@ -367,7 +406,7 @@ class FrameWriter {
  * The escape sequences that turn a terminal showing `last` into one showing `next`. With `initialized` false,
  * or `last` null, or a size change, the output repaints everything (mosh's uninitialized path).
  */
-export function newFrame(initialized: boolean, last: Snapshot | null, next: Snapshot, options: NewFrameOptions = {}): string {
+export function newFrameBytes(initialized: boolean, last: Snapshot | null, next: Snapshot, options: NewFrameOptions = {}): Buffer {
   checkSnapshotShape(next);
   const vocabulary: Vocabulary = options.vocabulary ?? 'mosh';
   const cols = next.cols;
@@ -381,40 +420,42 @@ export function newFrame(initialized: boolean, last: Snapshot | null, next: Snap
   }
   if (last === null || last.cols !== cols || last.rows !== rows) initialized = false;
   const w = new FrameWriter(cols, rows, next, vocabulary);
+  if (options.synchronized === true) w.csi('?2026h');
+  const syncStart = w.o.length;
   const nm = next.modes;
   const lm = last?.modes ?? null;
 
   // 1. Bell.
-  if (last !== null && next.bellCount > last.bellCount) w.out += '\x07';
+  if (last !== null && next.bellCount > last.bellCount) w.o.text('\x07');
 
   // 2. Titles.
   if (next.titleSet === true) {
     const title = safeTitle(next.title);
     const icon = safeTitle(next.iconName);
     if (!initialized || last === null || !last.titleSet || safeTitle(last.title) !== title || safeTitle(last.iconName) !== icon) {
-      w.out += title === icon ? `${ESC}]0;${title}\x07` : `${ESC}]1;${icon}\x07${ESC}]2;${title}\x07`;
+      w.o.text(title === icon ? `${ESC}]0;${title}\x07` : `${ESC}]1;${icon}\x07${ESC}]2;${title}\x07`);
     }
   }
 
   // 3. Clipboard (never a query: only base64 text is sent).
   const clip = next.clipboard;
   if (typeof clip === 'string' && clip !== (last?.clipboard ?? null) && /^[A-Za-z0-9+/=]*$/.test(clip)) {
-    w.out += `${ESC}]52;c;${clip}\x07`;
+    w.o.text(`${ESC}]52;c;${clip}\x07`);
   }
 
   // 4. Reverse video.
-  if (!initialized || lm === null || lm.reverseVideo !== nm.reverseVideo) w.out += nm.reverseVideo ? `${CSI}?5h` : `${CSI}?5l`;
+  if (!initialized || lm === null || lm.reverseVideo !== nm.reverseVideo) w.o.text(nm.reverseVideo ? `${CSI}?5h` : `${CSI}?5l`);
 
   // 4b. Alternate screen ('xterm' only). Switching shows another buffer: repaint it all.
   if (vocabulary === 'xterm' && (lm?.altScreen === true) !== (nm.altScreen === true)) {
-    w.out += nm.altScreen ? `${CSI}?1049h` : `${CSI}?1049l`;
+    w.o.text(nm.altScreen ? `${CSI}?1049h` : `${CSI}?1049l`);
     initialized = false;
   }
 
   // 5. Size / reset, 6. cursor hide.
   let old: Row[] | null = null;
   if (!initialized || last === null) {
-    w.out += `${CSI}r${CSI}0m${CSI}H${CSI}2J${CSI}?25l`;
+    w.o.text(`${CSI}r${CSI}0m${CSI}H${CSI}2J${CSI}?25l`);
     w.cx = 0;
     w.cy = 0;
     w.pen = '';
@@ -442,18 +483,18 @@ export function newFrame(initialized: boolean, last: Snapshot | null, next: Snap
       let height = 1;
       while (k + height < rows && rowsEqual(lines[height], old[k + height])) height++;
       const bottom = k + height - 1;
-      w.out += `${CSI}0m`;
+      w.o.text(`${CSI}0m`);
       w.pen = '';
       w.join = false;
       if (k + height === rows && w.cy === rows - 1) {
-        w.out += '\r' + '\n'.repeat(k);
+        w.o.text('\r' + '\n'.repeat(k));
         w.cx = 0;
       } else {
-        w.out += `${CSI}1;${bottom + 1}r`;
+        w.o.text(`${CSI}1;${bottom + 1}r`);
         w.cx = w.cy = -1;
         w.silentMove(bottom, 0);
-        w.out += '\n'.repeat(k);
-        w.out += `${CSI}r`;
+        w.o.text('\n'.repeat(k));
+        w.o.text(`${CSI}r`);
         w.cx = w.cy = -1;
       }
       const blank = blankRow(cols);
@@ -487,44 +528,61 @@ export function newFrame(initialized: boolean, last: Snapshot | null, next: Snap
 
   // 11. Cursor visibility.
   const visible = next.cursor.visible === true;
-  if (w.visible !== visible) w.out += visible ? `${CSI}?25h` : `${CSI}?25l`;
+  if (w.visible !== visible) w.o.text(visible ? `${CSI}?25h` : `${CSI}?25l`);
 
   // 12. Renditions.
   w.setPen(next.pen);
 
   // 13. Bracketed paste.
-  if (!initialized || lm === null || lm.bracketedPaste !== nm.bracketedPaste) w.out += nm.bracketedPaste ? `${CSI}?2004h` : `${CSI}?2004l`;
+  if (!initialized || lm === null || lm.bracketedPaste !== nm.bracketedPaste) w.o.text(nm.bracketedPaste ? `${CSI}?2004h` : `${CSI}?2004l`);
 
   // 14. Mouse reporting.
   const mt = MOUSE_TRACKING.includes(nm.mouseTracking) ? nm.mouseTracking : 0;
   const oldMt = !initialized || lm === null ? -1 : MOUSE_TRACKING.includes(lm.mouseTracking) ? lm.mouseTracking : 0;
   if (mt !== oldMt) {
-    if (mt === 0 || oldMt === -1) w.out += `${CSI}?1003l${CSI}?1002l${CSI}?1001l${CSI}?1000l${CSI}?9l`;
-    else if (oldMt !== 0) w.out += `${CSI}?${oldMt}l`;
-    if (mt !== 0) w.out += `${CSI}?${mt}h`;
+    if (mt === 0 || oldMt === -1) w.o.text(`${CSI}?1003l${CSI}?1002l${CSI}?1001l${CSI}?1000l${CSI}?9l`);
+    else if (oldMt !== 0) w.o.text(`${CSI}?${oldMt}l`);
+    if (mt !== 0) w.o.text(`${CSI}?${mt}h`);
   }
 
   // 15. Focus events.
-  if (!initialized || lm === null || lm.focusEvents !== nm.focusEvents) w.out += nm.focusEvents ? `${CSI}?1004h` : `${CSI}?1004l`;
+  if (!initialized || lm === null || lm.focusEvents !== nm.focusEvents) w.o.text(nm.focusEvents ? `${CSI}?1004h` : `${CSI}?1004l`);
 
   // 16. Mouse encoding.
   const me = MOUSE_ENCODING.includes(nm.mouseEncoding) ? nm.mouseEncoding : 0;
   const oldMe = !initialized || lm === null ? -1 : MOUSE_ENCODING.includes(lm.mouseEncoding) ? lm.mouseEncoding : 0;
   if (me !== oldMe) {
-    if (me === 0 || oldMe === -1) w.out += `${CSI}?1016l${CSI}?1015l${CSI}?1006l${CSI}?1005l`;
-    else if (oldMe !== 0) w.out += `${CSI}?${oldMe}l`;
-    if (me !== 0) w.out += `${CSI}?${me}h`;
+    if (me === 0 || oldMe === -1) w.o.text(`${CSI}?1016l${CSI}?1015l${CSI}?1006l${CSI}?1005l`);
+    else if (oldMe !== 0) w.o.text(`${CSI}?${oldMe}l`);
+    if (me !== 0) w.o.text(`${CSI}?${me}h`);
   }
 
   // 17. Keyboard modes ('xterm' only; a stock mosh-client keeps the user's terminal in DECCKM itself).
   if (vocabulary === 'xterm') {
-    if (!initialized || lm === null || lm.applicationCursorKeys !== nm.applicationCursorKeys) w.out += nm.applicationCursorKeys ? `${CSI}?1h` : `${CSI}?1l`;
-    if (!initialized || lm === null || lm.applicationKeypad !== nm.applicationKeypad) w.out += nm.applicationKeypad ? `${ESC}=` : `${ESC}>`;
+    if (!initialized || lm === null || lm.applicationCursorKeys !== nm.applicationCursorKeys) w.o.text(nm.applicationCursorKeys ? `${CSI}?1h` : `${CSI}?1l`);
+    if (!initialized || lm === null || lm.applicationKeypad !== nm.applicationKeypad) w.o.text(nm.applicationKeypad ? `${ESC}=` : `${ESC}>`);
     const cs = clampInt(nm.cursorStyle, 0, 6);
-    if (!initialized || lm === null || clampInt(lm.cursorStyle, 0, 6) !== cs) w.out += `${CSI}${cs} q`;
+    if (!initialized || lm === null || clampInt(lm.cursorStyle, 0, 6) !== cs) w.o.text(`${CSI}${cs} q`);
   }
-  if (options.synchronized === true && w.out !== '') return `${CSI}?2026h${w.out}${CSI}?2026l`;
-  return w.out;
+  if (options.synchronized === true) {
+    if (w.o.length === syncStart) {
+      w.o.discard();
+      return EMPTY;
+    }
+    w.csi('?2026l');
+  }
+  return w.o.result();
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The escape sequences that turn a terminal showing `last` into one showing `next`, as a string (see
+ * newFrameBytes, which the hot paths use).
+ */
+export function newFrame(initialized: boolean, last: Snapshot | null, next: Snapshot, options: NewFrameOptions = {}): string {
+  const b = newFrameBytes(initialized, last, next, options);
+  return b.length === 0 ? '' : b.toString('utf8');
 }
 
 /** True if every cell of the row is empty (whatever its background). */

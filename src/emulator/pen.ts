@@ -151,9 +151,17 @@ export class Pen {
    * 38/48/58 at main parameter `pos` with its colour (xterm's _extractColor, literally): `;5;n`, `;2;r;g;b`, or
    * with ':' sub-parameters (`38:2::r:g:b`, `38:2:r:g:b`, `38:5:n`). Returns how many more main parameters it used.
    */
+  private readonly accu = new Int32Array(6);
+
   private color(params: Int32Array, pos: number, mainCount: number): number {
     const mains = this.mains;
-    const accu = [0, 0, -1, 0, 0, 0];
+    const accu = this.accu;
+    accu[0] = 0;
+    accu[1] = 0;
+    accu[2] = -1;
+    accu[3] = 0;
+    accu[4] = 0;
+    accu[5] = 0;
     let cSpace = 0;
     let advance = 0;
     do {
@@ -165,22 +173,23 @@ export class Pen {
         do {
           if (accu[1] === 5) cSpace = 1;
           accu[advance + i + 1 + cSpace] = params[k + 1 + i];
-        } while (++i < subEnd - k - 1 && i + advance + 1 + cSpace < accu.length);
+        } while (++i < subEnd - k - 1 && i + advance + 1 + cSpace < 6);
         break;
       }
       if ((accu[1] === 5 && advance + cSpace >= 2) || (accu[1] === 2 && advance + cSpace >= 5)) break;
       if (accu[1]) cSpace = 1;
-    } while (++advance + pos < mainCount && advance + cSpace < accu.length);
-    for (let i = 2; i < accu.length; i++) if (accu[i] === -1) accu[i] = 0;
-    const apply = (c: number): number => {
-      if (accu[1] === 2) return ((c | CM_RGB) & ~RGB_MASK) | ((accu[3] & 0xff) << 16) | ((accu[4] & 0xff) << 8) | (accu[5] & 0xff);
-      if (accu[1] === 5) return (c & ~(CM_MASK | PCOLOR_MASK)) | CM_P256 | (accu[3] & 0xff);
-      return c;
-    };
-    if (accu[0] === 38) this.fg = apply(this.fg);
-    else if (accu[0] === 48) this.bg = apply(this.bg);
+    } while (++advance + pos < mainCount && advance + cSpace < 6);
+    for (let i = 2; i < 6; i++) if (accu[i] === -1) accu[i] = 0;
+    const mode = accu[1];
+    if (mode !== 2 && mode !== 5) return advance;
+    const target = accu[0];
+    let c = target === 38 ? this.fg : target === 48 ? this.bg : target === 58 ? this.ext & EXT_COLOR_MASK : 0;
+    if (mode === 2) c = ((c | CM_RGB) & ~RGB_MASK) | ((accu[3] & 0xff) << 16) | ((accu[4] & 0xff) << 8) | (accu[5] & 0xff);
+    else c = (c & ~(CM_MASK | PCOLOR_MASK)) | CM_P256 | (accu[3] & 0xff);
+    if (target === 38) this.fg = c;
+    else if (target === 48) this.bg = c;
     // (xterm does not update the background's extended flag here, unlike for 59)
-    else if (accu[0] === 58) this.ext = (this.ext & ~EXT_COLOR_MASK) | (apply(this.ext & EXT_COLOR_MASK) & EXT_COLOR_MASK);
+    else if (target === 58) this.ext = (this.ext & ~EXT_COLOR_MASK) | (c & EXT_COLOR_MASK);
     return advance;
   }
 }

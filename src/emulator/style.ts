@@ -40,7 +40,25 @@ function color(word: number, base: number, brightBase: number, extended: number)
   return '';
 }
 
-function build(fg: number, bg: number, ext: number): string {
+// The pieces of a style, cached: the attribute flags (few combinations) and each colour word.
+const FG_FLAGS = FG_BOLD | FG_UNDERLINE | FG_BLINK | FG_INVERSE | FG_INVISIBLE | FG_STRIKETHROUGH;
+const BG_FLAGS = BG_DIM | BG_ITALIC | BG_OVERLINE;
+const flagCache = new Map<number, string>();
+const fgColorCache = new Map<number, string>();
+const bgColorCache = new Map<number, string>();
+
+function flagsOf(fg: number, bg: number, ext: number): string {
+  const key = ((fg & FG_FLAGS) >>> 26) | ((bg & BG_FLAGS) >>> 18);
+  if (fg & FG_UNDERLINE && bg & BG_HAS_EXTENDED && ext !== 0) return buildFlags(fg, bg, ext); // rare: 4:N
+  let s = flagCache.get(key);
+  if (s === undefined) {
+    s = buildFlags(fg, bg, 0);
+    flagCache.set(key, s);
+  }
+  return s;
+}
+
+function buildFlags(fg: number, bg: number, ext: number): string {
   const parts: string[] = [];
   if (fg & FG_BOLD) parts.push('1');
   if (bg & BG_DIM) parts.push('2');
@@ -54,16 +72,39 @@ function build(fg: number, bg: number, ext: number): string {
   if (fg & FG_INVISIBLE) parts.push('8');
   if (fg & FG_STRIKETHROUGH) parts.push('9');
   if (bg & BG_OVERLINE) parts.push('53');
-  const f = color(fg, 30, 90, 38);
-  if (f) parts.push(f);
-  const b = color(bg, 40, 100, 48);
-  if (b) parts.push(b);
-  if (bg & BG_HAS_EXTENDED && fg & FG_UNDERLINE) {
-    const u = color(ext, 0, 0, 58);
-    if (u && (ext & CM_MASK) !== CM_P16) parts.push(u);
-  }
   return parts.join(';');
 }
+
+function colorPart(cache: Map<number, string>, word: number, base: number, brightBase: number, extended: number): string {
+  const key = word & (CM_MASK | RGB_MASK);
+  if (key === 0) return '';
+  let s = cache.get(key);
+  if (s === undefined) {
+    if (cache.size > 4096) cache.clear();
+    s = color(key, base, brightBase, extended);
+    cache.set(key, s);
+  }
+  return s;
+}
+
+function build(fg: number, bg: number, ext: number): string {
+  let s = flagsOf(fg, bg, ext);
+  const f = colorPart(fgColorCache, fg, 30, 90, 38);
+  if (f) s = s ? `${s};${f}` : f;
+  const b = colorPart(bgColorCache, bg, 40, 100, 48);
+  if (b) s = s ? `${s};${b}` : b;
+  if (bg & BG_HAS_EXTENDED && fg & FG_UNDERLINE) {
+    const u = color(ext, 0, 0, 58);
+    if (u && (ext & CM_MASK) !== CM_P16) s = s ? `${s};${u}` : u;
+  }
+  return s;
+}
+
+// A direct-mapped front cache (a hit costs two array reads), then the two-level map.
+const FRONT = 1024;
+const frontFg = new Int32Array(FRONT);
+const frontBg = new Int32Array(FRONT);
+const frontStyle: (string | null)[] = new Array<string | null>(FRONT).fill(null);
 
 // Two-level cache: fg word -> bg word -> style. Attribute combinations on a screen are few. Cells with extended
 // attributes (underline style/colour, rare) use a string-keyed cache.
@@ -77,7 +118,23 @@ const CACHE_LIMIT = 65536;
  * word `ext`. Attribute bits xterm keeps but that have no SGR form here (protected, hyperlink ids) are ignored.
  */
 export function styleOf(fg: number, bg: number, ext: number): string {
-  if (bg & BG_HAS_EXTENDED && fg & FG_UNDERLINE && ext !== 0) {
+  const extended = bg & BG_HAS_EXTENDED && fg & FG_UNDERLINE && ext !== 0;
+  const slot = ((fg ^ (bg * 31) ^ (bg >>> 13)) >>> 0) & (FRONT - 1);
+  if (!extended && frontFg[slot] === (fg | 0) && frontBg[slot] === (bg | 0)) {
+    const hit = frontStyle[slot];
+    if (hit !== null) return hit;
+  }
+  const s = styleOfSlow(fg, bg, ext, extended);
+  if (!extended) {
+    frontFg[slot] = fg | 0;
+    frontBg[slot] = bg | 0;
+    frontStyle[slot] = s;
+  }
+  return s;
+}
+
+function styleOfSlow(fg: number, bg: number, ext: number, extended: boolean | number): string {
+  if (extended) {
     const k = `${fg >>> 0}:${bg >>> 0}:${ext >>> 0}`;
     let s = extCache.get(k);
     if (s === undefined) {

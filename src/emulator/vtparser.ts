@@ -95,6 +95,34 @@ export class VtParser {
         i = this.startUtf8(data, i);
         continue;
       }
+      if (this.state === State.CsiParam || this.state === State.CsiEntry) {
+        // Parameter bytes (digits and ';') are by far the most common inside a sequence: handled inline.
+        let k = this.count - 1;
+        let c = b;
+        while (c >= 0x30 && c <= 0x3b && c !== 0x3a) {
+          if (c === 0x3b) {
+            if (this.count === 0) this.newParam(false);
+            this.newParam(false);
+            k = this.count - 1;
+          } else {
+            if (this.count === 0) {
+              this.newParam(false);
+              k = 0;
+            }
+            if (k < MAX_PARAMS) {
+              const v = this.params[k];
+              const next = (v < 0 ? 0 : v) * 10 + (c - 0x30);
+              this.params[k] = next > MAX_PARAM_VALUE ? MAX_PARAM_VALUE : next;
+            }
+          }
+          this.state = State.CsiParam;
+          if (++i >= n) return;
+          c = data[i];
+        }
+        this.step(c);
+        i++;
+        continue;
+      }
       this.step(b);
       i++;
     }

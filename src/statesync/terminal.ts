@@ -3,7 +3,7 @@
 // to echo). Its diff is [echoack][resize][hostbytes = display differ from the old framebuffer]; applying it runs
 // the host bytes through a Framebuffer (client side). Not the echo-ack timing policy (EchoAckTracker below) nor any network code.
 
-import { blankSnapshot, Framebuffer, newFrame, screenSizeProblem, type Snapshot, snapshotsEqual } from '../emulator';
+import { blankSnapshot, Framebuffer, newFrameBytes, screenSizeProblem, type Snapshot, snapshotsEqual } from '../emulator';
 import type { SyncState } from '../transport/state';
 import { decodeHostMessage, encodeHostMessage, type HostInstruction } from './hostmessage';
 
@@ -31,8 +31,8 @@ export class TerminalState implements SyncState<TerminalState> {
       if (this.snapshot.cols !== older.snapshot.cols || this.snapshot.rows !== older.snapshot.rows) {
         out.push({ type: 'resize', width: this.snapshot.cols, height: this.snapshot.rows });
       }
-      const bytes = newFrame(true, older.snapshot, this.snapshot, { vocabulary: 'mosh' });
-      if (bytes.length > 0) out.push({ type: 'hostbytes', bytes: Buffer.from(bytes, 'utf8') });
+      const bytes = newFrameBytes(true, older.snapshot, this.snapshot, { vocabulary: 'mosh' });
+      if (bytes.length > 0) out.push({ type: 'hostbytes', bytes });
     }
     return out.length ? encodeHostMessage(out) : new Uint8Array(0);
   }

@@ -94,7 +94,7 @@ export class MoshTerminal implements vscode.Pseudoterminal {
 
   private events(firstFrame: () => void = () => undefined): MoshClientEvents {
     return {
-      screen: (d) => this.writeEmitter.fire(d),
+      screen: (d) => this.writeEmitter.fire(d.toString('utf8')),
       title: (t) => this.nameEmitter.fire(t ? `${this.target}: ${t}` : this.target),
       status: (s) => {
         if (s.state !== 'connecting') firstFrame();
