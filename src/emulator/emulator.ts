@@ -6,7 +6,7 @@
 // Hostile input: xterm runs IL, DL, SU, SD, CHT, CBT and REP once per unit of their parameter, so
 // `CSI 2147483647 S` would keep it busy for an hour. Guards clamp those parameters to the point where the result
 // stops changing (the screen height, the width, a screenful of repeats) before xterm's own handler runs.
-import { Terminal } from '@xterm/headless';
+import type { Terminal } from '@xterm/headless';
 import { XtermInternals, type RawLine, type RawParams } from './xtermInternals';
 import { blankStyleOf, styleOf } from './style';
 import { DEFAULT_MODES, type Modes, type MouseEncoding, type MouseTracking, type Row, type Snapshot } from './snapshot';
@@ -82,6 +82,17 @@ function cleanText(s: string, max: number): string {
   return t.length > max ? t.slice(0, max) : t;
 }
 
+/**
+ * @xterm/headless, loaded on first use: a client bundle that never builds an Emulator (it applies host diffs
+ * with the Framebuffer) does not pay the memory and start-up time of loading xterm.
+ */
+let xtermModule: typeof import('@xterm/headless') | null = null;
+function xterm(): typeof import('@xterm/headless') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  xtermModule ??= require('@xterm/headless') as typeof import('@xterm/headless');
+  return xtermModule;
+}
+
 export class Emulator {
   private term: Terminal;
   private raw: XtermInternals;
@@ -113,7 +124,7 @@ export class Emulator {
   }
 
   private newTerminal(cols: number, rows: number): Terminal {
-    const term = new Terminal({ cols, rows, scrollback: this.scrollback, allowProposedApi: true, logLevel: 'off' });
+    const term = new (xterm().Terminal)({ cols, rows, scrollback: this.scrollback, allowProposedApi: true, logLevel: 'off' });
     if (this.widths === 'glibc') {
       term.unicode.register(glibcWidthProvider);
       term.unicode.activeVersion = glibcWidthProvider.version;
