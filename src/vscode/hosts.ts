@@ -78,3 +78,14 @@ export function pickHost(state: vscode.Memento, sshConfigFile: string): Promise<
     qp.show();
   });
 }
+
+/** Opens the ssh config file (`file`, else ~/.ssh/config) in an editor, or a new one at that path. */
+export async function openSshConfig(file: string): Promise<void> {
+  const path = file || join(homedir(), '.ssh', 'config');
+  try {
+    await vscode.window.showTextDocument(vscode.Uri.file(path));
+  } catch {
+    // No config yet: offer a new one at that path.
+    await vscode.window.showTextDocument(vscode.Uri.file(path).with({ scheme: 'untitled' }));
+  }
+}

@@ -5,7 +5,7 @@
 // Not the entry point (extension.ts) nor a panel (terminal.ts).
 import * as vscode from 'vscode';
 import { bootstrap } from './bootstrap';
-import { pickHost, rememberHost } from './hosts';
+import { openSshConfig, pickHost, rememberHost } from './hosts';
 import { Panels } from './panels';
 import type { PanelSpec, SessionStore } from './persist';
 import { VsCodePrompter } from './prompter';
@@ -114,6 +114,10 @@ export class SessionKit {
     const spec = this.remoteSsh() ?? (await this.askSpec());
     if (!spec) return undefined;
     return new vscode.TerminalProfile({ name: spec.target, pty: this.newPanel(spec, !spec.cwd), iconPath: new vscode.ThemeIcon('remote') });
+  }
+
+  openSshConfig(): Promise<void> {
+    return openSshConfig(readSettings().sshConfigFile);
   }
 
   manageSessions(arg?: unknown): Promise<void> {

@@ -2,12 +2,11 @@
 // then bytes flow both ways, resizes follow the panel, the tab is named after the host and the remote title,
 // and closing the panel ends the remote session with the handshake. What it runs there (command, starting folder,
 // per-host settings) comes from its PanelSpec and mosh.hosts. Thin glue: the session logic is MoshClient.
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { randomUUID } from 'node:crypto';
 import { type ClientExit, type ClientStatus, MoshClient, type MoshClientEvents, type SavedSession } from '../client/moshclient';
 import type { Prompter } from '../ssh/prompt';
+import { openSshConfig } from './hosts';
 import { applyHostSettings } from './hostsettings';
 import type { PanelSpec, SessionStore } from './persist';
 import type { MoshSettings } from './settings';
@@ -265,15 +264,7 @@ export class MoshTerminal implements vscode.Pseudoterminal {
   private async offerHelp(message: string): Promise<void> {
     const choice = await vscode.window.showErrorMessage(`Mosh could not connect to ${this.target}: ${message.split('\n')[0]}`, 'Retry', 'Open SSH Config', 'Show Log');
     if (choice === 'Retry') this.deps.again(this);
-    else if (choice === 'Open SSH Config') {
-      const file = this.deps.settings().sshConfigFile || join(homedir(), '.ssh', 'config');
-      try {
-        await vscode.window.showTextDocument(vscode.Uri.file(file));
-      } catch {
-        // No config yet: offer a new one at that path.
-        await vscode.window.showTextDocument(vscode.Uri.file(file).with({ scheme: 'untitled' }));
-      }
-    }
+    else if (choice === 'Open SSH Config') await openSshConfig(this.deps.settings().sshConfigFile);
     else if (choice === 'Show Log') this.deps.log.show();
   }
 
