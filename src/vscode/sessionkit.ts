@@ -1,16 +1,14 @@
 // The session side of the extension, loaded on first use (esbuild makes it dist/session.js, required by
 // extension.ts only when a command runs, the Mosh profile is picked, or the window has panels to bring back): the
-// panels, the host picker, the ssh bootstrap, MoshClient. Decides what a command opens (a picked host, `host --
+// panels and MoshClient; the ssh code (sshkit.ts) is loaded in turn only for a new connection. Decides what a command opens (a picked host, `host --
 // command`, this Remote-SSH window's host and folder) and handles the status bar's menu and Reconnect.
 // Not the entry point (extension.ts) nor a panel (terminal.ts).
 import * as vscode from 'vscode';
-import { bootstrap } from './bootstrap';
-import { openSshConfig, pickHost, rememberHost } from './hosts';
+import { sshCode } from './load';
 import { Panels } from './panels';
 import type { PanelSpec, SessionStore } from './persist';
 import { VsCodePrompter } from './prompter';
 import { remoteSshWindow } from './remotessh';
-import { manageRemoteSessions } from './sessions';
 import { readSettings } from './settings';
 import type { MoshStatusBar } from './status';
 import { formatConnectInput, parseConnectInput } from './target';
@@ -35,7 +33,7 @@ export class SessionKit {
     this.prompter = new VsCodePrompter(d.log);
     this.panels = new Panels(
       {
-        bootstrap,
+        bootstrap: (req) => sshCode().bootstrap(req),
         settings: readSettings,
         prompter: this.prompter,
         log: d.log,
@@ -68,14 +66,14 @@ export class SessionKit {
   private newPanel(spec: PanelSpec, remember = true): MoshTerminal {
     if (remember) {
       const input = formatConnectInput({ target: spec.target, command: typeof spec.command === 'string' ? spec.command : undefined });
-      rememberHost(this.d.context.globalState, input).catch((e: Error) => this.d.log.warn(`could not remember ${spec.target} as a recent host: ${e.message}`));
+      sshCode().rememberHost(this.d.context.globalState, input).catch((e: Error) => this.d.log.warn(`could not remember ${spec.target} as a recent host: ${e.message}`));
     }
     return this.panels.create(spec);
   }
 
   /** What the user picked or typed (`host`, `host -- command`), or undefined if they cancelled or it names no host. */
   private async askSpec(): Promise<PanelSpec | undefined> {
-    const input = await pickHost(this.d.context.globalState, readSettings().sshConfigFile);
+    const input = await sshCode().pickHost(this.d.context.globalState, readSettings().sshConfigFile);
     if (input === undefined) return undefined;
     const req = parseConnectInput(input);
     if (!req) {
@@ -117,11 +115,11 @@ export class SessionKit {
   }
 
   openSshConfig(): Promise<void> {
-    return openSshConfig(readSettings().sshConfigFile);
+    return sshCode().openSshConfig(readSettings().sshConfigFile);
   }
 
   manageSessions(arg?: unknown): Promise<void> {
-    return manageRemoteSessions(this.d.context.globalState, this.prompter, this.panels.open, this.d.log, typeof arg === 'string' ? arg : undefined);
+    return sshCode().manageRemoteSessions(this.d.context.globalState, this.prompter, this.panels.open, this.d.log, typeof arg === 'string' ? arg : undefined);
   }
 
   /** The status bar item's menu, for the active mosh panel. */

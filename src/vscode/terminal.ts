@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { randomUUID } from 'node:crypto';
 import { type ClientExit, type ClientStatus, MoshClient, type MoshClientEvents, type SavedSession } from '../client/moshclient';
 import type { Prompter } from '../ssh/prompt';
-import { openSshConfig } from './hosts';
+import { sshCode } from './load';
 import { applyHostSettings } from './hostsettings';
 import type { PanelSpec, SessionStore } from './persist';
 import type { MoshSettings } from './settings';
@@ -264,7 +264,7 @@ export class MoshTerminal implements vscode.Pseudoterminal {
   private async offerHelp(message: string): Promise<void> {
     const choice = await vscode.window.showErrorMessage(`Mosh could not connect to ${this.target}: ${message.split('\n')[0]}`, 'Retry', 'Open SSH Config', 'Show Log');
     if (choice === 'Retry') this.deps.again(this);
-    else if (choice === 'Open SSH Config') await openSshConfig(this.deps.settings().sshConfigFile);
+    else if (choice === 'Open SSH Config') await sshCode().openSshConfig(this.deps.settings().sshConfigFile);
     else if (choice === 'Show Log') this.deps.log.show();
   }
 
