@@ -52,7 +52,13 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   log.info('Mosh extension activated');
   void syncDefaultProfile(context, log);
-  if (store.hasSaved()) void session().restore();
+  if (store.hasSaved()) {
+    try {
+      void session().restore();
+    } catch (e) {
+      failed('Bringing back the mosh panels')(e);
+    }
+  }
 }
 
 /** The window is going away: every open session is saved and kept (not ended), for its panel to come back. */

@@ -1,8 +1,9 @@
 // The Remote-SSH path through the real bundles (dist/extension.js and the dist/session.js it loads), with a stand-in
 // for the vscode module (a Remote-SSH window cannot be made in code-server) and a real sshd on loopback as the
 // "remote": Mosh: New Terminal opens a panel on the window's host with no picker, in the workspace folder; the
-// Mosh profile does the same and runs the mosh.hosts command; mosh.defaultInRemoteSsh makes Mosh the workspace's
-// default profile. Also: activating with nothing to bring back does not load the session code.
+// Mosh profile does the same and runs the mosh.hosts command; Reconnect (after asking) puts a fresh session on the
+// same host and folder in place of a running one; mosh.defaultInRemoteSsh makes Mosh the workspace's default
+// profile and puts back what was there. Also: activating with nothing to bring back does not load the session code.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,7 +52,7 @@ function attach(pty: Pty): { screen: Screen; closed: Promise<void>; waitFor(re: 
   };
 }
 
-test('in a Remote-SSH window, New Terminal and the Mosh profile open panels on the window\'s host in its folder, with no picker', { ...sshdNeeds(), timeout: 180_000 }, async (t) => {
+test('in a Remote-SSH window, New Terminal and the Mosh profile open panels on the window\'s host in its folder with no picker; Reconnect replaces a running session after asking', { ...sshdNeeds(), timeout: 180_000 }, async (t) => {
   const sshd = await startSshd();
   const home = mkdtempSync(join(tmpdir(), 'mosh-glue-home-'));
   const project = mkdtempSync(join(tmpdir(), 'mosh glue project '));
@@ -66,6 +67,7 @@ test('in a Remote-SSH window, New Terminal and the Mosh profile open panels on t
     remoteName: 'ssh-remote',
     folders: [`vscode-remote://ssh-remote+devbox${encodeURI(project)}`],
     settings: { 'mosh.server': 'bundled', 'mosh.predictionDisplay': 'never', 'mosh.defaultInRemoteSsh': true },
+    answers: [{ match: /still running/, button: 'End and Reconnect' }],
   });
   const panels: ReturnType<typeof attach>[] = [];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -90,6 +92,25 @@ test('in a Remote-SSH window, New Terminal and the Mosh profile open panels on t
     await first.waitFor(new RegExp(`^\\[${project.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\]$`, 'm'));
     t.diagnostic(`New Terminal: a shell in ${project}`);
 
+    // Reconnect: asks (the session is alive), ends it, and opens a fresh one on the same host and folder in its place
+    (fake.terminals[0].creationOptions.pty as Pty).handleInput('export MARK=old-session\r');
+    await first.waitFor(/export MARK=old-session\n.*\$ ?$/m);
+    fake.setActiveTerminal(fake.terminals[0]);
+    await fake.commands.get('mosh.reconnect')!();
+    assert.ok(fake.messages.some((m) => m.kind === 'warning' && /still running/.test(m.text)), 'Reconnect asked before ending the running session');
+    assert.equal(fake.terminals[0].disposed, true, 'the old panel is gone');
+    // VS Code closed the old panel (the extension disposed it); its session ends with mosh's shutdown handshake.
+    const until = Date.now() + 20_000;
+    while (!fake.logLines.some((l) => /devbox: session ended \(user\)/.test(l)) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(fake.logLines.some((l) => /devbox: session ended \(user\)/.test(l)), 'the old session ended cleanly');
+    assert.equal(fake.terminals.length, 2);
+    const again = attach(fake.terminals[1].creationOptions.pty as Pty);
+    await again.waitFor(/\$ ?$/m, 60_000);
+    (fake.terminals[1].creationOptions.pty as Pty).handleInput('echo "[$(pwd)] [${MARK:-fresh}]"\r');
+    await again.waitFor(new RegExp(`^\\[${project.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\] \\[fresh\\]$`, 'm'));
+    t.diagnostic('Reconnect: a fresh shell in the same folder');
+    panels[0] = again;
+
     // The Mosh profile, with a mosh.hosts command for this host
     fake.setSetting('mosh.hosts', { 'dev*': { command: 'echo "hosts-$((6*7)) in [$(pwd)]"; exec sh' } });
     const profile = (await fake.profileProviders.get('mosh.terminal')!.provideTerminalProfile()) as { options: { name: string; pty: Pty } };
@@ -105,7 +126,7 @@ test('in a Remote-SSH window, New Terminal and the Mosh profile open panels on t
     assert.equal(fake.workspaceWrites.has('terminal.integrated.defaultProfile.linux'), false);
     assert.equal(fake.workspaceWrites.has('terminal.integrated.defaultProfile.osx'), false);
 
-    for (const [i, pty] of [fake.terminals[0].creationOptions.pty as Pty, profile.options.pty].entries()) {
+    for (const [i, pty] of [fake.terminals[1].creationOptions.pty as Pty, profile.options.pty].entries()) {
       pty.handleInput('exit\r');
       await within(panels[i].closed, 20_000, `panel ${i} to close after exit`);
     }
