@@ -5,6 +5,7 @@
 // same host and folder in place of a running one; mosh.defaultInRemoteSsh makes Mosh the workspace's default
 // profile and puts back what was there. Also: activating with nothing to bring back does not load the session code.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,7 +134,11 @@ test('in a Remote-SSH window, New Terminal and the Mosh profile open panels on t
   } catch (e) {
     throw new Error(`${(e as Error).message}\nlog:\n${fake.logLines.slice(-30).join('\n')}`);
   } finally {
-    await ext.deactivate().catch(() => undefined);
+    // Panels still open (a failure above) are closed as a user would, which ends their sessions; a server that
+    // still runs after that is ended by its port (never left behind for the next test on this user).
+    for (const term of fake.terminals) fake.closeTerminal(term, 3);
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const m of fake.logLines.join('\n').matchAll(/mosh server at [\d.]+:(\d+)/g)) spawnSync('pkill', ['-f', `vscode-mosh-server port=${m[1]}$`]);
     fake.uninstall();
     process.env.HOME = savedEnv.HOME;
     if (savedEnv.SSH_AUTH_SOCK !== undefined) process.env.SSH_AUTH_SOCK = savedEnv.SSH_AUTH_SOCK;
