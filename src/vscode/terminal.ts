@@ -169,6 +169,7 @@ export class MoshTerminal implements vscode.Pseudoterminal {
       this.writeEmitter.fire('\r\n\x1b[33mThis mosh session is now open in another VS Code window.\x1b[0m\r\n');
       return;
     }
+    if (this.ended_) return; // ended while the lease was renewed: its saved copy is being forgotten, not rewritten
     const saved = client.save();
     try {
       await this.deps.store.save({ ...this.spec, id: this.id }, saved);
