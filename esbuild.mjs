@@ -1,5 +1,8 @@
-// Bundles the three entry points: dist/extension.js (VS Code), dist/server.js (remote mosh-server),
-// dist/cli.js (terminal client). Node >= 18, CommonJS, sourcemaps.
+// Bundles the entry points: dist/extension.js (VS Code's entry: small, loaded in every window at startup),
+// dist/session.js (the extension's session code: panels, MoshClient, xterm; required by dist/extension.js on first
+// use), dist/ssh.js (ssh2, the ssh config, the bootstrap; required by dist/session.js for a new connection),
+// dist/server.js (remote mosh-server), dist/cli.js (terminal client). Node >= 18, CommonJS, source
+// maps beside them (not packaged). The two extension bundles are minified: startup time is parse time.
 //
 // dist/server.js must run on a remote host with nothing installed beside it, so @lydell/node-pty's JavaScript
 // is bundled and its native binary is loaded from dist/pty/<platform>-<arch>/ (pty.node, and spawn-helper on
@@ -45,8 +48,22 @@ exports.requireBinary = function requireBinary(file) {
 /** ssh2's optional native helpers (it falls back to JavaScript without them): left out of the bundles. */
 const sshOptionalNative = ['*.node', 'cpu-features'];
 
+/** src/vscode/load.ts requires './sessionkit' and './sshkit': in the bundles, dist/session.js and dist/ssh.js. */
+const lazyBundles = {
+  name: 'lazy-bundles',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/(sessionkit|sshkit)$/ }, (args) =>
+      /[\\/]src[\\/]vscode[\\/]load\.ts$/.test(args.importer) ? { path: args.path === './sessionkit' ? './session.js' : './ssh.js', external: true } : undefined,
+    );
+  },
+};
+
+const extensionBundle = { ...common, minify: true, keepNames: true, external: ['vscode', ...sshOptionalNative] };
+
 await Promise.all([
-  esbuild.build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', ...sshOptionalNative] }),
+  esbuild.build({ ...extensionBundle, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', plugins: [lazyBundles] }),
+  esbuild.build({ ...extensionBundle, entryPoints: ['src/vscode/sessionkit.ts'], outfile: 'dist/session.js', plugins: [lazyBundles] }),
+  esbuild.build({ ...extensionBundle, entryPoints: ['src/vscode/sshkit.ts'], outfile: 'dist/ssh.js', plugins: [lazyBundles] }),
   esbuild.build({ ...common, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', plugins: [ptyBesideBundle] }),
   esbuild.build({ ...common, entryPoints: ['src/client/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: sshOptionalNative }),
 ]);

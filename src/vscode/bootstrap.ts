@@ -18,6 +18,7 @@ export const bootstrap: Bootstrap = async (req) => {
     remoteNode: s.remoteNodePath || undefined,
     ports: s.udpPortRange || undefined,
     locale: s.locale ? { LANG: s.locale } : undefined,
+    command: req.command,
     resolve: s.sshConfigFile ? { configFiles: [s.sshConfigFile] } : undefined,
     log: req.log,
     progress: (step) => req.progress(STEP_TEXT[step]),

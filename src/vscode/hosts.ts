@@ -1,5 +1,7 @@
 // The host picker of "Mosh: Connect to Host...": hosts named in ~/.ssh/config (no wildcard patterns), recent
-// connections first, and free entry of user@host[:port]. Knows nothing of connecting.
+// connections first (with the command typed after ` -- `, if any), and free entry of `user@host[:port]`, optionally
+// followed by ` -- command`. Returns what was picked or typed, unparsed (target.ts reads it). Knows nothing of
+// connecting.
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +57,7 @@ export function pickHost(state: vscode.Memento, sshConfigFile: string): Promise<
   return new Promise((resolve) => {
     const qp = vscode.window.createQuickPick();
     qp.title = 'Mosh: Connect to Host';
-    qp.placeholder = 'user@host[:port], or a host from ~/.ssh/config';
+    qp.placeholder = 'user@host[:port] [-- command], or a host from your ssh config';
     qp.items = items;
     qp.ignoreFocusOut = true;
     let done = false;
@@ -75,4 +77,15 @@ export function pickHost(state: vscode.Memento, sshConfigFile: string): Promise<
     });
     qp.show();
   });
+}
+
+/** Opens the ssh config file (`file`, else ~/.ssh/config) in an editor, or a new one at that path. */
+export async function openSshConfig(file: string): Promise<void> {
+  const path = file || join(homedir(), '.ssh', 'config');
+  try {
+    await vscode.window.showTextDocument(vscode.Uri.file(path));
+  } catch {
+    // No config yet: offer a new one at that path.
+    await vscode.window.showTextDocument(vscode.Uri.file(path).with({ scheme: 'untitled' }));
+  }
 }

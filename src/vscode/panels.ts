@@ -3,7 +3,7 @@
 // window had open before a reload or restart. A saved session open in another window stays there (its lease).
 // Not the panel itself (terminal.ts) nor the storage (persist.ts).
 import * as vscode from 'vscode';
-import type { SessionStore } from './persist';
+import type { PanelRecord, PanelSpec, SessionStore } from './persist';
 import { MoshTerminal, type ResumeInfo, type TerminalDeps } from './terminal';
 
 /** How long to wait for a lease another instance may still hold (a window whose reload did not release it). */
@@ -20,9 +20,9 @@ export class Panels {
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
-  /** A new panel's pseudoterminal for `target` (not yet shown). */
-  create(target: string, resume?: ResumeInfo): MoshTerminal {
-    const pty = new MoshTerminal(target, this.deps, resume);
+  /** A new panel's pseudoterminal for `spec` (not yet shown). */
+  create(spec: PanelSpec, resume?: ResumeInfo): MoshTerminal {
+    const pty = new MoshTerminal(spec, this.deps, resume);
     this.open.add(pty);
     return pty;
   }
@@ -37,6 +37,12 @@ export class Panels {
 
   of(terminal: vscode.Terminal | undefined): MoshTerminal | undefined {
     return terminal ? this.terminals.get(terminal) : undefined;
+  }
+
+  /** The VS Code terminal showing `pty`, if it is still open. */
+  terminalOf(pty: MoshTerminal): vscode.Terminal | undefined {
+    for (const [t, p] of this.terminals) if (p === pty) return t;
+    return undefined;
   }
 
   /** A terminal opened from the profile: remember which pseudoterminal it shows. */
@@ -66,10 +72,11 @@ export class Panels {
     } catch (e) {
       this.log.warn(`could not read the panels saved by an earlier version: ${(e as Error).message}`);
     }
-    await Promise.all(this.store.list().map((panel) => this.restoreOne(panel.id, panel.target)));
+    await Promise.all(this.store.list().map((panel) => this.restoreOne(panel)));
   }
 
-  private async restoreOne(id: string, target: string): Promise<void> {
+  private async restoreOne(panel: PanelRecord): Promise<void> {
+    const { id, target } = panel;
     try {
       const session = await this.store.load(id);
       if (!session) {
@@ -88,7 +95,7 @@ export class Panels {
         return;
       }
       this.log.info(`bringing back the mosh panel for ${target}`);
-      this.show(this.create(target, { id, session }), true);
+      this.show(this.create({ target, command: panel.command, cwd: panel.cwd }, { id, session }), true);
     } catch (e) {
       // One panel that cannot come back must not keep the others from it.
       this.log.error(`${target}: the saved panel could not be brought back: ${(e as Error).message}`);

@@ -6,13 +6,22 @@ import { randomUUID } from 'node:crypto';
 import type * as vscode from 'vscode';
 import type { SavedSession } from '../client/moshclient';
 import { SessionLeases } from './lease';
+import type { CommandSpec } from './target';
 
 const LIST_KEY = 'mosh.openPanels';
 const secretKey = (id: string) => `mosh.session.${id}`;
 
-export interface PanelRecord {
-  id: string;
+/** What a panel connects to and runs: enough to start a fresh session like it (Reconnect). No secrets. */
+export interface PanelSpec {
   target: string;
+  /** Typed after ` -- ` in Connect to Host (a shell command line), or an argv; else mosh.hosts' or none. */
+  command?: CommandSpec;
+  /** The remote folder to start in (the workspace folder of a Remote-SSH window). */
+  cwd?: string;
+}
+
+export interface PanelRecord extends PanelSpec {
+  id: string;
 }
 
 export class SessionStore {
@@ -27,6 +36,11 @@ export class SessionStore {
   /** This window's saved panels. */
   list(): PanelRecord[] {
     return this.ctx.workspaceState.get<PanelRecord[]>(LIST_KEY, []);
+  }
+
+  /** Whether there is anything to bring back (this window's panels, or an earlier version's shared list). */
+  hasSaved(): boolean {
+    return this.list().length > 0 || this.ctx.globalState.get<PanelRecord[]>(LIST_KEY, []).length > 0;
   }
 
   /**

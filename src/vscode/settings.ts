@@ -1,4 +1,7 @@
-// The extension's settings (contributes.configuration in package.json), read in one place.
+// The extension's settings (contributes.configuration in package.json), read in one place. Per-host overrides
+// (mosh.hosts) are resolved in hostsettings.ts; this only reads the raw values.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { DisplayPreference } from '../predict';
 
@@ -11,22 +14,34 @@ export interface MoshSettings {
   remoteNodePath: string;
   /** "LOW:HIGH" or "PORT"; empty = the server's default (60001:60999) */
   udpPortRange: string;
+  /** mosh.sshConfigFile, else Remote-SSH's remote.SSH.configFile, else '' (~/.ssh/config). */
   sshConfigFile: string;
   locale: string;
   /** Let the remote application set the local clipboard (OSC 52), as stock mosh does. */
   allowClipboardWrite: boolean;
+  /** mosh.hosts as written (validated when resolved, per host). */
+  hosts: unknown;
+  /** In a Remote-SSH window, make the Mosh profile the window's default terminal profile. */
+  defaultInRemoteSsh: boolean;
+}
+
+function untilde(path: string): string {
+  return path === '~' ? homedir() : path.startsWith('~/') ? join(homedir(), path.slice(2)) : path;
 }
 
 export function readSettings(): MoshSettings {
   const c = vscode.workspace.getConfiguration('mosh');
+  const remoteSshConfig = vscode.workspace.getConfiguration('remote.SSH').get<string>('configFile', '');
   return {
     predictionDisplay: c.get<DisplayPreference>('predictionDisplay', 'adaptive'),
     predictOverwrite: c.get<boolean>('predictOverwrite', false),
     server: c.get<string>('server', 'auto'),
     remoteNodePath: c.get<string>('remoteNodePath', ''),
     udpPortRange: c.get<string>('udpPortRange', ''),
-    sshConfigFile: c.get<string>('sshConfigFile', ''),
+    sshConfigFile: untilde(c.get<string>('sshConfigFile', '') || (typeof remoteSshConfig === 'string' ? remoteSshConfig : '')),
     locale: c.get<string>('locale', ''),
     allowClipboardWrite: c.get<boolean>('allowClipboardWrite', true),
+    hosts: c.get<unknown>('hosts', {}),
+    defaultInRemoteSsh: c.get<boolean>('defaultInRemoteSsh', false),
   };
 }

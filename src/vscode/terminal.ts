@@ -1,14 +1,16 @@
 // A mosh terminal panel: a VS Code Pseudoterminal over MoshClient. Connecting (ssh bootstrap) shows progress;
 // then bytes flow both ways, resizes follow the panel, the tab is named after the host and the remote title,
-// and closing the panel ends the remote session with the handshake. Thin glue: the session logic is MoshClient.
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+// and closing the panel ends the remote session with the handshake. What it runs there (command, starting folder,
+// per-host settings) comes from its PanelSpec and mosh.hosts. Thin glue: the session logic is MoshClient.
 import * as vscode from 'vscode';
 import { randomUUID } from 'node:crypto';
 import { type ClientExit, type ClientStatus, MoshClient, type MoshClientEvents, type SavedSession } from '../client/moshclient';
 import type { Prompter } from '../ssh/prompt';
-import type { SessionStore } from './persist';
+import { sshCode } from './load';
+import { applyHostSettings } from './hostsettings';
+import type { PanelSpec, SessionStore } from './persist';
 import type { MoshSettings } from './settings';
+import { remoteCommand } from './target';
 
 /** How often an open panel saves its session (it also saves when the client asks). */
 const SAVE_INTERVAL_MS = 3000;
@@ -25,7 +27,10 @@ export interface ServerEndpoint {
 
 export interface BootstrapRequest {
   target: string;
+  /** The settings for this host (global ones with mosh.hosts applied). */
   settings: MoshSettings;
+  /** The remote command (argv) instead of the login shell in the home folder. */
+  command?: string[];
   prompter: Prompter;
   /** Reports a step ("ssh", "deploy", "start") for the progress notification. */
   progress: (step: string) => void;
@@ -42,6 +47,8 @@ export interface TerminalDeps {
   /** Called with every status change of this terminal (for the status bar). */
   onStatus: (t: MoshTerminal, s: ClientStatus) => void;
   onClosed: (t: MoshTerminal) => void;
+  /** Starts a fresh session like this panel's (same host, command, folder), in place of this panel. */
+  again: (t: MoshTerminal) => void;
   store: SessionStore;
 }
 
@@ -68,14 +75,22 @@ export class MoshTerminal implements vscode.Pseudoterminal {
   endpoint: { host: string; port: number } | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
   private ended_ = false;
+  /** The host, as named in the tab and the status bar. */
+  readonly target: string;
 
   /** `resume`: a panel saved before a reload or restart, to continue instead of connecting anew. */
   constructor(
-    readonly target: string,
+    readonly spec: PanelSpec,
     private readonly deps: TerminalDeps,
     private readonly resume?: ResumeInfo,
   ) {
+    this.target = spec.target;
     this.id = resume?.id ?? randomUUID();
+  }
+
+  /** Whether the session is over (ended, ending, or given up to another window). */
+  get ended(): boolean {
+    return this.ended_;
   }
 
   open(dims: vscode.TerminalDimensions | undefined): void {
@@ -103,7 +118,7 @@ export class MoshTerminal implements vscode.Pseudoterminal {
       },
       exit: (e) => {
         firstFrame();
-        this.ended(e);
+        this.exited(e);
       },
       save: () => void this.persist(),
     };
@@ -154,9 +169,10 @@ export class MoshTerminal implements vscode.Pseudoterminal {
       this.writeEmitter.fire('\r\n\x1b[33mThis mosh session is now open in another VS Code window.\x1b[0m\r\n');
       return;
     }
+    if (this.ended_) return; // ended while the lease was renewed: its saved copy is being forgotten, not rewritten
     const saved = client.save();
     try {
-      await this.deps.store.save({ id: this.id, target: this.target }, saved);
+      await this.deps.store.save({ ...this.spec, id: this.id }, saved);
     } catch (e) {
       const why = (e as Error).message || String(e);
       this.deps.log.warn(`${this.target}: could not save the session: ${why}`);
@@ -179,7 +195,13 @@ export class MoshTerminal implements vscode.Pseudoterminal {
 
   private async connect(): Promise<void> {
     const { log } = this.deps;
-    const settings = this.deps.settings();
+    const global = this.deps.settings();
+    const { settings, command: hostCommand, resolved } = applyHostSettings(global, global.hosts, this.target);
+    for (const problem of resolved.problems) log.warn(`${this.target}: ${problem} (ignored)`);
+    for (const [field, key] of Object.entries(resolved.from)) log.info(`${this.target}: ${field} from mosh.hosts["${key}"]`);
+    if (this.spec.command !== undefined) log.info(`${this.target}: runs the command given after "--"`);
+    if (this.spec.cwd) log.info(`${this.target}: starts in ${this.spec.cwd}`);
+    const command = remoteCommand({ cwd: this.spec.cwd, command: this.spec.command ?? hostCommand });
     this.writeEmitter.fire(`\x1b[2mConnecting to ${this.target}...\x1b[0m\r\n`);
     let endpoint: ServerEndpoint;
     let firstFrame: () => void = () => undefined;
@@ -191,6 +213,7 @@ export class MoshTerminal implements vscode.Pseudoterminal {
             await this.deps.bootstrap({
               target: this.target,
               settings,
+              command,
               prompter: this.deps.prompter,
               progress: (step) => {
                 log.info(`${this.target}: ${step}`);
@@ -241,20 +264,12 @@ export class MoshTerminal implements vscode.Pseudoterminal {
 
   private async offerHelp(message: string): Promise<void> {
     const choice = await vscode.window.showErrorMessage(`Mosh could not connect to ${this.target}: ${message.split('\n')[0]}`, 'Retry', 'Open SSH Config', 'Show Log');
-    if (choice === 'Retry') await vscode.commands.executeCommand('mosh.connect', this.target);
-    else if (choice === 'Open SSH Config') {
-      const file = this.deps.settings().sshConfigFile || join(homedir(), '.ssh', 'config');
-      try {
-        await vscode.window.showTextDocument(vscode.Uri.file(file));
-      } catch {
-        // No config yet: offer a new one at that path.
-        await vscode.window.showTextDocument(vscode.Uri.file(file).with({ scheme: 'untitled' }));
-      }
-    }
+    if (choice === 'Retry') this.deps.again(this);
+    else if (choice === 'Open SSH Config') await sshCode().openSshConfig(this.deps.settings().sshConfigFile);
     else if (choice === 'Show Log') this.deps.log.show();
   }
 
-  private ended(e: ClientExit): void {
+  private exited(e: ClientExit): void {
     this.ended_ = true;
     if (this.saveTimer) clearInterval(this.saveTimer);
     this.forget();
@@ -266,7 +281,7 @@ export class MoshTerminal implements vscode.Pseudoterminal {
       const actions = e.reason === 'gone' ? ['Start a New Session', 'Show Log'] : ['Show Log'];
       void vscode.window.showErrorMessage(`Mosh: ${e.message.split('\n')[0]}`, ...actions).then((c) => {
         if (c === 'Show Log') this.deps.log.show();
-        else if (c === 'Start a New Session') void vscode.commands.executeCommand('mosh.connect', this.target);
+        else if (c === 'Start a New Session') this.deps.again(this);
       });
       if (e.reason === 'gone') return; // the panel stays, saying so, until the user closes it
     }
@@ -300,11 +315,13 @@ export class MoshTerminal implements vscode.Pseudoterminal {
     else void this.persist();
   }
 
-  /** The user closed the panel: end the remote session with the handshake. */
+  /** The user closed the panel (or asked for a fresh session): end the remote session with the handshake. */
   end(): void {
     if (this.saveTimer) clearInterval(this.saveTimer);
     this.forget();
-    if (this.client && !this.ended_) void this.client.close();
+    const wasRunning = this.client && !this.ended_;
+    this.ended_ = true; // nothing is saved from now on
+    if (wasRunning) void this.client!.close();
     this.deps.onClosed(this);
   }
 }

@@ -325,10 +325,8 @@ export interface CodeServer {
 export const EXTENSION_ID = 'vscode-mosh.vscode-mosh';
 
 export const DEFAULT_SETTINGS: Record<string, unknown> = {
-  // The manifest says extensionKind ["ui"] (the UDP socket belongs on the user's machine). In a browser the
-  // only "ui" host is a web worker, which cannot run a Node extension, so code-server would never activate it.
-  // Its server-side extension host runs on this machine: let the extension run there ("workspace").
-  'remote.extensionKind': { [EXTENSION_ID]: ['workspace'] },
+  // No remote.extensionKind: the manifest's extensionKind ["ui", "workspace"] lets code-server run the extension
+  // in its server-side (Node) extension host, since its browser-side "ui" host cannot run a Node extension.
   // The DOM renderer puts the terminal's text into .xterm-rows; the WebGL one puts none in the page.
   'terminal.integrated.gpuAcceleration': 'off',
   'workbench.startupEditor': 'none',

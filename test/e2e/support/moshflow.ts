@@ -1,7 +1,7 @@
 // The shared start of the extension's end-to-end tests: a loopback sshd with the test user, the packaged
-// extension in code-server with an ssh config alias (reached through a ProxyCommand at 127.0.0.3, so an
-// impairment relay can sit on the UDP path), and "Mosh: Connect to Host" through the host-key dialog and the
-// password box to a shell prompt in the panel. Test support only.
+// extension in code-server with an ssh config entry named both moshbox and moshcmd (reached through a ProxyCommand
+// at 127.0.0.3, so an impairment relay can sit on the UDP path), and "Mosh: Connect to Host" to moshbox through the
+// host-key dialog and the password box to a shell prompt in the panel. Test support only.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -45,12 +45,12 @@ export interface MoshFlow {
  * Starts everything and connects: on return the panel shows a shell prompt. Topology: the client aims its UDP
  * at 127.0.0.3:S; the server (started with -s) binds 127.0.0.1:S; the relay on 127.0.0.3:S forwards to it.
  */
-export async function connectInCodeServer(name: string, vsix: string, log: (m: string) => void): Promise<MoshFlow> {
+export async function connectInCodeServer(name: string, vsix: string, log: (m: string) => void, opts: { settings?: Record<string, unknown> } = {}): Promise<MoshFlow> {
   freshArtifactsDir(name);
   const sshd = await startSshd();
   const udpPort = await freeUdpPort();
   const relay = await ImpairmentRelay.start({ listenHost: '127.0.0.3', listenPort: udpPort, upstreamHost: '127.0.0.1', upstreamPort: udpPort, seed: 6 });
-  const cs = await startCodeServer({ vsix, label: name, log, settings: { 'mosh.udpPortRange': String(udpPort), 'mosh.server': 'bundled', 'mosh.predictionDisplay': 'never' } });
+  const cs = await startCodeServer({ vsix, label: name, log, settings: { 'mosh.udpPortRange': String(udpPort), 'mosh.server': 'bundled', 'mosh.predictionDisplay': 'never', ...opts.settings } });
   let wb: Workbench | undefined;
   const stop = async () => {
     await wb?.close();
@@ -66,7 +66,7 @@ export async function connectInCodeServer(name: string, vsix: string, log: (m: s
     writeFileSync(proxy, `const s = require('net').connect(Number(process.argv[2]), '127.0.0.1'); process.stdin.pipe(s); s.pipe(process.stdout); s.on('close', () => process.exit(0));\n`);
     writeFileSync(
       join(cs.home, '.ssh', 'config'),
-      `Host moshbox\n  HostName 127.0.0.3\n  Port ${sshd.port}\n  User ${sshd.user}\n  ProxyCommand ${process.execPath} ${proxy} %p\n  PreferredAuthentications password\n  IdentitiesOnly yes\n`,
+      `Host moshbox moshcmd\n  HostName 127.0.0.3\n  Port ${sshd.port}\n  User ${sshd.user}\n  ProxyCommand ${process.execPath} ${proxy} %p\n  PreferredAuthentications password\n  IdentitiesOnly yes\n`,
       { mode: 0o600 },
     );
     wb = await openWorkbench(cs.url, { name, log });

@@ -74,6 +74,14 @@ export interface Workbench {
   dialog(): Promise<string | null>;
   /** Clicks a button of the modal dialog by its label. */
   clickDialogButton(label: string): Promise<void>;
+  /** Texts of the visible status bar items (icons are not text). */
+  statusBarItems(): Promise<string[]>;
+  /** Waits until a status bar item's text matches; returns that text (the timeout error lists them all). */
+  waitForStatusBarItem(match: TextMatch, opts?: { timeoutMs?: number }): Promise<string>;
+  /** Clicks the first status bar item whose text matches. */
+  clickStatusBarItem(match: TextMatch): Promise<void>;
+  /** Saves a screenshot of the status bar item whose text matches, with some room around it; returns its path. */
+  screenshotStatusBarItem(step: string, match: TextMatch): Promise<string>;
   /** Rows of the visible terminal (DOM renderer), right-trimmed; [] when none is visible. */
   terminalRows(): Promise<string[]>;
   /** terminalRows() joined with newlines. */
@@ -286,6 +294,49 @@ async function workbenchOnPage(
 
     async clickDialogButton(label) {
       await page.locator('.monaco-dialog-box .dialog-buttons a.monaco-button', { hasText: label }).first().click({ timeout: 10_000 });
+    },
+
+    async statusBarItems() {
+      const items = page.locator('.part.statusbar .statusbar-item');
+      const texts = await items.allInnerTexts();
+      return texts.map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
+    },
+
+    async waitForStatusBarItem(match, { timeoutMs = 30_000 } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      let seen: string[] = [];
+      for (;;) {
+        seen = await wb.statusBarItems();
+        const hit = seen.find((t) => matches(t, match));
+        if (hit !== undefined) return hit;
+        if (Date.now() > deadline) throw new Error(`no status bar item showed ${String(match)} within ${timeoutMs} ms; seen: ${JSON.stringify(seen)}`);
+        await sleep(200);
+      }
+    },
+
+    async clickStatusBarItem(match) {
+      const items = page.locator('.part.statusbar .statusbar-item');
+      const texts = (await items.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+      const i = texts.findIndex((t) => t && matches(t, match));
+      if (i < 0) throw new Error(`no status bar item shows ${String(match)}; seen: ${JSON.stringify(texts.filter(Boolean))}`);
+      await items.nth(i).click();
+    },
+
+    async screenshotStatusBarItem(step, match) {
+      const items = page.locator('.part.statusbar .statusbar-item');
+      const texts = (await items.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+      const i = texts.findIndex((t) => t && matches(t, match));
+      if (i < 0) throw new Error(`no status bar item shows ${String(match)}; seen: ${JSON.stringify(texts.filter(Boolean))}`);
+      const box = await items.nth(i).boundingBox();
+      const view = page.viewportSize();
+      if (!box || !view) throw new Error('the status bar item has no position');
+      const x = Math.max(0, box.x - 160);
+      const y = Math.max(0, box.y - 90);
+      const clip = { x, y, width: Math.min(view.width - x, box.width + 320), height: Math.min(view.height - y, box.height + 90) };
+      const file = join(artifactsDir, `${String(++shots).padStart(2, '0')}-${safeName(step)}.png`);
+      await page.screenshot({ path: file, clip });
+      log(`screenshot ${file}`);
+      return file;
     },
 
     async terminalRows() {
