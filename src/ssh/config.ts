@@ -115,7 +115,8 @@ function commandText(value: RawValue): string {
     .trim();
 }
 
-function globPaths(pattern: string): string[] {
+/** The files a glob (`*`, `?`) names, sorted per folder, without dot files (as OpenSSH's Include). */
+export function globPaths(pattern: string): string[] {
   if (!/[*?[]/.test(pattern)) return existsSync(pattern) ? [pattern] : [];
   const parts = pattern.split('/');
   let bases = [parts[0] === '' ? '/' : parts[0]];

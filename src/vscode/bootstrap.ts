@@ -21,6 +21,7 @@ export const bootstrap: Bootstrap = async (req) => {
     command: req.command,
     resolve: s.sshConfigFile ? { configFiles: [s.sshConfigFile] } : undefined,
     log: req.log,
+    signal: req.signal,
     progress: (step) => req.progress(STEP_TEXT[step]),
   });
   return { host: r.ip, port: r.port, key: r.key, server: r.server.description };

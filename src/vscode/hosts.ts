@@ -2,43 +2,31 @@
 // connections first (with the command typed after ` -- `, if any), and free entry of `user@host[:port]`, optionally
 // followed by ` -- command`. Returns what was picked or typed, unparsed (target.ts reads it). Knows nothing of
 // connecting.
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-
-// ssh-config is an ES module with a CommonJS build; this project is CommonJS, so it is required by hand.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { parse: parseSshConfig } = require('ssh-config') as { parse(text: string): { param?: string; value?: unknown }[] };
+import { listHosts } from '../ssh/hostlist';
+import { validateTarget } from '../ssh/names';
+import { parseConnectInput } from './target';
 
 const RECENT_KEY = 'mosh.recentHosts';
 const MAX_RECENT = 10;
 
-/** Host aliases in an ssh_config file (and the files it Includes, one level), without patterns. */
+/** Host aliases in an ssh config file and what it Includes (the ssh layer's reader), without patterns. */
 export function configHosts(file: string): string[] {
-  const seen = new Set<string>();
-  const visit = (path: string, depth: number) => {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      return;
-    }
-    for (const section of parseSshConfig(text)) {
-      const values = Array.isArray(section.value) ? section.value.map((v: { val: string }) => v.val) : typeof section.value === 'string' ? section.value.split(/\s+/) : [];
-      if (section.param?.toLowerCase() === 'host') {
-        for (const h of values) if (h && !/[*?!]/.test(h)) seen.add(h);
-      } else if (section.param?.toLowerCase() === 'include' && depth < 2) {
-        for (const inc of values) visit(inc.startsWith('/') ? inc : inc.startsWith('~') ? join(homedir(), inc.slice(1)) : join(homedir(), '.ssh', inc), depth + 1);
-      }
-    }
-  };
-  visit(file, 0);
-  return [...seen];
+  return listHosts({ configFiles: [file] });
 }
 
+/** Why `input` (`host`, `user@host:port`, `host -- command`) cannot be connected to, or undefined. */
+export function connectInputProblem(input: string): string | undefined {
+  const req = parseConnectInput(input);
+  if (!req) return 'Type a host: user@host[:port], or a host from your ssh config, optionally followed by " -- command".';
+  return validateTarget(req.target);
+}
+
+/** Recent connections, without any that this version refuses (a name remembered by an older one). */
 export function recentHosts(state: vscode.Memento): string[] {
-  return state.get<string[]>(RECENT_KEY, []);
+  return state.get<string[]>(RECENT_KEY, []).filter((h) => connectInputProblem(h) === undefined);
 }
 
 export async function rememberHost(state: vscode.Memento, host: string): Promise<void> {
@@ -52,7 +40,7 @@ export function pickHost(state: vscode.Memento, sshConfigFile: string): Promise<
   const configured = configHosts(sshConfigFile || join(homedir(), '.ssh', 'config')).filter((h) => !recent.includes(h));
   const items: vscode.QuickPickItem[] = [
     ...recent.map((h) => ({ label: h, description: 'recent' })),
-    ...configured.map((h) => ({ label: h, description: 'ssh config' })),
+    ...configured.filter((h) => validateTarget(h) === undefined).map((h) => ({ label: h, description: 'ssh config' })),
   ];
   return new Promise((resolve) => {
     const qp = vscode.window.createQuickPick();
@@ -63,10 +51,17 @@ export function pickHost(state: vscode.Memento, sshConfigFile: string): Promise<
     let done = false;
     qp.onDidChangeValue((v) => {
       const typed = v.trim();
-      qp.items = typed && !items.some((i) => i.label === typed) ? [{ label: typed, description: 'connect' }, ...items] : items;
+      if (!typed || items.some((i) => i.label === typed)) {
+        qp.items = items;
+        return;
+      }
+      // A name the ssh layer would refuse (a shell metacharacter, a control character...) says why, and cannot be picked.
+      const problem = connectInputProblem(typed);
+      qp.items = [problem ? { label: typed, description: 'cannot connect', detail: problem, alwaysShow: true } : { label: typed, description: 'connect' }, ...items];
     });
     qp.onDidAccept(() => {
       const pick = qp.selectedItems[0]?.label ?? qp.value.trim();
+      if (pick && connectInputProblem(pick) !== undefined) return;
       done = true;
       qp.hide();
       resolve(pick || undefined);

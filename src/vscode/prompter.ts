@@ -9,12 +9,25 @@ export class VsCodePrompter implements Prompter {
   async ask(q: TextQuestion): Promise<string | undefined> {
     this.log.info(`asking the user: ${q.kind}${q.retry ? ' (again: the last answer was refused)' : ''}`);
     const title = q.kind === 'keyboard-interactive' ? q.title || 'Mosh: the server asks' : q.kind === 'passphrase' ? 'Mosh: key passphrase' : 'Mosh: password';
-    return vscode.window.showInputBox({
-      title,
-      prompt: [q.instructions, q.retry ? 'That was not accepted; try again.' : '', q.message.trim()].filter(Boolean).join(' '),
-      password: !q.echo,
-      ignoreFocusOut: true,
-    });
+    // The bootstrap gave up (a deadline, or the user cancelled): the input box goes away.
+    const cts = new vscode.CancellationTokenSource();
+    const onAbort = () => cts.cancel();
+    if (q.signal?.aborted) return undefined;
+    q.signal?.addEventListener('abort', onAbort);
+    try {
+      return await vscode.window.showInputBox(
+        {
+          title,
+          prompt: [q.instructions, q.retry ? 'That was not accepted; try again.' : '', q.message.trim()].filter(Boolean).join(' '),
+          password: !q.echo,
+          ignoreFocusOut: true,
+        },
+        cts.token,
+      );
+    } finally {
+      q.signal?.removeEventListener('abort', onAbort);
+      cts.dispose();
+    }
   }
 
   async confirmHostKey(q: HostKeyQuestion): Promise<boolean> {

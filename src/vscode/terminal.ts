@@ -35,6 +35,8 @@ export interface BootstrapRequest {
   /** Reports a step ("ssh", "deploy", "start") for the progress notification. */
   progress: (step: string) => void;
   log: (line: string) => void;
+  /** Aborted when the user cancels (the notification's Cancel button, or the panel closed): ends every step. */
+  signal?: AbortSignal;
 }
 
 export type Bootstrap = (req: BootstrapRequest) => Promise<ServerEndpoint>;
@@ -206,14 +208,24 @@ export class MoshTerminal implements vscode.Pseudoterminal {
     let endpoint: ServerEndpoint;
     let firstFrame: () => void = () => undefined;
     const shown = new Promise<void>((resolve) => (firstFrame = resolve));
+    const cancel = new AbortController();
+    this.cancelConnect = () => cancel.abort();
     const bootstrapped = new Promise<ServerEndpoint>((resolve, reject) => {
-      void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Mosh: ${this.target}`, cancellable: false }, async (progress) => {
+      void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Mosh: ${this.target}`, cancellable: true }, async (progress, token) => {
+        // Cancel: the bootstrap stops where it is (a question goes away, the ssh connection closes, and whatever
+        // it started on the host ends with it); after the bootstrap, it ends the session being opened.
+        token.onCancellationRequested(() => {
+          cancel.abort();
+          firstFrame();
+          if (this.client && !this.ended_) this.end();
+        });
         try {
           resolve(
             await this.deps.bootstrap({
               target: this.target,
               settings,
               command,
+              signal: cancel.signal,
               prompter: this.deps.prompter,
               progress: (step) => {
                 log.info(`${this.target}: ${step}`);
@@ -235,6 +247,12 @@ export class MoshTerminal implements vscode.Pseudoterminal {
       endpoint = await bootstrapped;
     } catch (e) {
       const message = (e as Error).message;
+      if (cancel.signal.aborted) {
+        log.info(`${this.target}: ${message}`);
+        this.writeEmitter.fire(`\r\n\x1b[33m${message}\x1b[0m\r\n`);
+        this.closeEmitter.fire(1);
+        return;
+      }
       log.error(`${this.target}: ${message}`);
       this.writeEmitter.fire(`\r\n\x1b[31m${message.replace(/\n/g, '\r\n')}\x1b[0m\r\n`);
       this.offerHelp(message).catch((err: Error) => this.deps.log.warn(`${this.target}: ${err.message}`));
@@ -311,12 +329,17 @@ export class MoshTerminal implements vscode.Pseudoterminal {
    */
   close(): void {
     this.closedByUser = true;
+    if (!this.client) this.cancelConnect(); // closed while connecting: stop the bootstrap
     if (!this.client || this.ended_) this.deps.onClosed(this);
     else void this.persist();
   }
 
+  /** Aborts a bootstrap under way (set while connecting). */
+  private cancelConnect: () => void = () => undefined;
+
   /** The user closed the panel (or asked for a fresh session): end the remote session with the handshake. */
   end(): void {
+    this.cancelConnect();
     if (this.saveTimer) clearInterval(this.saveTimer);
     this.forget();
     const wasRunning = this.client && !this.ended_;
