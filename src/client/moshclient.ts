@@ -6,7 +6,10 @@
 
 import { clampScreenSize, newFrameBytes, type Snapshot } from '../emulator';
 import { BAR_TEXT, type DisplayPreference, NotificationEngine, PredictionEngine } from '../predict';
-import { TerminalState } from '../statesync/terminal';
+import { encodeClientHello, EXTENSIONS_VERSION, FEATURE_HISTORY, MAX_HISTORY_LINES } from '../statesync/extensions';
+import { type HistoryMark, HistoryLog } from '../statesync/history';
+import { type ServerHelloInfo, TerminalState } from '../statesync/terminal';
+import { scrollbackOutput } from './scrollback';
 import { type SerializedUserStream, UserStream } from '../statesync/userstream';
 import { type Clock, systemClock } from '../transport/clock';
 import { Connection, type SocketFactory } from '../transport/connection';
@@ -58,6 +61,11 @@ export interface MoshClientOptions {
   rows: number;
   predict?: DisplayPreference;
   predictOverwrite?: boolean;
+  /**
+   * Lines of scrollback the user's terminal keeps. With our server, every line that scrolls off its screen is
+   * written into that scrollback (with a stock server, only what the frames show scrolls by). 0: ask for none.
+   */
+  scrollback?: number;
   /** Pass the remote application's clipboard writes (OSC 52) on to the user's terminal; default true, as stock. */
   allowClipboardWrite?: boolean;
   /** Name of the quit key in the notification bar ("Ctrl-^" for the CLI). Empty: no quit hint. */
@@ -94,6 +102,9 @@ export interface SavedSession {
 interface SavedTerminal {
   snapshot: Snapshot;
   echoAck: string;
+  /** Ours: the server's hello and how far the history went (absent with a stock server). */
+  hello?: ServerHelloInfo | null;
+  history?: HistoryMark | null;
 }
 
 /** Datagrams a client may send after a save before it must save again: half of this (the save event). */
@@ -108,6 +119,8 @@ export interface MoshClientEvents {
   exit?: (e: ClientExit) => void;
   /** The client's sequence numbers approach the last saved floor: save now (only after a first save). */
   save?: () => void;
+  /** The first state from the server arrived: its hello (our server) or null (a stock mosh-server). Once. */
+  peer?: (hello: ServerHelloInfo | null) => void;
 }
 
 export class MoshClient {
@@ -117,6 +130,13 @@ export class MoshClient {
   private readonly clock: Clock;
   private readonly timer: WakeTimer;
   private lastDrawn: Snapshot | null = null;
+  /** History lines wanted (the terminal's scrollback), and the ones received but not yet written. */
+  private readonly historyWanted: number;
+  private readonly historyLog: HistoryLog;
+  /** History lines before this number are in the user's terminal (or were never wanted). */
+  private historyWritten = 0;
+  private historyCleared = 0;
+  private peerReported = false;
   /** The overlaid frame `lastDrawn` was made from (so an unchanged frame is not rebuilt). */
   private lastComposed: Snapshot | null = null;
   private lastRemoteNum = 0n;
@@ -155,6 +175,8 @@ export class MoshClient {
     ({ cols: this.cols, rows: this.rows } = clampScreenSize(opts.cols, opts.rows));
     this.connectTimeoutMs = opts.connectTimeoutMs ?? CONNECT_TIMEOUT;
     this.exited$ = new Promise((r) => (this.exitResolve = r));
+    this.historyWanted = Math.max(0, Math.min(Math.floor(opts.scrollback ?? 0), MAX_HISTORY_LINES));
+    this.historyLog = new HistoryLog(Math.max(1, this.historyWanted));
     const key = typeof opts.key === 'string' ? parseKey(opts.key) : opts.key;
     this.keyText = formatKey(key);
     const resume = opts.resume;
@@ -173,7 +195,7 @@ export class MoshClient {
       connection,
       clock: this.clock,
       initialLocal: new UserStream(),
-      initialRemote: TerminalState.initial(this.cols, this.rows),
+      initialRemote: TerminalState.initial(this.cols, this.rows, { log: this.historyLog }),
       sendMinDelay: SEND_MINDELAY_CLIENT,
       // Keystrokes are not held back because a delayed ack just went out (Ctrl-C into a flood).
       paceFromDataOnly: true,
@@ -194,8 +216,14 @@ export class MoshClient {
       this.awaitingResume = true;
       this.lastRemoteNum = this.transport.latestRemote().num;
       if (resume.cols !== this.cols || resume.rows !== this.rows) this.transport.currentState.pushResize(this.cols, this.rows);
+      // This process's terminal is new: ask our server to send the history again (a stock one ignores it).
+      const count = this.transport.latestRemote().state.history?.count ?? 0;
+      this.historyWritten = Math.max(0, count - this.historyWanted);
+      this.historyCleared = this.transport.latestRemote().state.history?.clearedBefore ?? 0;
+      if (this.historyWanted > 0) this.sayHello(this.historyWritten);
     } else {
       this.transport.currentState.pushResize(this.cols, this.rows); // state 1: our window size (as stock)
+      if (this.historyWanted > 0) this.sayHello();
     }
     this.prediction = new PredictionEngine({ display: opts.predict ?? 'adaptive', predictOverwrite: opts.predictOverwrite });
     this.notifications = new NotificationEngine({ now: this.started, escapeKeyName: opts.quitHint ?? '' });
@@ -274,9 +302,16 @@ export class MoshClient {
 
   private readonly userCodec = { save: (s: UserStream) => s.serialize(), load: (s: SerializedUserStream) => UserStream.deserialize(s) };
   private readonly terminalCodec = {
-    save: (s: TerminalState): SavedTerminal => ({ snapshot: s.snapshot, echoAck: s.echoAck.toString() }),
-    load: (s: SavedTerminal) => new TerminalState(s.snapshot, BigInt(s.echoAck)),
+    save: (s: TerminalState): SavedTerminal => ({ snapshot: s.snapshot, echoAck: s.echoAck.toString(), hello: s.hello, history: s.history }),
+    load: (s: SavedTerminal) => new TerminalState(s.snapshot, BigInt(s.echoAck), { hello: s.hello ?? null, history: s.history ?? null, log: this.historyLog }),
   };
+
+  /** Our hello to the server (an extension event a stock mosh-server ignores): we keep history lines. */
+  private sayHello(replayFrom?: number): void {
+    this.transport.currentState.pushExt(
+      encodeClientHello({ version: EXTENSIONS_VERSION, features: [FEATURE_HISTORY], historyLines: this.historyWanted, replayFrom: replayFrom ? BigInt(replayFrom) : undefined }),
+    );
+  }
 
   /** Keystrokes (or pasted text) from the user. */
   input(data: Uint8Array | string, paste?: boolean): void {
@@ -414,7 +449,40 @@ export class MoshClient {
     return wait;
   }
 
+  /**
+   * History lines (our server) that the user's terminal does not have yet, as the bytes that put them into its
+   * scrollback; '' when there are none. A clear (CSI 3J on the server) clears the terminal's scrollback too.
+   */
+  private scrollbackUpdate(): string {
+    const state = this.transport.latestRemote().state;
+    const h = state.history;
+    if (!this.peerReported && this.lastRemoteNum > 0n) {
+      this.peerReported = true;
+      this.on.peer?.(state.hello);
+    }
+    if (h === null || this.historyWanted === 0) return '';
+    let out = '';
+    if (h.clearedBefore > this.historyCleared) {
+      this.historyCleared = h.clearedBefore;
+      out += '\x1b[3J';
+    }
+    if (h.count <= this.historyWritten) return out;
+    const from = Math.max(this.historyWritten, h.count - this.historyWanted, h.clearedBefore);
+    const lines = [];
+    for (let n = from; n < h.count; n++) {
+      const line = this.historyLog.get(n);
+      if (line) lines.push(line);
+    }
+    this.historyWritten = h.count;
+    this.historyLog.dropBefore(h.count);
+    if (lines.length === 0) return out;
+    out += scrollbackOutput(lines, this.cols, this.rows, this.lastDrawn?.modes.altScreen === true);
+    this.lastDrawn = null; // the screen was emptied: repaint it all
+    return out;
+  }
+
   private render(now: number): void {
+    const history = this.scrollbackUpdate();
     const fb = this.transport.latestRemote().state.snapshot;
     this.prediction.cull(fb, now);
     const composed = this.notifications.apply(this.prediction.apply(fb), now);
@@ -430,7 +498,10 @@ export class MoshClient {
     if (this.lastDrawn !== shown) {
       const out = newFrameBytes(this.lastDrawn !== null, this.lastDrawn, shown, { vocabulary: 'xterm' });
       this.lastDrawn = shown;
-      if (out.length > 0) this.on.screen?.(out);
+      if (history !== '') this.on.screen?.(Buffer.concat([Buffer.from(history, 'utf8'), out]));
+      else if (out.length > 0) this.on.screen?.(out);
+    } else if (history !== '') {
+      this.on.screen?.(Buffer.from(history, 'utf8'));
     }
     if (fb.title !== this.lastTitle && fb.titleSet) {
       this.lastTitle = fb.title;

@@ -13,11 +13,23 @@ import {
   resize,
   type Instruction as HostWireInstruction,
 } from './gen/hostinput_pb';
+import { HistoryLineSchema, HistoryLinesSchema, ServerHelloSchema, history, server_hello } from './gen/extensions_pb';
+import { MAX_HISTORY_LINES } from './extensions';
+
+/** A history line: its text (SGR renditions and printable characters only) and whether it runs on. */
+export interface HistoryLine {
+  text: Uint8Array;
+  wraps: boolean;
+}
 
 export type HostInstruction =
   | { type: 'hostbytes'; bytes: Uint8Array }
   | { type: 'resize'; width: number; height: number }
-  | { type: 'echoack'; num: bigint };
+  | { type: 'echoack'; num: bigint }
+  /** Ours (extensions.ts): what our server supports, for a client that said hello. */
+  | { type: 'hello'; version: number; features: string[]; historyLines: number }
+  /** Ours: lines that scrolled off the primary screen, numbered from `first`; see HistoryLines in the proto. */
+  | { type: 'history'; first: bigint; lines: HistoryLine[]; clearedBefore: bigint; keptFrom: bigint };
 
 /** Thrown by decodeHostMessage (and only there) on bytes that are not a valid HostMessage. */
 export class HostMessageError extends Error {
@@ -44,6 +56,21 @@ export function encodeHostMessage(list: HostInstruction[]): Uint8Array {
         if (h.num < 0n || h.num > 2n ** 64n - 1n) throw new RangeError(`echo ack out of uint64 range: ${h.num}`);
         setExtension(inst, echoack, create(EchoAckSchema, { echoAckNum: h.num }));
         break;
+      case 'hello':
+        setExtension(inst, server_hello, create(ServerHelloSchema, { version: h.version, features: h.features, historyLines: h.historyLines }));
+        break;
+      case 'history':
+        setExtension(
+          inst,
+          history,
+          create(HistoryLinesSchema, {
+            first: h.first,
+            line: h.lines.map((l) => create(HistoryLineSchema, { text: l.text, wraps: l.wraps })),
+            clearedBefore: h.clearedBefore,
+            keptFrom: h.keptFrom,
+          }),
+        );
+        break;
     }
     instruction.push(inst);
   }
@@ -68,6 +95,21 @@ export function decodeHostMessage(bytes: Uint8Array): HostInstruction[] {
       }
       if (hasExtension(inst, echoack)) {
         out.push({ type: 'echoack', num: getExtension(inst, echoack).echoAckNum });
+      }
+      if (hasExtension(inst, server_hello)) {
+        const h = getExtension(inst, server_hello);
+        out.push({ type: 'hello', version: h.version, features: h.features.slice(0, 32), historyLines: h.historyLines });
+      }
+      if (hasExtension(inst, history)) {
+        const h = getExtension(inst, history);
+        if (h.line.length > MAX_HISTORY_LINES) throw new Error(`${h.line.length} history lines in one message (at most ${MAX_HISTORY_LINES})`);
+        out.push({
+          type: 'history',
+          first: h.first,
+          lines: h.line.map((l) => ({ text: l.text, wraps: l.wraps })),
+          clearedBefore: h.clearedBefore,
+          keptFrom: h.keptFrom,
+        });
       }
     }
   } catch (e) {

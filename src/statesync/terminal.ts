@@ -1,10 +1,14 @@
 // The complete terminal state synchronized server -> client (mosh-protocol.md sections 7.2 and 7.3): a
 // framebuffer snapshot plus the echo-ack number (the newest client input state the application has had 50 ms
 // to echo). Its diff is [echoack][resize][hostbytes = display differ from the old framebuffer]; applying it runs
-// the host bytes through a Framebuffer (client side). Not the echo-ack timing policy (EchoAckTracker below) nor any network code.
+// the host bytes through a Framebuffer (client side). Between our own client and server it also carries the
+// server's hello and the scrollback history (history.ts), ahead of the screen. Not the echo-ack timing policy
+// (EchoAckTracker below) nor any network code.
 
 import { blankSnapshot, Framebuffer, newFrameBytes, screenSizeProblem, type Snapshot, snapshotsEqual } from '../emulator';
 import type { SyncState } from '../transport/state';
+import type { HistoryLog } from './history';
+import { type HistoryMark, type HistoryRing, marksEqual, NO_HISTORY } from './history';
 import { decodeHostMessage, encodeHostMessage, type HostInstruction } from './hostmessage';
 
 /** A diff that would resize the screen beyond the limits (emulator/limits.ts): refused before any allocation. */
@@ -12,21 +16,67 @@ export class ScreenSizeError extends RangeError {
   override name = 'ScreenSizeError';
 }
 
+/** Our server's hello, as a terminal state carries it once the client said hello (extensions.ts). */
+export interface ServerHelloInfo {
+  readonly version: number;
+  readonly features: readonly string[];
+  readonly historyLines: number;
+}
+
+/** The parts of a terminal state beyond stock mosh's (all absent with a stock peer). */
+export interface TerminalExtras {
+  /** The server's hello (null: not said: a stock peer, or a client that did not say hello). */
+  hello?: ServerHelloInfo | null;
+  /** Where the history stands (null: none kept). */
+  history?: HistoryMark | null;
+  /** Server side: where diffFrom finds history lines. */
+  ring?: HistoryRing | null;
+  /** Client side: where apply puts history lines. */
+  log?: HistoryLog | null;
+}
+
 export class TerminalState implements SyncState<TerminalState> {
+  hello: ServerHelloInfo | null;
+  history: HistoryMark | null;
+  private readonly ring: HistoryRing | null;
+  private readonly log: HistoryLog | null;
+
   /** @param snapshot the framebuffer (immutable; shared freely between states) */
   constructor(
     public snapshot: Snapshot,
     public echoAck = 0n,
-  ) {}
+    extras: TerminalExtras = {},
+  ) {
+    this.hello = extras.hello ?? null;
+    this.history = extras.history ?? null;
+    this.ring = extras.ring ?? null;
+    this.log = extras.log ?? null;
+  }
 
   /** State 0 as a client sees it: a blank screen of the client's own size. */
-  static initial(cols: number, rows: number): TerminalState {
-    return new TerminalState(blankSnapshot(cols, rows), 0n);
+  static initial(cols: number, rows: number, extras: TerminalExtras = {}): TerminalState {
+    return new TerminalState(blankSnapshot(cols, rows), 0n, extras);
+  }
+
+  private extras(): TerminalExtras {
+    return { hello: this.hello, history: this.history, ring: this.ring, log: this.log };
   }
 
   diffFrom(older: TerminalState): Uint8Array {
     const out: HostInstruction[] = [];
     if (this.echoAck !== older.echoAck) out.push({ type: 'echoack', num: this.echoAck });
+    const hello = this.hello;
+    if (hello !== null && older.hello === null) out.push({ type: 'hello', version: hello.version, features: [...hello.features], historyLines: hello.historyLines });
+    // History lines go ahead of the screen diff: the client writes them into its terminal before the new screen.
+    const h = this.history;
+    if (h !== null && this.ring !== null && !marksEqual(h, older.history)) {
+      const o = older.history ?? NO_HISTORY;
+      let start = o.count;
+      if (h.replayEpoch !== o.replayEpoch) start = Math.min(start, h.replayFrom);
+      start = Math.max(start, h.count - (hello?.historyLines ?? 0), h.clearedBefore);
+      const { first, lines } = this.ring.range(start, h.count);
+      out.push({ type: 'history', first: BigInt(first), lines, clearedBefore: BigInt(h.clearedBefore), keptFrom: BigInt(this.ring.keptFrom) });
+    }
     if (this.snapshot !== older.snapshot && !snapshotsEqual(this.snapshot, older.snapshot)) {
       if (this.snapshot.cols !== older.snapshot.cols || this.snapshot.rows !== older.snapshot.rows) {
         out.push({ type: 'resize', width: this.snapshot.cols, height: this.snapshot.rows });
@@ -44,19 +94,35 @@ export class TerminalState implements SyncState<TerminalState> {
   /**
    * Applies a host diff (client side): the host bytes run through a Framebuffer that starts from this state's
    * snapshot and shares every row they do not touch, so a diff based on an older state costs no more than one
-   * based on the newest.
+   * based on the newest. History lines go to the client's log.
    */
   apply(diff: Uint8Array): void {
     const list = decodeHostMessage(diff); // throws before anything changes
+    for (const i of list) {
+      if (i.type === 'resize') {
+        const problem = screenSizeProblem(i.width, i.height);
+        if (problem) throw new ScreenSizeError(`server screen ${problem}`);
+      } else if (i.type === 'history') {
+        if (i.first > BigInt(Number.MAX_SAFE_INTEGER) || i.clearedBefore > i.first + BigInt(i.lines.length)) throw new RangeError('history line numbers out of range');
+      }
+    }
     let fb: Framebuffer | null = null;
     for (const i of list) {
       if (i.type === 'echoack') {
         if (i.num > this.echoAck) this.echoAck = i.num;
         continue;
       }
-      if (i.type === 'resize') {
-        const problem = screenSizeProblem(i.width, i.height);
-        if (problem) throw new ScreenSizeError(`server screen ${problem}`);
+      if (i.type === 'hello') {
+        this.hello = { version: i.version, features: i.features, historyLines: i.historyLines };
+        continue;
+      }
+      if (i.type === 'history') {
+        const first = Number(i.first);
+        this.log?.put(first, i.lines);
+        const count = first + i.lines.length;
+        const prev = this.history ?? NO_HISTORY;
+        this.history = { count: Math.max(count, prev.count), clearedBefore: Math.max(Number(i.clearedBefore), prev.clearedBefore), replayEpoch: 0, replayFrom: 0 };
+        continue;
       }
       fb ??= Framebuffer.from(this.snapshot);
       if (i.type === 'resize') fb.resize(Math.max(2, i.width), i.height);
@@ -66,11 +132,16 @@ export class TerminalState implements SyncState<TerminalState> {
   }
 
   equals(other: TerminalState): boolean {
-    return this.echoAck === other.echoAck && (this.snapshot === other.snapshot || snapshotsEqual(this.snapshot, other.snapshot));
+    return (
+      this.echoAck === other.echoAck &&
+      (this.hello === null) === (other.hello === null) &&
+      marksEqual(this.history, other.history) &&
+      (this.snapshot === other.snapshot || snapshotsEqual(this.snapshot, other.snapshot))
+    );
   }
 
   clone(): TerminalState {
-    return new TerminalState(this.snapshot, this.echoAck);
+    return new TerminalState(this.snapshot, this.echoAck, this.extras());
   }
 }
 

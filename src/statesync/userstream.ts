@@ -1,5 +1,6 @@
 // The user input stream (mosh-protocol.md section 7.1): the client -> server SyncState, an append-only list of
-// key bytes and resizes with absolute event numbering, and its UserMessage diff/apply wire format.
+// key bytes, resizes and (our additions) extension events with absolute event numbering, and its UserMessage
+// diff/apply wire format.
 // Not the key translator or the pty writer (server) and not prediction (client): it only stores and syncs events.
 //
 // Storage: events live in an append-only EventLog that clones share. A stream is a window [first, total) of
@@ -19,10 +20,15 @@ import {
   type Instruction as UserInstruction,
 } from './gen/userinput_pb';
 
-export type UserEvent = { type: 'key'; byte: number } | { type: 'resize'; width: number; height: number };
+/**
+ * An event: a key byte, a resize, or one of our extensions (an encoded ClientBuffers.Instruction carrying an
+ * extension field that stock mosh does not know, such as the client's hello: see extensions.ts). The stream stores
+ * extension events as opaque bytes; a stock mosh-server ignores them.
+ */
+export type UserEvent = { type: 'key'; byte: number } | { type: 'resize'; width: number; height: number } | { type: 'ext'; bytes: Uint8Array };
 
-/** Compact form of a stretch of events: maximal key runs, each resize on its own. */
-export type UserRun = { type: 'keys'; bytes: Uint8Array } | { type: 'resize'; width: number; height: number };
+/** Compact form of a stretch of events: maximal key runs, each resize or extension on its own. */
+export type UserRun = { type: 'keys'; bytes: Uint8Array } | { type: 'resize'; width: number; height: number } | { type: 'ext'; bytes: Uint8Array };
 
 /** Plain JSON-safe form for session resume: retained events as base64 UserMessage bytes. */
 export interface SerializedUserStream {
@@ -43,12 +49,14 @@ export class UserMessageError extends Error {
 }
 
 interface Mark {
-  /** Absolute event number of this resize. */
+  /** Absolute event number of this resize or extension event. */
   at: number;
   /** Number of key bytes in the log before it (an index into EventLog.keys). */
   key: number;
   width: number;
   height: number;
+  /** An extension event: its encoded Instruction (width and height are unused); null for a resize. */
+  ext: Uint8Array | null;
 }
 
 interface EventLog {
@@ -57,7 +65,7 @@ interface EventLog {
   /** Key bytes; only [0, keyLen) is written, the rest is spare capacity. */
   keys: Uint8Array;
   keyLen: number;
-  /** Resizes, sorted by `at`. */
+  /** Resizes and extension events, sorted by `at`. */
   marks: Mark[];
 }
 
@@ -98,6 +106,10 @@ function encodeRuns(runs: Run[]): Uint8Array {
     const inst = create(InstructionSchema);
     if (r instanceof Uint8Array) {
       setExtension(inst, keystroke, create(KeystrokeSchema, { keys: r }));
+    } else if (r.ext !== null) {
+      // Its fields (unknown to this schema) are kept and written back as they came.
+      instruction.push(fromBinary(InstructionSchema, r.ext));
+      continue;
     } else {
       setExtension(inst, resize, create(ResizeMessageSchema, { width: r.width, height: r.height }));
     }
@@ -118,7 +130,11 @@ function decodeRuns(bytes: Uint8Array): Run[] {
       }
       if (hasExtension(inst, resize)) {
         const r = getExtension(inst, resize);
-        runs.push({ at: 0, key: 0, width: r.width, height: r.height });
+        runs.push({ at: 0, key: 0, width: r.width, height: r.height, ext: null });
+      }
+      if (!hasExtension(inst, keystroke) && !hasExtension(inst, resize) && inst.$unknown?.length) {
+        // Not mosh's: one of our extensions (or a future one), kept as its bytes.
+        runs.push({ at: 0, key: 0, width: 0, height: 0, ext: toBinary(InstructionSchema, inst) });
       }
     }
   } catch (e) {
@@ -157,7 +173,16 @@ export class UserStream implements SyncState<UserStream> {
     if (!isInt32(width) || !isInt32(height)) throw new RangeError(`resize out of int32 range: ${width}x${height}`);
     this.makeWritable(0);
     const log = this.log;
-    log.marks.push({ at: this.total, key: log.keyLen, width, height });
+    log.marks.push({ at: this.total, key: log.keyLen, width, height, ext: null });
+    this.total += 1;
+  }
+
+  /** Appends an extension event: an encoded ClientBuffers.Instruction with one of our extension fields. */
+  pushExt(instruction: Uint8Array): void {
+    if (instruction.length === 0) return;
+    this.makeWritable(0);
+    const log = this.log;
+    log.marks.push({ at: this.total, key: log.keyLen, width: 0, height: 0, ext: instruction });
     this.total += 1;
   }
 
@@ -167,6 +192,8 @@ export class UserStream implements SyncState<UserStream> {
     for (const r of this.runs(this.checkFrom(absCount), this.total)) {
       if (r instanceof Uint8Array) {
         for (const byte of r) out.push({ type: 'key', byte });
+      } else if (r.ext !== null) {
+        out.push({ type: 'ext', bytes: r.ext });
       } else {
         out.push({ type: 'resize', width: r.width, height: r.height });
       }
@@ -179,7 +206,9 @@ export class UserStream implements SyncState<UserStream> {
     return this.runs(this.checkFrom(absCount), this.total).map((r) =>
       r instanceof Uint8Array
         ? { type: 'keys', bytes: new Uint8Array(r) }
-        : { type: 'resize', width: r.width, height: r.height },
+        : r.ext !== null
+          ? { type: 'ext', bytes: r.ext }
+          : { type: 'resize', width: r.width, height: r.height },
     );
   }
 
@@ -200,6 +229,7 @@ export class UserStream implements SyncState<UserStream> {
     const runs = decodeRuns(diff);
     for (const r of runs) {
       if (r instanceof Uint8Array) this.pushBytes(r);
+      else if (r.ext !== null) this.pushExt(r.ext);
       else this.pushResize(r.width, r.height);
     }
   }
@@ -220,6 +250,8 @@ export class UserStream implements SyncState<UserStream> {
       if (x instanceof Uint8Array) {
         if (!(y instanceof Uint8Array) || !Buffer.from(x.buffer, x.byteOffset, x.length).equals(y)) return false;
       } else if (y instanceof Uint8Array || x.width !== y.width || x.height !== y.height) {
+        return false;
+      } else if ((x.ext === null) !== (y.ext === null) || (x.ext !== null && !Buffer.from(x.ext).equals(y.ext!))) {
         return false;
       }
     }
@@ -306,7 +338,7 @@ export class UserStream implements SyncState<UserStream> {
     const marks: Mark[] = [];
     for (let i = fromMark; i < toMark; i++) {
       const m = log.marks[i];
-      marks.push({ at: m.at, key: m.key - fromKey, width: m.width, height: m.height });
+      marks.push({ at: m.at, key: m.key - fromKey, width: m.width, height: m.height, ext: m.ext });
     }
     this.log = { base: this.first, keys, keyLen: n, marks };
   }

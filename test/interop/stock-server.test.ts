@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { MoshClient } from '../../src/client/moshclient';
+import { encodeClientHello } from '../../src/statesync/extensions';
 import { UserStream } from '../../src/statesync/userstream';
 import { parseKey } from '../../src/transport/key';
 import { HostTape } from '../support/hosttape';
@@ -47,6 +49,33 @@ test('our client types into stock mosh-server, sees the output, and shuts it dow
   } finally {
     peer.close();
     screen.dispose();
+    server.kill();
+  }
+});
+
+test('stock mosh-server tolerates our hello (an extension event in the first state and again later): the session works, the first state it acknowledges is ours, and it says no hello back', needs('mosh-server'), async () => {
+  const server = await startStockServer({ command: ['/bin/sh'] });
+  let out = '';
+  let peerHello: unknown = 'not yet';
+  const client = new MoshClient(
+    { host: '127.0.0.1', port: server.port, key: server.key, cols: 80, rows: 24, predict: 'never', scrollback: 1000 },
+    { screen: (d) => (out += d), peer: (h) => (peerHello = h) },
+  );
+  try {
+    await until(() => client.status().state === 'connected', 10_000, 'the client to connect');
+    // State 1 carried the resize and the hello together; the server acknowledged it.
+    assert.ok(client.transport.sender.sentStateAcked >= 1n, 'the first state (with the hello) was acknowledged');
+    await until(() => peerHello !== 'not yet', 5_000, 'the peer to be reported');
+    assert.equal(peerHello, null, 'a stock server sends no hello');
+    // A second hello mid-session (as a restored client sends) is ignored too.
+    client.transport.currentState.pushExt(encodeClientHello({ version: 1, features: ['history'], historyLines: 10, replayFrom: 5n }));
+    const token = randomBytes(4).toString('hex');
+    client.input(`echo "tok""${token}"\r`);
+    await until(() => out.includes(`tok${token}`), 10_000, 'the echoed token');
+    const exit = await client.close();
+    assert.equal(exit.reason, 'user');
+    await until(() => !server.alive(), 5_000, 'the stock server to exit');
+  } finally {
     server.kill();
   }
 });

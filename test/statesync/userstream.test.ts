@@ -108,12 +108,22 @@ test('diffFrom a state with more events throws', () => {
   assert.throws(() => a.diffFrom(b), RangeError);
 });
 
-test('apply ignores instructions without a known extension', () => {
+test('instructions without a mosh extension add no keys or resizes: they are kept as extension events, byte for byte', () => {
   // instruction with extension field 9 (varint), then one with field 20 (bytes), then keystroke "q"
   const unknown = '0a024801' + '0a04a201016b';
   const s = new UserStream();
   s.apply(unhex(unknown + wireKeystroke('q')));
-  assert.deepEqual(s.eventsSince(0), keys('q'));
+  const events = s.eventsSince(0);
+  assert.deepEqual(
+    events.filter((e) => e.type !== 'ext'),
+    keys('q'),
+  );
+  assert.deepEqual(
+    events.filter((e) => e.type === 'ext').map((e) => Buffer.from((e as { bytes: Uint8Array }).bytes).toString('hex')),
+    ['4801', 'a201016b'],
+  );
+  // ... and they travel on unchanged: the diff from state 0 is the message that was applied.
+  assert.equal(Buffer.from(s.initDiff()).toString('hex'), unknown + wireKeystroke('q'));
 });
 
 test('apply throws UserMessageError on malformed bytes and appends nothing', () => {
@@ -305,7 +315,7 @@ test('randomized: branches, pushes, diffs and subtracts agree with a plain array
     seed = (seed * 1103515245 + 12345) >>> 0;
     return (seed >>> 8) % n;
   };
-  const token = (e: UserEvent): string => (e.type === 'key' ? `k${e.byte}` : `r${e.width}x${e.height}`);
+  const token = (e: UserEvent): string => (e.type === 'key' ? `k${e.byte}` : e.type === 'resize' ? `r${e.width}x${e.height}` : `x${Buffer.from(e.bytes).toString('hex')}`);
   const tokens = (evs: UserEvent[]): string => evs.map(token).join(',');
   interface Entry {
     s: UserStream;

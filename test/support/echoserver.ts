@@ -37,7 +37,7 @@ export class EchoServer {
         this.resizes.push([e.width, e.height]);
         tape.width = e.width;
         tape.height = e.height;
-      } else {
+      } else if (e.type === 'key') {
         this.typed.push(e.byte);
         tape.write(e.byte === 0x0d ? '\r\n' : Buffer.from([e.byte]));
       }

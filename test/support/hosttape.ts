@@ -40,7 +40,7 @@ export class HostTape implements SyncState<HostTape> {
     for (const i of decodeHostMessage(diff)) {
       if (i.type === 'hostbytes') this.write(Buffer.from(i.bytes));
       else if (i.type === 'echoack') this.echoAck = i.num;
-      else {
+      else if (i.type === 'resize') {
         this.width = i.width;
         this.height = i.height;
       }
