@@ -16,19 +16,29 @@ import { BAR_TEXT, escapeKeyName } from '../predict';
 import { KeyError, parseKey } from '../transport/key';
 import { EscapeKeyHandler, escapeConfig } from './escape';
 import { MoshClient, type SavedSession } from './moshclient';
+import { MAX_HISTORY_LINES } from '../statesync/extensions';
+import type { ServerHelloInfo } from '../statesync/terminal';
 import { TtyPrompter } from './ttyprompt';
 
 const VERSION = 'vscode-mosh client 0.1.0 (mosh protocol 2, compatible with mosh 1.4)';
 const MODES: DisplayPreference[] = ['adaptive', 'always', 'never', 'experimental'];
 const USAGE =
-  `Usage: MOSH_KEY=KEY node dist/cli.js client [--predict=${MODES.join('|')}] [--predict-overwrite] [--save FILE] IP PORT\n` +
+  `Usage: MOSH_KEY=KEY node dist/cli.js client [--predict=${MODES.join('|')}] [--predict-overwrite] [--scrollback N] [--save FILE] IP PORT\n` +
   `       node dist/cli.js client --restore FILE [--save FILE]     (continue a saved session in a new process)\n` +
   `       node dist/cli.js connect [--ssh-port N] [-i IDENTITY] [-p PORT[:PORT2]] [--server=auto|bundled|system|PATH]\n` +
-  `                                [--predict=${MODES.join('|')}] [--predict-overwrite] [-v] [user@]host[:sshport] [-- COMMAND...]`;
+  `                                [--predict=${MODES.join('|')}] [--predict-overwrite] [--scrollback N] [-v] [user@]host[:sshport] [-- COMMAND...]`;
 const SAVE_INTERVAL_MS = 2000;
 
 /** Leaves every mode the remote application may have set, then the alternate screen. */
 const RESTORE_TERMINAL = '\x1b[0m\x1b[?25h\x1b[?1l\x1b>\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l\x1b[?1004l\x1b[?5l';
+
+/** History lines the terminal's scrollback is filled with by default (with our server). */
+const DEFAULT_SCROLLBACK = 10_000;
+
+function scrollbackArg(v: string | undefined): number {
+  if (v === undefined || !/^\d+$/.test(v)) fail(`--scrollback needs a number of lines (0 for none).\n${USAGE}`);
+  return Math.min(Number(v), MAX_HISTORY_LINES);
+}
 
 function fail(text: string, code = 1): never {
   process.stderr.write(text.endsWith('\n') ? text : text + '\n');
@@ -41,6 +51,7 @@ function runClient(args: string[]): void {
   const positional: string[] = [];
   let saveFile: string | undefined;
   let restoreFile: string | undefined;
+  let scrollback = DEFAULT_SCROLLBACK;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--save' || a === '--restore') {
@@ -50,6 +61,7 @@ function runClient(args: string[]): void {
       else restoreFile = v;
     } else if (a.startsWith('--predict=')) predict = a.slice('--predict='.length);
     else if (a === '--predict-overwrite') overwrite = true;
+    else if (a === '--scrollback' || a.startsWith('--scrollback=')) scrollback = scrollbackArg(a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i]);
     else if (a === '-#') continue;
     else if (a.startsWith('-') && a !== '-') fail(`Unknown option ${a}.\n${USAGE}`);
     else positional.push(a);
@@ -88,7 +100,7 @@ function runClient(args: string[]): void {
       fail(e instanceof KeyError ? e.message : String(e));
     }
   }
-  runSession({ ip, port, key, saved, predict: predict as DisplayPreference | undefined, overwrite, saveFile });
+  runSession({ ip, port, key, saved, predict: predict as DisplayPreference | undefined, overwrite, saveFile, scrollback });
 }
 
 interface SessionOptions {
@@ -100,6 +112,8 @@ interface SessionOptions {
   predict?: DisplayPreference;
   overwrite: boolean;
   saveFile?: string;
+  /** Lines of scrollback to fill with our server's history (0: none). */
+  scrollback: number;
   /** Extra words when the server was never heard from (after connect: ssh worked, so UDP is blocked). */
   noContactHint?: string;
 }
@@ -116,6 +130,9 @@ function runSession(o: SessionOptions): void {
   const stdin = process.stdin;
 
   let restored = false;
+  // Like stock mosh-client, the session starts on the alternate screen (which keeps no scrollback). With our
+  // server and scrollback wanted, it moves to the normal screen so the terminal's own scrollback fills, as with ssh.
+  let altScreen = termInit;
   const restoreTty = () => {
     if (restored) return;
     restored = true;
@@ -124,12 +141,12 @@ function runSession(o: SessionOptions): void {
     } catch {
       /* not a tty any more */
     }
-    out.write(RESTORE_TERMINAL + (termInit ? '\x1b[?1049l' : '') + '\r\n');
+    out.write(RESTORE_TERMINAL + (altScreen ? '\x1b[?1049l' : '') + '\r\n');
   };
   const enterTty = () => {
     restored = false;
     stdin.setRawMode(true);
-    if (termInit) out.write('\x1b[?1049h');
+    if (altScreen) out.write('\x1b[?1049h');
   };
   process.on('exit', restoreTty);
   process.on('uncaughtException', (e) => {
@@ -150,12 +167,18 @@ function runSession(o: SessionOptions): void {
       process.exit(e.code);
     },
     save: () => persist(),
+    peer: (hello: ServerHelloInfo | null) => {
+      if (hello === null || hello.historyLines === 0 || o.scrollback === 0 || !altScreen) return;
+      altScreen = false;
+      out.write('\x1b[?1049l');
+      client.repaint();
+    },
   };
   let client: MoshClient;
   try {
     client = saved
-      ? MoshClient.restore(saved, events, { ...size, quitHint, ...(predict ? { predict } : {}) })
-      : new MoshClient({ host: ip, port, key: key!, ...size, predict, predictOverwrite: overwrite, quitHint }, events);
+      ? MoshClient.restore(saved, events, { ...size, quitHint, scrollback: o.scrollback, ...(predict ? { predict } : {}) })
+      : new MoshClient({ host: ip, port, key: key!, ...size, predict, predictOverwrite: overwrite, quitHint, scrollback: o.scrollback }, events);
   } catch (e) {
     restoreTty();
     fail(`Cannot continue the saved session: ${(e as Error).message}`);
@@ -243,6 +266,7 @@ async function runConnect(args: string[]): Promise<void> {
   let predict: string | undefined = process.env.MOSH_PREDICTION_DISPLAY;
   let overwrite = process.env.MOSH_PREDICTION_OVERWRITE === 'yes';
   let verbose = false;
+  let scrollback = DEFAULT_SCROLLBACK;
   let target: string | undefined;
   let command: string[] | undefined;
   for (let i = 0; i < args.length; i++) {
@@ -269,6 +293,7 @@ async function runConnect(args: string[]): Promise<void> {
     else if (eq('--server') !== undefined) server = eq('--server')!;
     else if (eq('--predict') !== undefined) predict = eq('--predict');
     else if (a === '--predict-overwrite') overwrite = true;
+    else if (a === '--scrollback' || a.startsWith('--scrollback=')) scrollback = scrollbackArg(a.includes('=') ? a.slice(a.indexOf('=') + 1) : value(a));
     else if (a === '-v' || a === '--verbose') verbose = true;
     else if (a.startsWith('-') && a !== '-') fail(`Unknown option ${a}.\n${USAGE}`);
     else if (target === undefined) target = a;
@@ -311,7 +336,8 @@ async function runConnect(args: string[]): Promise<void> {
   } finally {
     process.off('SIGINT', onInterrupt);
   }
-  runSession({ ip: r.ip, port: r.port, key: r.key, predict: predict as DisplayPreference | undefined, overwrite, noContactHint: udpBlockedHint(r, ports) });
+  if (scrollback > 0 && r.server.kind !== 'bundled') process.stderr.write(`mosh: ${r.server.description} keeps no scrollback history: only what the screen shows scrolls by.\n`);
+  runSession({ ip: r.ip, port: r.port, key: r.key, predict: predict as DisplayPreference | undefined, overwrite, scrollback, noContactHint: udpBlockedHint(r, ports) });
 }
 
 // A terminal client is a small, long-lived process: V8 would grow its young generation to 32 MiB under a fast

@@ -19,6 +19,8 @@ export interface MoshSettings {
   locale: string;
   /** Let the remote application set the local clipboard (OSC 52), as stock mosh does. */
   allowClipboardWrite: boolean;
+  /** The panel's scrollback (terminal.integrated.scrollback): history lines our server sends to fill it. */
+  scrollback: number;
   /** mosh.hosts as written (validated when resolved, per host). */
   hosts: unknown;
   /** In a Remote-SSH window, make the Mosh profile the window's default terminal profile. */
@@ -43,5 +45,6 @@ export function readSettings(): MoshSettings {
     allowClipboardWrite: c.get<boolean>('allowClipboardWrite', true),
     hosts: c.get<unknown>('hosts', {}),
     defaultInRemoteSsh: c.get<boolean>('defaultInRemoteSsh', false),
+    scrollback: Math.max(0, Math.floor(Number(vscode.workspace.getConfiguration('terminal.integrated').get<number>('scrollback', 1000)) || 0)),
   };
 }

@@ -123,6 +123,10 @@ export class MoshTerminal implements vscode.Pseudoterminal {
         this.exited(e);
       },
       save: () => void this.persist(),
+      peer: (hello) => {
+        if (hello === null) this.deps.log.info(`${this.target}: the host runs the system mosh-server: scrollback is partial (only what the screen shows scrolls into it)`);
+        else this.deps.log.info(`${this.target}: our server (extensions ${hello.features.join(', ') || 'none'}; ${hello.historyLines} history lines kept)`);
+      },
     };
   }
 
@@ -131,7 +135,8 @@ export class MoshTerminal implements vscode.Pseudoterminal {
     this.endpoint = { host: session.host, port: session.port };
     this.nameEmitter.fire(this.target);
     try {
-      this.client = MoshClient.restore(session, this.events(), { cols: this.cols, rows: this.rows, quitHint: '', allowClipboardWrite: this.deps.settings().allowClipboardWrite });
+      const settings = this.deps.settings();
+      this.client = MoshClient.restore(session, this.events(), { cols: this.cols, rows: this.rows, quitHint: '', allowClipboardWrite: settings.allowClipboardWrite, scrollback: settings.scrollback });
     } catch (e) {
       this.deps.log.error(`${this.target}: cannot resume: ${(e as Error).message}`);
       this.deps.store.remove(this.id).catch((err: Error) => this.deps.log.warn(`${this.target}: could not forget the saved session: ${err.message}`));
@@ -273,6 +278,7 @@ export class MoshTerminal implements vscode.Pseudoterminal {
         predict: settings.predictionDisplay,
         predictOverwrite: settings.predictOverwrite,
         allowClipboardWrite: settings.allowClipboardWrite,
+        scrollback: settings.scrollback,
         quitHint: '',
       },
       this.events(firstFrame),

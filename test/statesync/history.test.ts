@@ -1,0 +1,102 @@
+// Scrollback history in the synchronized terminal state: the diff from an older state carries exactly the lines it
+// lacks (within the client's limit), a replay request resends from where a restored client asks, a clear tells
+// the client, the server's ring stays within its bounds, and what reaches the user's terminal is only renditions
+// and text, landing in its scrollback in order.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Terminal } from '@xterm/headless';
+import { blankSnapshot, Emulator } from '../../src/emulator';
+import { scrollbackOutput } from '../../src/client/scrollback';
+import { HistoryLog, HistoryRing, type HistoryMark, historyText, safeHistoryText } from '../../src/statesync/history';
+import type { HistoryLine } from '../../src/statesync/hostmessage';
+import { TerminalState, type ServerHelloInfo } from '../../src/statesync/terminal';
+
+const line = (t: string, wraps = false): HistoryLine => ({ text: Buffer.from(t), wraps });
+const hello = (historyLines: number): ServerHelloInfo => ({ version: 1, features: ['history'], historyLines });
+const mark = (count: number, extra: Partial<HistoryMark> = {}): HistoryMark => ({ count, clearedBefore: 0, replayEpoch: 0, replayFrom: 0, ...extra });
+const text = (l: HistoryLine | undefined) => (l ? Buffer.from(l.text).toString() : undefined);
+
+function server(ring: HistoryRing, h: HistoryMark, lines = 1000): TerminalState {
+  return new TerminalState(blankSnapshot(20, 4), 0n, { hello: hello(lines), history: h, ring });
+}
+
+test('a diff carries the history lines the older state lacks, ahead of the screen, and the client logs them', () => {
+  const ring = new HistoryRing(1000);
+  for (let i = 0; i < 5; i++) ring.add(line(`line ${i}`));
+  const log = new HistoryLog(1000);
+  const client = TerminalState.initial(20, 4, { log });
+  const a = server(ring, mark(2));
+  const b = server(ring, mark(5));
+  client.apply(a.diffFrom(TerminalState.initial(20, 4)));
+  assert.equal(client.hello?.historyLines, 1000, 'the hello arrived');
+  assert.deepEqual([0, 1].map((n) => text(log.get(n))), ['line 0', 'line 1']);
+  const next = client.clone();
+  next.apply(b.diffFrom(a));
+  assert.equal(next.history?.count, 5);
+  assert.deepEqual([2, 3, 4].map((n) => text(log.get(n))), ['line 2', 'line 3', 'line 4']);
+  assert.equal(b.diffFrom(b.clone()).length, 0, 'no change, no diff');
+});
+
+test('only the last lines within the client\'s limit are sent; a replay resends from where it asks; a clear is told', () => {
+  const ring = new HistoryRing(1000);
+  for (let i = 0; i < 10; i++) ring.add(line(`l${i}`));
+  const log = new HistoryLog(1000);
+  const client = TerminalState.initial(20, 4, { log });
+  client.apply(server(ring, mark(10), 3).diffFrom(TerminalState.initial(20, 4)));
+  assert.deepEqual(
+    Array.from({ length: 10 }, (_, n) => text(log.get(n)) ?? '-'),
+    ['-', '-', '-', '-', '-', '-', '-', 'l7', 'l8', 'l9'],
+  );
+  // A restored client asked for a replay from 8: the next diff resends 8 and 9 though the base already had them.
+  const replay = new HistoryLog(1000);
+  const restored = new TerminalState(blankSnapshot(20, 4), 0n, { hello: hello(3), history: mark(10), log: replay });
+  restored.apply(server(ring, mark(10, { replayEpoch: 1, replayFrom: 8 }), 3).diffFrom(server(ring, mark(10), 3)));
+  assert.deepEqual([8, 9].map((n) => text(replay.get(n))), ['l8', 'l9']);
+  // CSI 3J on the server: everything so far is gone, and the client learns where.
+  ring.clear();
+  const after = client.clone();
+  after.apply(server(ring, mark(10, { clearedBefore: 10 }), 3).diffFrom(server(ring, mark(10), 3)));
+  assert.equal(after.history?.clearedBefore, 10);
+});
+
+test('the server ring keeps the newest lines within its line and byte budgets', () => {
+  const ring = new HistoryRing(100, 1000);
+  for (let i = 0; i < 5000; i++) ring.add(line(`${i}`.padStart(20, '.')));
+  assert.equal(ring.count, 5000);
+  assert.ok(ring.count - ring.keptFrom <= 50, 'the byte budget (1000 bytes of 20-byte lines) keeps at most 50');
+  const { first, lines } = ring.range(0, 5000);
+  assert.equal(first, ring.keptFrom);
+  assert.equal(text(lines[lines.length - 1]), '4999'.padStart(20, '.'));
+  const small = new HistoryRing(10);
+  for (let i = 0; i < 25; i++) small.add(line(`${i}`));
+  assert.equal(small.keptFrom, 15);
+  assert.deepEqual(small.range(20, 23).lines.map(text), ['20', '21', '22']);
+});
+
+test('history text keeps renditions and text only: other escapes and controls from a hostile server are dropped', () => {
+  assert.equal(safeHistoryText(Buffer.from('\x1b[0;31mred\x1b[0m plain')), '\x1b[0;31mred\x1b[0m plain');
+  assert.equal(safeHistoryText(Buffer.from('a\x1b]52;c;ZXZpbA==\x07b\x1b[2Jc\r\nd\x1b[6n')), 'a]52;c;ZXZpbA==b[2Jcd[6n');
+  const em = new Emulator(12, 2);
+  em.write('\x1b[1;32mgreen\x1b[0m 中文 x');
+  const row = em.snapshot().lines[0];
+  assert.equal(Buffer.from(historyText(row)).toString(), '\x1b[0;1;32mgreen\x1b[0m 中文 x');
+  em.dispose();
+});
+
+test('history lines land in the user terminal\'s scrollback in order, wrapped lines joined, and the screen is left blank', async () => {
+  const term = new Terminal({ cols: 10, rows: 4, scrollback: 100, allowProposedApi: true });
+  const write = (s: string) => new Promise<void>((r) => term.write(s, r));
+  await write('old screen\r\nrow 2');
+  const lines = [line('one'), line('two is long'), line('wrapped ', true), line('together'), line('\x1b[0;31mred\x1b[0m')];
+  await write(scrollbackOutput(lines, 10, 4));
+  const b = term.buffer.active;
+  const all: string[] = [];
+  for (let i = 0; i < b.length; i++) all.push(b.getLine(i)!.translateToString(true));
+  const screen = all.slice(all.length - 4);
+  const scrollback = all.slice(0, all.length - 4);
+  assert.deepEqual(screen, ['', '', '', ''], 'the screen is blank for the repaint');
+  assert.deepEqual(scrollback, ['one', 'two is lon', 'g', 'wrapped to', 'gether', 'red']);
+  assert.equal(b.getLine(2)!.isWrapped, true, 'a line longer than the terminal wraps in it (and reflows later)');
+  assert.equal(b.getLine(4)!.isWrapped, true, 'rows that wrapped on the server are one line here');
+  term.dispose();
+});
