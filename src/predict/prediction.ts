@@ -1,216 +1,33 @@
 // The prediction engine (mosh-protocol.md section 9): guesses what the typed bytes will do to the screen
 // (printable characters, backspace, left/right arrows, CR), checks those guesses against each new server
-// framebuffer and against echo-acks, and draws the believable ones as an overlay on a copy of the framebuffer
-// (underlined when the link is slow or glitchy). Predictions live in epochs and stay hidden until one
-// prediction of their epoch is confirmed; a wrong displayed prediction throws everything away.
-// Two additions to mosh's engine (both keep its epochs and its password-prompt safety):
-//  - Rebase: when predictions are thrown away, the keystrokes still in flight (sent, not yet reflected in the
-//    server's frame) are predicted again from the server's cursor. mosh restarts from the server's cursor
-//    without them, so while the user keeps typing every new epoch is misplaced by the keys in flight and
-//    killed again (in vim, after each mode change, nothing shows until the user pauses for a round trip).
-//  - Known prompt: typing that starts when all earlier input has been echoed, right after a line whose typing
-//    was echoed was ended with Enter, at a prompt identical to one where typing was echoed before (the same
-//    text left of the cursor, nothing right of it, no password-like word), is shown at once instead of
-//    waiting a round trip for its first echo.
+// framebuffer and against echo-acks, and draws the believable ones as an overlay on a copy of the framebuffer.
+// Predictions live in epochs and stay hidden until one prediction of their epoch is confirmed; a wrong displayed
+// prediction throws everything away. When they show and when they are underlined is the display policy
+// (policy.ts); our two additions to mosh's engine are rebase.ts (keys in flight predicted again after a reset)
+// and prompts.ts (typing at a known prompt shown at once). Its data is state.ts.
 // It never edits the authoritative framebuffer, sends nothing and reads no clock: the caller passes `now`.
-// All state is plain data (see PredictionEngineState) so a session can be saved and restored.
-import type { Snapshot } from '../emulator';
-import { glibcWidth } from '../emulator/widths';
-import { initialParserState, parseByte, type InputAction, type InputParserState } from './inputparser';
-import { BLANK_CELL, cellAt, cellsEqual, contentsMatch, isBlankText, SnapshotOverlay, withUnderline, type Cell } from './overlay';
-
-export type DisplayPreference = 'always' | 'never' | 'adaptive' | 'experimental';
-
-/** `send_interval > 30` turns the SRTT trigger on. */
-export const SRTT_TRIGGER_HIGH = 30;
-/** `send_interval <= 20` with nothing active turns it off. */
-export const SRTT_TRIGGER_LOW = 20;
-/** `send_interval > 80` turns underlining on. */
-export const FLAG_TRIGGER_HIGH = 80;
-/** `send_interval <= 50` turns it off. */
-export const FLAG_TRIGGER_LOW = 50;
-/** A prediction pending this long (ms) makes predictions show (glitch trigger 10). */
-export const GLITCH_THRESHOLD = 250;
-/** A glitch trigger above this forces underlining; quick confirmations count it down. */
-export const GLITCH_REPAIR_COUNT = 10;
-/** Minimum spacing (ms) between two glitch-trigger decrements. */
-export const GLITCH_REPAIR_MININTERVAL = 150;
-/** A prediction pending this long (ms) sets the glitch trigger to 20 (show and underline). */
-export const GLITCH_FLAG_THRESHOLD = 5000;
-/** How often (ms) cull must run again while predictions are pending. */
-export const PREDICTION_WAKEUP = 50;
-/** A single read of more than this many bytes is a paste: it is not predicted. */
-export const PASTE_THRESHOLD = 100;
-
-/** One predicted cell (mosh's ConditionalOverlayCell). */
-export interface CellPrediction {
-  active: boolean;
-  /** The cell's contents are not known (shifted off the row's end); only an underline may be drawn. */
-  unknown: boolean;
-  replacement: Cell;
-  /** Contents (texts) this cell had before or was predicted to have: matching one of them earns no credit. */
-  original: string[];
-  expirationFrame: bigint;
-  /** The epoch the prediction belongs to (tentative_until_epoch). */
-  epoch: number;
-  predictionTime: number;
-}
-
-export interface RowPrediction {
-  row: number;
-  cells: CellPrediction[];
-}
-
-export interface CursorPrediction {
-  row: number;
-  col: number;
-  expirationFrame: bigint;
-  epoch: number;
-}
-
-export interface PredictionStats {
-  /** Keystrokes the engine made a cell prediction for (printable characters and backspaces). */
-  predicted: number;
-  /** Cell predictions the server frame confirmed with credit (Correct). */
-  confirmed: number;
-  /** Cell or cursor predictions found wrong (IncorrectOrExpired), tentative or not. */
-  mispredicted: number;
-  /** Wrong predictions in a confirmed (displayable) epoch: each reset everything. */
-  glitches: number;
-  /** Times keystrokes in flight were predicted again after predictions were thrown away. */
-  rebases: number;
-  /** Epochs shown at once because typing started at a known prompt. */
-  trusted: number;
-}
-
-/** A typed byte that may not be reflected in the server's frame yet (kept for rebasing). */
-export interface TypedByte {
-  byte: number;
-  /** The user state that carries it (local_frame_sent + 1 when typed). */
-  frame: bigint;
-  time: number;
-}
-
-/** Everything the engine knows, as plain data (structuredClone-able; bigints inside). */
-export interface PredictionEngineState {
-  display: DisplayPreference;
-  predictOverwrite: boolean;
-  cursors: CursorPrediction[];
-  overlays: RowPrediction[];
-  predictionEpoch: number;
-  confirmedEpoch: number;
-  localFrameSent: bigint;
-  localFrameAcked: bigint;
-  localFrameLateAcked: bigint;
-  sendInterval: number;
-  lastWidth: number;
-  lastHeight: number;
-  srttTrigger: boolean;
-  flagging: boolean;
-  glitchTrigger: number;
-  /** Time of the last glitch-trigger decrement, null before the first. */
-  lastQuickConfirmation: number | null;
-  lastByteWasEsc: boolean;
-  parser: InputParserState;
-  stats: PredictionStats;
-  /** Typed bytes newer than what the server frame is known to reflect, oldest first. */
-  history: TypedByte[];
-  /** Bytes up to this frame were not recorded (pastes, overflow): no rebase while any of them is in flight. */
-  historyBarrier: bigint;
-  /** The user state that carried the newest typed byte. */
-  lastInputFrame: bigint;
-  /** Prompts (text left of the cursor) where typing was echoed, newest last. */
-  echoPrompts: string[];
-  /** The prompt typing started at in an epoch not yet confirmed. */
-  candidatePrompt: { epoch: number; prompt: string } | null;
-  /**
-   * The epoch an Enter ended, while nothing but hidden predictions going wrong happened since (an escape,
-   * another control key, a visible misprediction or a paste clears it).
-   */
-  enterEpoch: number | null;
-}
-
-export interface PredictionEngineOptions {
-  display: DisplayPreference;
-  /** Typed characters overwrite instead of inserting (MOSH_PREDICTION_OVERWRITE=yes). */
-  predictOverwrite?: boolean;
-  /** Initial frame interval (ms); the transport's own starts at 250 before any RTT sample. */
-  sendInterval?: number;
-}
-
-type Validity = 'pending' | 'correct' | 'correctNoCredit' | 'incorrectOrExpired' | 'inactive';
-
-/** At most this many typed bytes are kept for rebasing; older ones set the barrier. */
-const HISTORY_LIMIT = 1024;
-/** At most this many known prompts are remembered. */
-const PROMPT_MEMORY = 8;
-/** Prompts after which typed text is likely not echoed: never trusted. */
-const SECRET_PROMPT = /pass(word|phrase|code)?|\bpin\b|secret|token|otp|one-time|verification|security code/i;
-
-function defaultState(opts: PredictionEngineOptions): PredictionEngineState {
-  return {
-    display: opts.display,
-    predictOverwrite: opts.predictOverwrite ?? false,
-    cursors: [],
-    overlays: [],
-    predictionEpoch: 1,
-    confirmedEpoch: 0,
-    localFrameSent: 0n,
-    localFrameAcked: 0n,
-    localFrameLateAcked: 0n,
-    sendInterval: opts.sendInterval ?? 250,
-    lastWidth: -1,
-    lastHeight: -1,
-    srttTrigger: false,
-    flagging: false,
-    glitchTrigger: 0,
-    lastQuickConfirmation: null,
-    lastByteWasEsc: false,
-    parser: initialParserState(),
-    stats: { predicted: 0, confirmed: 0, mispredicted: 0, glitches: 0, rebases: 0, trusted: 0 },
-    history: [],
-    historyBarrier: 0n,
-    lastInputFrame: 0n,
-    echoPrompts: [],
-    candidatePrompt: null,
-    enterEpoch: null,
-  };
-}
-
-function inactiveCell(): CellPrediction {
-  return {
-    active: false,
-    unknown: false,
-    replacement: BLANK_CELL,
-    original: [],
-    expirationFrame: -1n,
-    epoch: -1,
-    predictionTime: -1,
-  };
-}
-
-function resetCell(c: CellPrediction): void {
-  c.active = false;
-  c.unknown = false;
-  c.original = [];
-}
-
-/** reset_with_orig: keep what this cell was predicted to show among its originals. */
-function resetCellWithOrig(c: CellPrediction): void {
-  if (!c.active || c.unknown) {
-    resetCell(c);
-    return;
-  }
-  addOriginal(c, c.replacement.text);
-  c.active = false;
-  c.unknown = false;
-}
-
-function addOriginal(c: CellPrediction, text: string): void {
-  // Only contents are ever compared, so equal contents need to be kept once.
-  for (const t of c.original) if (contentsMatch(t, text)) return;
-  c.original.push(text);
-}
+import { glibcWidth, type Snapshot } from '../emulator';
+import { initialParserState, parseByte, type InputAction } from './inputparser';
+import { cellAt, cellsEqual, contentsMatch, isBlankText, SnapshotOverlay, withUnderline } from './overlay';
+import { nextLook, quickConfirmation, showing, stillPending, updateTriggers } from './policy';
+import { distrust, learnPrompt, startOfTyping } from './prompts';
+import { dropReflected, forgetTyped, inFlight, recordTyped } from './rebase';
+import {
+  addOriginal,
+  type CellPrediction,
+  type CursorPrediction,
+  defaultState,
+  type DisplayPreference,
+  inactiveCell,
+  PASTE_THRESHOLD,
+  type PredictionEngineOptions,
+  type PredictionEngineState,
+  type PredictionStats,
+  resetCell,
+  resetCellWithOrig,
+  type RowPrediction,
+  type Validity,
+} from './state';
 
 export class PredictionEngine {
   private s: PredictionEngineState;
@@ -350,17 +167,14 @@ export class PredictionEngine {
       s.lastHeight = fb.rows;
       this.reset();
       // Keys typed for the old size are not replayed at the new one.
-      s.history = [];
-      if (s.lastInputFrame > s.historyBarrier) s.historyBarrier = s.lastInputFrame;
+      forgetTyped(s, s.lastInputFrame);
     }
     const epoch = s.predictionEpoch;
     this.cullPredictions(fb, now);
     // The frame reflects input up to the echo-ack for sure, and up to the receipt ack very likely.
     const reflected = s.localFrameAcked > s.localFrameLateAcked ? s.localFrameAcked : s.localFrameLateAcked;
     if (s.predictionEpoch !== epoch && s.display !== 'experimental' && !this.replaying) this.rebase(fb, reflected);
-    let drop = 0;
-    while (drop < s.history.length && s.history[drop].frame <= reflected) drop++;
-    if (drop > 0) s.history.splice(0, drop);
+    dropReflected(s, reflected);
   }
 
   /**
@@ -369,8 +183,7 @@ export class PredictionEngine {
    */
   private rebase(fb: Snapshot, reflected: bigint): void {
     const s = this.s;
-    if (s.historyBarrier > reflected) return; // unrecorded input (a paste) is in flight
-    const pending = s.history.filter((h) => h.frame > reflected);
+    const pending = inFlight(s, reflected);
     if (pending.length === 0) return;
     const sent = s.localFrameSent;
     const parser = s.parser;
@@ -395,12 +208,7 @@ export class PredictionEngine {
   private cullPredictions(fb: Snapshot, now: number): void {
     const s = this.s;
 
-    if (s.sendInterval > SRTT_TRIGGER_HIGH) s.srttTrigger = true;
-    else if (s.srttTrigger && s.sendInterval <= SRTT_TRIGGER_LOW && !this.active) s.srttTrigger = false;
-
-    if (s.sendInterval > FLAG_TRIGGER_HIGH) s.flagging = true;
-    else if (s.sendInterval <= FLAG_TRIGGER_LOW) s.flagging = false;
-    if (s.glitchTrigger > GLITCH_REPAIR_COUNT) s.flagging = true;
+    updateTriggers(s, this.active);
 
     s.overlays = s.overlays.filter((r) => r.row >= 0 && r.row < fb.rows);
     for (const r of s.overlays) {
@@ -416,7 +224,7 @@ export class PredictionEngine {
               resetCell(c);
             } else {
               s.stats.glitches++;
-              this.distrust(); // something shown was wrong
+              distrust(this.s); // something shown was wrong
               this.reset();
               return;
             }
@@ -425,17 +233,10 @@ export class PredictionEngine {
             s.stats.confirmed++;
             if (c.epoch > s.confirmedEpoch) s.confirmedEpoch = c.epoch;
             if (s.candidatePrompt !== null && s.candidatePrompt.epoch === c.epoch) {
-              this.learnPrompt(s.candidatePrompt.prompt);
+              learnPrompt(s, s.candidatePrompt.prompt);
               s.candidatePrompt = null;
             }
-            if (
-              now - c.predictionTime < GLITCH_THRESHOLD &&
-              s.glitchTrigger > 0 &&
-              (s.lastQuickConfirmation === null || now - GLITCH_REPAIR_MININTERVAL >= s.lastQuickConfirmation)
-            ) {
-              s.glitchTrigger--;
-              s.lastQuickConfirmation = now;
-            }
+            quickConfirmation(s, c.predictionTime, now);
             // The server's renditions are better than guessed ones: use them for the rest of the row.
             const style = fb.lines[r.row].style[col];
             for (let k = col; k < r.cells.length; k++) {
@@ -449,10 +250,7 @@ export class PredictionEngine {
             resetCell(c);
             break;
           case 'pending':
-            if (now - c.predictionTime >= GLITCH_FLAG_THRESHOLD) s.glitchTrigger = 2 * GLITCH_REPAIR_COUNT;
-            else if (now - c.predictionTime >= GLITCH_THRESHOLD && s.glitchTrigger < GLITCH_REPAIR_COUNT) {
-              s.glitchTrigger = GLITCH_REPAIR_COUNT;
-            }
+            stillPending(s, c.predictionTime, now);
             break;
           case 'inactive':
             break;
@@ -466,7 +264,7 @@ export class PredictionEngine {
       s.stats.mispredicted++;
       if (!this.tentative(s.cursors[s.cursors.length - 1].epoch)) {
         s.stats.glitches++;
-        this.distrust();
+        distrust(this.s);
       }
       if (s.display === 'experimental') {
         s.cursors = [];
@@ -480,9 +278,7 @@ export class PredictionEngine {
 
   /** Whether apply() draws anything at all now. */
   get showing(): boolean {
-    const s = this.s;
-    if (s.display === 'never') return false;
-    return s.srttTrigger || s.glitchTrigger > 0 || s.display === 'always' || s.display === 'experimental';
+    return showing(this.s);
   }
 
   /**
@@ -521,10 +317,7 @@ export class PredictionEngine {
 
   /** Milliseconds until cull must run again (PREDICTION_WAKEUP while predictions are pending), or Infinity. */
   waitTime(_now?: number): number {
-    const s = this.s;
-    if (s.display === 'never') return Infinity;
-    const timingTestsNecessary = !(s.glitchTrigger > 0 && s.flagging);
-    return timingTestsNecessary && this.active ? PREDICTION_WAKEUP : Infinity;
+    return nextLook(this.s, this.active);
   }
 
   /**
@@ -554,13 +347,7 @@ export class PredictionEngine {
     this.cull(fb, now);
     const frame = s.localFrameSent + 1n;
     this.quiescent = s.localFrameLateAcked >= s.lastInputFrame && !this.active;
-    s.lastInputFrame = frame;
-    s.history.push({ byte: byte & 0xff, frame, time: now });
-    if (s.history.length > HISTORY_LIMIT) {
-      const dropped = s.history.splice(0, s.history.length - HISTORY_LIMIT);
-      const last = dropped[dropped.length - 1].frame;
-      if (last > s.historyBarrier) s.historyBarrier = last;
-    }
+    recordTyped(s, byte, frame, now);
     try {
       this.handleByte(byte, fb, now);
     } finally {
@@ -574,8 +361,7 @@ export class PredictionEngine {
     this.reset();
     s.enterEpoch = null;
     s.lastInputFrame = s.localFrameSent + 1n;
-    s.historyBarrier = s.lastInputFrame;
-    s.history = [];
+    forgetTyped(s, s.lastInputFrame);
   }
 
   private handleByte(byte: number, fb: Snapshot, now: number): void {
@@ -586,47 +372,16 @@ export class PredictionEngine {
     for (const action of parseByte(s.parser, b)) this.handle(action, fb, now);
   }
 
-  /** Forget the known prompts and the Enter: something shown was wrong, or the user left line typing. */
-  private distrust(): void {
-    this.s.echoPrompts = [];
-    this.s.enterEpoch = null;
-  }
-
-  private learnPrompt(prompt: string): void {
-    const p = this.s.echoPrompts.filter((x) => x !== prompt);
-    p.push(prompt);
-    if (p.length > PROMPT_MEMORY) p.shift();
-    this.s.echoPrompts = p;
-  }
-
-  /** The text left of the real cursor if the rest of its row is blank (what a prompt looks like), else null. */
-  private promptAt(fb: Snapshot): string | null {
-    const { x, y } = fb.cursor;
-    if (y < 0 || y >= fb.rows) return null;
-    const text = fb.lines[y].text;
-    for (let i = x; i < fb.cols; i++) if (!isBlankText(text[i])) return null;
-    let p = '';
-    for (let i = 0; i < x; i++) p += text[i] === '' ? ' ' : text[i];
-    return p;
-  }
-
   /**
-   * First printable byte of a hidden epoch, typed with nothing unechoed before it: remember the prompt (learned
-   * when the epoch is confirmed), and show the epoch at once if the prompt is known and an Enter that ended
-   * echoed typing led here (its epoch confirmed, now or since).
+   * First printable byte of a hidden epoch, typed with nothing unechoed before it: the learned-prompt extension
+   * (prompts.ts) may show the epoch at once.
    */
   private startOfTyping(fb: Snapshot): void {
     const s = this.s;
     if (this.replaying || !this.quiescent || s.display === 'experimental' || !this.tentative(s.predictionEpoch)) return;
     const cur = s.cursors[s.cursors.length - 1];
     if (cur !== undefined && (cur.row !== fb.cursor.y || cur.col !== fb.cursor.x)) return;
-    const prompt = this.promptAt(fb);
-    if (prompt === null || SECRET_PROMPT.test(prompt)) return;
-    s.candidatePrompt = { epoch: s.predictionEpoch, prompt };
-    if (s.enterEpoch !== null && s.enterEpoch <= s.confirmedEpoch && s.echoPrompts.includes(prompt)) {
-      s.confirmedEpoch = s.predictionEpoch;
-      s.stats.trusted++;
-    }
+    startOfTyping(s, fb);
   }
 
   private handle(a: InputAction, fb: Snapshot, now: number): void {

@@ -2,7 +2,7 @@
 // client drives it (frame numbers, echo-acks, a manual clock), and small readers for cell-exact assertions.
 // Not a network simulation; trace.test.ts has its own event loop.
 import { Emulator, rowText, type Snapshot } from '../../src/emulator';
-import { PredictionEngine, type PredictionEngineOptions } from '../../src/predict/prediction';
+import { PredictionEngine, type PredictionEngineOptions } from '../../src/predict';
 import { cellAt } from '../../src/predict/overlay';
 
 export class Harness {

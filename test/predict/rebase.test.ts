@@ -3,7 +3,7 @@
 // at once. Both keep mosh's password-prompt safety.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PredictionEngine, type PredictionEngineState } from '../../src/predict/prediction';
+import { PredictionEngine, type PredictionEngineState } from '../../src/predict';
 import { Harness, rowText } from './harness';
 
 /** A harness whose first keystroke ('e') was typed at the prompt and echoed: "$ " is a known prompt. */

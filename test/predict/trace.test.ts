@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Emulator, rowText, screensEqual, type Snapshot } from '../../src/emulator';
-import { PredictionEngine, type DisplayPreference } from '../../src/predict/prediction';
+import { PredictionEngine, type DisplayPreference } from '../../src/predict';
 import { cellAt } from '../../src/predict/overlay';
 
 const ECHO_TIMEOUT = 50;
