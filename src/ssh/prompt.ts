@@ -45,9 +45,3 @@ export interface Prompter {
   /** Something to show without an answer: the server's login banner, a warning. Optional. */
   info?(message: string): void;
 }
-
-/** A prompter that answers nothing: for non-interactive use (every question is cancelled, host keys refused). */
-export const noPrompter: Prompter = {
-  ask: async () => undefined,
-  confirmHostKey: async () => false,
-};

@@ -9,17 +9,3 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Math.floor(performance.now()),
 };
-
-/** A clock tests advance by hand. */
-export class ManualClock implements Clock {
-  constructor(private t = 1_000_000) {}
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-  set(ms: number): void {
-    this.t = ms;
-  }
-}

@@ -7,12 +7,10 @@ import * as dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Clock } from './clock';
 import {
-  DATAGRAM_OVERHEAD,
   MAX_SEQ,
   OPEN_FAILURE_TEXT,
   type OpenFailure,
   openPacket,
-  RECEIVE_MTU,
   sealPacket,
   TIMESTAMP_NONE,
   timestamp16,
@@ -378,11 +376,6 @@ export class Connection {
 
   /** Client sockets deliver here; the owner (transport) installs the handler. */
   onSocketMessage: (msg: Buffer, from: Endpoint) => void = () => undefined;
-}
-
-/** A payload budget check: the largest payload that fits one datagram at this MTU. */
-export function maxPayload(mtu: number): number {
-  return Math.min(mtu, RECEIVE_MTU) - DATAGRAM_OVERHEAD;
 }
 
 /** Adapts a node dgram socket to PacketSocket, delivering datagrams to `onMessage`. */

@@ -1,9 +1,9 @@
 // AES-128-OCB3 (RFC 7253, 96-bit nonce, 128-bit tag): the AEAD that seals every mosh datagram (spec 2.4-2.6).
 // OcbAes128 is OCB written in TypeScript over node's `aes-128-ecb`, because VS Code's Electron (BoringSSL)
-// has no `aes-128-ocb`; NativeOcbAes128 wraps OpenSSL's OCB where it exists, for cross-checks and speed.
+// has no `aes-128-ocb` (the tests cross-check it against OpenSSL's, test/support/nativeocb.ts).
 // Not the datagram layer: nonces (direction|seq), timestamps and framing live elsewhere.
 
-import { createCipheriv, createDecipheriv, getCiphers, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, timingSafeEqual } from 'node:crypto';
 import type { Cipher, Decipher } from 'node:crypto';
 
 /** Authenticated encryption with associated data, as mosh uses it: 12-byte nonce, 16-byte tag appended. */
@@ -323,55 +323,4 @@ export class OcbAes128 implements Aead {
     }
     if (this.offs.length < m << 2) this.offs = new Int32Array(Math.max(m << 2, this.offs.length * 2));
   }
-}
-
-/** OpenSSL's own `aes-128-ocb` (node's crypto); unavailable in Electron. Check hasNativeOcb() first. */
-export class NativeOcbAes128 implements Aead {
-  private readonly key: Buffer;
-
-  constructor(key: Buffer) {
-    checkKey(key);
-    this.key = Buffer.from(key);
-  }
-
-  seal(nonce: Buffer, plaintext: Buffer, ad?: Buffer): Buffer {
-    checkNonce(nonce);
-    const c = createCipheriv('aes-128-ocb', this.key, nonce, { authTagLength: OCB_TAG_BYTES });
-    if (ad !== undefined && ad.length) c.setAAD(ad);
-    const body = c.update(plaintext);
-    const rest = c.final();
-    return Buffer.concat([body, rest, c.getAuthTag()], plaintext.length + OCB_TAG_BYTES);
-  }
-
-  open(nonce: Buffer, sealed: Buffer, ad?: Buffer): Buffer | null {
-    checkNonce(nonce);
-    if (sealed.length < OCB_TAG_BYTES) return null;
-    const n = sealed.length - OCB_TAG_BYTES;
-    try {
-      const d = createDecipheriv('aes-128-ocb', this.key, nonce, { authTagLength: OCB_TAG_BYTES });
-      d.setAuthTag(sealed.subarray(n));
-      if (ad !== undefined && ad.length) d.setAAD(ad);
-      const body = d.update(sealed.subarray(0, n));
-      const rest = d.final(); // throws on a bad tag
-      return rest.length ? Buffer.concat([body, rest]) : body;
-    } catch {
-      return null;
-    }
-  }
-}
-
-let nativeOcb: boolean | undefined;
-
-/** Whether this runtime's crypto offers `aes-128-ocb` (node with OpenSSL: yes; Electron/BoringSSL: no). */
-export function hasNativeOcb(): boolean {
-  if (nativeOcb === undefined) {
-    try {
-      nativeOcb =
-        getCiphers().includes('aes-128-ocb') &&
-        new NativeOcbAes128(Buffer.alloc(16)).seal(Buffer.alloc(12), Buffer.alloc(0)).length === OCB_TAG_BYTES;
-    } catch {
-      nativeOcb = false;
-    }
-  }
-  return nativeOcb;
 }

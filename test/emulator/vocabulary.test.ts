@@ -3,7 +3,8 @@
 // (controls and escape sequences in cell text, titles, styles and the clipboard). Also checks the checker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Emulator, blankSnapshot, findForbiddenSequence, newFrame, type Row, type Snapshot } from '../../src/emulator/index';
+import { Emulator, blankSnapshot, newFrame, type Row, type Snapshot } from '../../src/emulator/index';
+import { findForbiddenSequence } from '../support/vocabulary';
 import { assertClean, int, pick, randomChunk, rng } from './support/generators';
 
 const QUERIES = [

@@ -2,7 +2,7 @@
 // are queued with a delivery time (per-direction delay, seeded loss) and delivered as the clock advances.
 // Not a model of real sockets beyond addresses, ports and loss; real-network tests use the ImpairmentRelay.
 
-import { ManualClock } from '../../src/transport/clock';
+import { ManualClock } from './manualclock';
 import type { Endpoint, PacketSocket, SocketFactory } from '../../src/transport/connection';
 import { mulberry32 } from './relay';
 

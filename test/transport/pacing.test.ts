@@ -2,7 +2,7 @@
 // an empty ack (stock mosh counts acks too, so a keystroke right after a delayed ack waits a whole interval).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../src/transport/clock';
+import { ManualClock } from '../support/manualclock';
 import type { Instruction } from '../../src/transport/instruction';
 import { ACK_DELAY, SEND_MINDELAY_CLIENT, TransportSender } from '../../src/transport/sender';
 import { TextState } from '../support/textstate';

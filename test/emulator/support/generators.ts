@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import {
   Emulator,
-  findForbiddenSequence,
   moshStyle,
   newFrame,
   rowText,
@@ -13,6 +12,7 @@ import {
   type Vocabulary,
 } from '../../../src/emulator/index';
 import { mulberry32 } from '../../support/relay';
+import { findForbiddenSequence } from '../../support/vocabulary';
 
 /** mulberry32: small, fast, deterministic (the relay's). */
 export const rng = mulberry32;

@@ -1,7 +1,7 @@
 // A checker for the display differ's output vocabulary (newFrame.ts header): an allowlist, so anything that
 // could make a terminal answer (DA, DSR, DECRQM, DECRQSS, OSC colour or clipboard queries, ENQ, DECID) or turn
-// on origin mode is reported. Tests run it on every diff; the server may run it as a last line of defence
-// before handing hoststrings to a stock mosh-client, which aborts on replies and on origin mode.
+// on origin mode is reported. Tests run it on every diff (a stock mosh-client aborts on replies and on
+// origin mode). Test support only.
 // Not a terminal parser: it only classifies the sequences newFrame can produce.
 
 const PRIVATE_MODES = new Set([1, 5, 9, 25, 1000, 1001, 1002, 1003, 1004, 1005, 1006, 1015, 1016, 1049, 2004, 2026]);
