@@ -75,9 +75,18 @@ function buildFlags(fg: number, bg: number, ext: number): string {
   return parts.join(';');
 }
 
+// Palette colours (16 and 256) by index, built once; RGB ones go through the small map.
+const fgP16 = Array.from({ length: 256 }, (_, n) => color(CM_P16 | n, 30, 90, 38));
+const bgP16 = Array.from({ length: 256 }, (_, n) => color(CM_P16 | n, 40, 100, 48));
+const fgP256 = Array.from({ length: 256 }, (_, n) => `38;5;${n}`);
+const bgP256 = Array.from({ length: 256 }, (_, n) => `48;5;${n}`);
+
 function colorPart(cache: Map<number, string>, word: number, base: number, brightBase: number, extended: number): string {
   const key = word & (CM_MASK | RGB_MASK);
   if (key === 0) return '';
+  const mode = key & CM_MASK;
+  if (mode === CM_P16) return (base === 30 ? fgP16 : bgP16)[key & 0xff];
+  if (mode === CM_P256) return (base === 30 ? fgP256 : bgP256)[key & 0xff];
   let s = cache.get(key);
   if (s === undefined) {
     if (cache.size > 4096) cache.clear();
@@ -101,17 +110,14 @@ function build(fg: number, bg: number, ext: number): string {
 }
 
 // A direct-mapped front cache (a hit costs two array reads), then the two-level map.
-const FRONT = 1024;
+const FRONT = 4096;
 const frontFg = new Int32Array(FRONT);
 const frontBg = new Int32Array(FRONT);
 const frontStyle: (string | null)[] = new Array<string | null>(FRONT).fill(null);
 
-// Two-level cache: fg word -> bg word -> style. Attribute combinations on a screen are few. Cells with extended
-// attributes (underline style/colour, rare) use a string-keyed cache.
-const cache = new Map<number, Map<number, string>>();
+// Cells with extended attributes (underline style/colour, rare) use a string-keyed cache; the others a
+// direct-mapped front cache, then build (cheap: cached pieces), so a screen of all-different colours costs no map.
 const extCache = new Map<string, string>();
-let cacheSize = 0;
-const CACHE_LIMIT = 65536;
 
 /**
  * The style of a cell with xterm attribute words `fg`, `bg` and (when bg has the extended flag) the extended
@@ -144,22 +150,7 @@ function styleOfSlow(fg: number, bg: number, ext: number, extended: boolean | nu
     }
     return s;
   }
-  let byBg = cache.get(fg);
-  if (byBg === undefined) {
-    if (cacheSize > CACHE_LIMIT) {
-      cache.clear();
-      cacheSize = 0;
-    }
-    byBg = new Map();
-    cache.set(fg, byBg);
-  }
-  let s = byBg.get(bg);
-  if (s === undefined) {
-    s = build(fg, bg, 0);
-    byBg.set(bg, s);
-    cacheSize++;
-  }
-  return s;
+  return build(fg, bg, 0);
 }
 
 /** The style of an erased (empty) cell: only the background colour survives an erase. */
