@@ -6,7 +6,9 @@
 import type { IPty } from '@lydell/node-pty';
 import * as pty from '@lydell/node-pty';
 import { clampScreenSize, Emulator } from '../src/emulator';
+import { marksEqual } from '../src/statesync/history';
 import { TerminalState, EchoAckTracker } from '../src/statesync/terminal';
+import { SessionExtensions } from './extensions';
 import { UserStream } from '../src/statesync/userstream';
 import { type Clock, systemClock } from '../src/transport/clock';
 import { Connection, type Endpoint, type PacketSocket } from '../src/transport/connection';
@@ -62,11 +64,15 @@ export class ServerSession {
   /** Resolves with the reason once the session is over and everything is closed. */
   readonly done: Promise<ExitReason>;
 
+  /** Our extensions for a client that said hello (history); nothing for a stock client. */
+  private readonly extensions: SessionExtensions;
+
   constructor(private readonly opts: SessionOptions) {
     this.clock = opts.clock ?? systemClock;
     this.started = this.clock.now();
     this.done = new Promise((r) => (this.resolveDone = r));
     this.emulator = new Emulator(opts.cols, opts.rows);
+    this.extensions = new SessionExtensions(this.emulator, opts.log);
     // The application's queries (DA, DSR, ...) are answered by our emulator, as stock mosh-server does.
     this.emulator.onReply((data) => this.child?.write(data));
     const connection = Connection.server({
@@ -146,7 +152,10 @@ export class ServerSession {
           this.screenDirty = false;
         }
       }
-      if (snap !== cur.snapshot || echoAck !== cur.echoAck) t.setCurrentState(new TerminalState(snap, echoAck));
+      const ext = this.extensions.extras();
+      if (snap !== cur.snapshot || echoAck !== cur.echoAck || ext.hello !== cur.hello || !marksEqual(ext.history ?? null, cur.history)) {
+        t.setCurrentState(new TerminalState(snap, echoAck, ext));
+      }
     }
     t.tick();
 
@@ -180,6 +189,11 @@ export class ServerSession {
     let hadInput = false;
     for (let i = 0; i < runs.length; i++) {
       const r = runs[i];
+      if (r.type === 'ext') {
+        // Ours (a hello from our client); the session starts keeping history for it. Not input.
+        this.extensions.event(r.bytes);
+        continue;
+      }
       if (r.type === 'resize') {
         // Only the last of a run of consecutive resizes matters.
         if (i + 1 < runs.length && runs[i + 1].type === 'resize') continue;

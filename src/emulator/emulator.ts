@@ -31,6 +31,18 @@ export interface Disposable {
   dispose(): void;
 }
 
+/**
+ * Where an Emulator puts the lines that leave the top of its primary screen (a whole-screen scroll; not the
+ * alternate screen, not a partial scroll region), in order: as rows when it emulated them, as plain text when
+ * writeBulk skipped them (one logical line each, printed with `style`, to be laid out with layoutPlainLine).
+ */
+export interface HistorySink {
+  row(row: Row): void;
+  text(line: Uint8Array, style: string): void;
+  /** CSI 3J: everything that scrolled off so far is to be forgotten. */
+  cleared(): void;
+}
+
 // Cell word layout (xterm common/buffer/Constants.ts).
 const CODEPOINT_MASK = 0x1fffff;
 const IS_COMBINED = 0x200000;
@@ -169,6 +181,33 @@ export class Emulator {
 
   /** Bytes `writeBulk` did not need to emulate (they scrolled off the screen unseen). */
   skippedBytes = 0;
+  /** Where scrolled-off lines go (null: nowhere). */
+  private history: HistorySink | null = null;
+  /** Scroll events to ignore: rows writeBulk already gave the sink as text. */
+  private suppressScrolls = 0;
+
+  /** Lines that scroll off the top of the primary screen go to `sink` from now on (null: nowhere). */
+  captureHistory(sink: HistorySink | null): void {
+    this.history = sink;
+    this.suppressScrolls = 0;
+  }
+
+  /** xterm scrolled its active buffer by one line: a line that left the whole primary screen is history. */
+  private scrolled(): void {
+    const sink = this.history;
+    if (sink === null) return;
+    const raw = this.raw;
+    const b = raw.buffer;
+    if (!raw.onNormalBuffer || !raw.scrollsWholeScreen || b.ybase === 0) return;
+    if (this.suppressScrolls > 0) {
+      this.suppressScrolls--;
+      return;
+    }
+    const line = b.lines.get(b.ybase - 1);
+    if (!line) return;
+    const next = b.lines.get(b.ybase);
+    sink.row(decodeRow(line, this.term.cols, next !== undefined && next.isWrapped, raw).row);
+  }
 
   /**
    * Like write, for large amounts of application output: plain text that provably scrolls off the screen before
@@ -197,9 +236,40 @@ export class Emulator {
     if (data[cut - 1] !== 0x0d) return this.write(data);
     this.write(data.subarray(0, firstLf + 1));
     if (!this.raw.scrollsWholeScreen) return this.write(data.subarray(firstLf + 1));
+    if (this.history !== null) return this.writeBulkWithHistory(data, firstLf, cut, rows);
     this.write(`\x1b[${rows};1H\n`);
     this.skippedBytes += cut - firstLf;
     this.write(data.subarray(cut + 1));
+  }
+
+  /**
+   * writeBulk's skip when history is captured. The skipped lines S (after the first line, up to `cut`) go to the
+   * sink as text, in the order a full emulation would scroll them off: first the rows above the cursor (scrolled
+   * off here by xterm, so they come as rows), then every line of S; the rows xterm then scrolls off while it
+   * emulates the rest (what was on the screen in place of S's last lines) are not given again. Needs every line
+   * feed of S after a CR (a pty's usual output), so each line of S starts at column 0; else S is emulated.
+   */
+  private writeBulkWithHistory(data: Uint8Array, firstLf: number, cut: number, rows: number): void {
+    if (data[firstLf - 1] !== 0x0d) return this.write(data.subarray(firstLf + 1));
+    for (let i = data.indexOf(0x0a, firstLf + 1); i >= 0 && i <= cut; i = data.indexOf(0x0a, i + 1)) {
+      if (data[i - 1] !== 0x0d) return this.write(data.subarray(firstLf + 1));
+    }
+    const sink = this.history!;
+    const c = this.raw.buffer.y;
+    this.write(`\x1b[${rows};1H${'\n'.repeat(c)}\x1b[2K`);
+    const pen = this.raw.pen;
+    const style = styleOf(pen.fg, pen.bg, pen.bg & BG_HAS_EXTENDED ? ((pen.extended._ext ?? pen.extended.ext) >>> 0) : 0);
+    // The text of S, copied (the caller may reuse its buffer), one logical line per line feed.
+    const text = Buffer.from(data.subarray(firstLf + 1, cut + 1));
+    let start = 0;
+    for (let i = text.indexOf(0x0a); i >= 0; i = text.indexOf(0x0a, i + 1)) {
+      sink.text(text.subarray(start, i - 1), style);
+      start = i + 1;
+    }
+    this.skippedBytes += cut - firstLf;
+    this.suppressScrolls = rows - 1;
+    this.write(data.subarray(cut + 1));
+    this.suppressScrolls = 0;
   }
 
   /**
@@ -366,6 +436,7 @@ export class Emulator {
     term.onBell(() => {
       this.bells++;
     });
+    term.onScroll(() => this.scrolled());
     term.onData((data) => {
       for (const l of this.replyListeners.slice()) l(data);
     });
@@ -407,6 +478,10 @@ export class Emulator {
       }
       return false;
     };
+    parser.registerCsiHandler({ final: 'J' }, (params) => {
+      if (params[0] === 3) this.history?.cleared(); // CSI 3J: the scrollback is erased
+      return false;
+    });
     parser.registerCsiHandler({ prefix: '?', final: 'h' }, privateMode(true));
     parser.registerCsiHandler({ prefix: '?', final: 'l' }, privateMode(false));
     parser.registerCsiHandler({ intermediates: ' ', final: 'q' }, (params) => {

@@ -128,6 +128,11 @@ export class XtermInternals {
     return b.scrollTop === 0 && b.scrollBottom === this.rowsOf(b) - 1 && !this.core.coreService.decPrivateModes.origin;
   }
 
+  /** The normal (not the alternate) buffer is shown. */
+  get onNormalBuffer(): boolean {
+    return this.core.buffers.active === this.core.buffers.normal;
+  }
+
   private rowsOf(b: RawBuffer): number {
     return b.lines.length - b.ybase;
   }

@@ -33,10 +33,21 @@ export function marksEqual(a: HistoryMark | null, b: HistoryMark | null): boolea
   return a.count === b.count && a.clearedBefore === b.clearedBefore && a.replayEpoch === b.replayEpoch && a.replayFrom === b.replayFrom;
 }
 
+/** A line kept as what it is made from until it is sent (most lines of a flood never are). */
+interface LazyLine {
+  make: () => HistoryLine;
+  /** What it holds meanwhile, for the byte budget. */
+  bytes: number;
+}
+
+type Entry = HistoryLine | LazyLine;
+
+const entryBytes = (e: Entry): number => ('make' in e ? e.bytes : e.text.length);
+
 /** The server's store of history lines: the newest ones, within a line and a byte budget. */
 export class HistoryRing {
   /** Kept lines are lines[head..]; lines[0..head) are dropped ones not yet compacted away. */
-  private lines: HistoryLine[] = [];
+  private lines: Entry[] = [];
   private head = 0;
   /** Number of lines[head]. */
   private first = 0;
@@ -81,6 +92,13 @@ export class HistoryRing {
     this.trim();
   }
 
+  /** A line made only if it is ever sent; `bytes` is what it holds until then. */
+  addLazy(make: () => HistoryLine, bytes: number): void {
+    this.lines.push({ make, bytes });
+    this.bytes += bytes;
+    this.trim();
+  }
+
   /** CSI 3J: every line so far is gone. */
   clear(): void {
     this.first = this.count;
@@ -95,12 +113,23 @@ export class HistoryRing {
     const start = Math.max(from, this.first);
     const end = Math.min(to, this.count);
     if (end <= start) return { first: Math.max(start, Math.min(to, this.count)), lines: [] };
-    return { first: start, lines: this.lines.slice(this.head + start - this.first, this.head + end - this.first) };
+    const out: HistoryLine[] = [];
+    for (let i = this.head + start - this.first; i < this.head + end - this.first; i++) {
+      let e = this.lines[i];
+      if ('make' in e) {
+        const made = e.make();
+        const text = made.text.length > MAX_HISTORY_LINE_BYTES ? made.text.subarray(0, MAX_HISTORY_LINE_BYTES) : made.text;
+        this.bytes += text.length - e.bytes;
+        e = this.lines[i] = { text, wraps: made.wraps };
+      }
+      out.push(e);
+    }
+    return { first: start, lines: out };
   }
 
   private trim(): void {
     while (this.kept > 0 && (this.kept > this.capacity || this.bytes > this.byteBudget)) {
-      this.bytes -= this.lines[this.head].text.length;
+      this.bytes -= entryBytes(this.lines[this.head]);
       this.head++;
       this.first++;
     }
