@@ -137,6 +137,8 @@ export class MoshClient {
   private historyWritten = 0;
   private historyCleared = 0;
   private peerReported = false;
+  /** Restored: history lines up to the saved count come again from the server (sayHello's replay). */
+  private awaitingReplay = false;
   /** The overlaid frame `lastDrawn` was made from (so an unchanged frame is not rebuilt). */
   private lastComposed: Snapshot | null = null;
   private lastRemoteNum = 0n;
@@ -220,7 +222,10 @@ export class MoshClient {
       const count = this.transport.latestRemote().state.history?.count ?? 0;
       this.historyWritten = Math.max(0, count - this.historyWanted);
       this.historyCleared = this.transport.latestRemote().state.history?.clearedBefore ?? 0;
-      if (this.historyWanted > 0) this.sayHello(this.historyWritten);
+      if (this.historyWanted > 0) {
+        this.sayHello(this.historyWritten);
+        this.awaitingReplay = count > this.historyWritten;
+      }
     } else {
       this.transport.currentState.pushResize(this.cols, this.rows); // state 1: our window size (as stock)
       if (this.historyWanted > 0) this.sayHello();
@@ -309,7 +314,7 @@ export class MoshClient {
   /** Our hello to the server (an extension event a stock mosh-server ignores): we keep history lines. */
   private sayHello(replayFrom?: number): void {
     this.transport.currentState.pushExt(
-      encodeClientHello({ version: EXTENSIONS_VERSION, features: [FEATURE_HISTORY], historyLines: this.historyWanted, replayFrom: replayFrom ? BigInt(replayFrom) : undefined }),
+      encodeClientHello({ version: EXTENSIONS_VERSION, features: [FEATURE_HISTORY], historyLines: this.historyWanted, replayFrom: replayFrom === undefined ? undefined : BigInt(replayFrom) }),
     );
   }
 
@@ -467,14 +472,23 @@ export class MoshClient {
       out += '\x1b[3J';
     }
     if (h.count <= this.historyWritten) return out;
+    // A restored client asked for the history again: the saved state's count is not lines it holds. Wait for them.
+    if (this.awaitingReplay) {
+      if (this.historyLog.size === 0) return out;
+      this.awaitingReplay = false;
+    }
     const from = Math.max(this.historyWritten, h.count - this.historyWanted, h.clearedBefore);
+    // A line whose last row so far wraps continues in rows still on the server's screen: it waits for them, so the
+    // terminal gets it whole (and can reflow it) instead of cut in two.
+    let end = h.count;
+    while (end > from && this.historyLog.get(end - 1)?.wraps === true) end--;
     const lines = [];
-    for (let n = from; n < h.count; n++) {
+    for (let n = from; n < end; n++) {
       const line = this.historyLog.get(n);
       if (line) lines.push(line);
     }
-    this.historyWritten = h.count;
-    this.historyLog.dropBefore(h.count);
+    this.historyWritten = end;
+    this.historyLog.dropBefore(end);
     if (lines.length === 0) return out;
     out += scrollbackOutput(lines, this.cols, this.rows, this.lastDrawn?.modes.altScreen === true);
     this.lastDrawn = null; // the screen was emptied: repaint it all
@@ -496,7 +510,9 @@ export class MoshClient {
       if (this.opts.allowClipboardWrite === false && shown.clipboard !== null) shown = { ...shown, clipboard: null };
     }
     if (this.lastDrawn !== shown) {
-      const out = newFrameBytes(this.lastDrawn !== null, this.lastDrawn, shown, { vocabulary: 'xterm' });
+      // While our server fills the terminal's scrollback with history lines, frames never scroll it themselves.
+      const noScroll = this.historyWanted > 0 && this.transport.latestRemote().state.history !== null;
+      const out = newFrameBytes(this.lastDrawn !== null, this.lastDrawn, shown, { vocabulary: 'xterm', noScroll });
       this.lastDrawn = shown;
       if (history !== '') this.on.screen?.(Buffer.concat([Buffer.from(history, 'utf8'), out]));
       else if (out.length > 0) this.on.screen?.(out);

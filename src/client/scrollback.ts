@@ -1,5 +1,5 @@
 // Writes history lines (our server's scrollback extension) into the user's terminal so that they land in its own
-// scrollback, in order, each once: the screen is emptied, the lines are printed from the top (rows that wrapped on
+// scrollback, in order, each once: the screen is emptied (row by row), the lines are printed from the top (rows that wrapped on
 // the server are joined, so the terminal wraps them at its own width and reflows them later), the rows they still
 // occupy are scrolled off the bottom, and the caller repaints the screen. Only renditions and printable text reach
 // the terminal (history.ts checks each line). Not where lines come from (statesync/history.ts).
@@ -38,7 +38,9 @@ export function scrollbackOutput(lines: readonly HistoryLine[], cols: number, ro
   }
   if (open) logical.push(cur);
   let out = leaveAlternate ? '\x1b[?1049l' : '';
-  out += '\x1b[?25l\x1b[r\x1b[0m\x1b[H\x1b[J';
+  // Empty the screen row by row: erasing it whole (ED) makes some terminals (tmux) push it into the scrollback.
+  out += '\x1b[?25l\x1b[r\x1b[0m';
+  for (let y = rows; y >= 1; y--) out += `\x1b[${y};1H\x1b[2K`;
   // Where the cursor is, and how many rows at the top hold lines not yet scrolled off.
   let row = 0;
   for (const text of logical) {

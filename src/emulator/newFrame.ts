@@ -38,6 +38,11 @@ export interface NewFrameOptions {
    * (xterm.js, VS Code) shows it at once, without tearing. Others ignore them. Default false.
    */
   readonly synchronized?: boolean;
+  /**
+   * Never scroll the target to move rows up (redraw them instead). A scroll pushes the target's top rows into its
+   * scrollback, which a client filling that scrollback itself (with history lines) must not have. Default false.
+   */
+  readonly noScroll?: boolean;
 }
 
 const ESC = '\x1b';
@@ -474,7 +479,7 @@ export function newFrameBytes(initialized: boolean, last: Snapshot | null, next:
   // 8. Scroll detection.
   let startRow = 0;
   const lines = next.lines;
-  if (old !== null && !rowsEqual(old[0], lines[0])) {
+  if (old !== null && options.noScroll !== true && !rowsEqual(old[0], lines[0])) {
     // The anchor match must be a row that really moved: the same object, or equal and not blank (two blank
     // rows are equal without one being the other scrolled; mosh tells them apart by a row generation counter).
     let k = 1;

@@ -3,7 +3,7 @@
 // history replayed from) and its wire form. The server's side (its hello and history lines) travels as host
 // instructions (hostmessage.ts). Limits on everything a peer may send are here too. Not the behaviour: the server
 // (server/) and the client (src/client/) decide what to do with them.
-import { create, fromBinary, getExtension, hasExtension, setExtension, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, getExtension, hasExtension, isFieldSet, setExtension, toBinary } from '@bufbuild/protobuf';
 import { ClientHelloSchema, client_hello } from './gen/extensions_pb';
 import { InstructionSchema } from './gen/userinput_pb';
 
@@ -50,7 +50,8 @@ export function decodeClientHello(event: Uint8Array): ClientHello | null {
       version: h.version,
       features: h.features.slice(0, MAX_FEATURES).filter((f) => f.length <= MAX_FEATURE_LENGTH),
       historyLines: Math.min(h.historyLines >>> 0, MAX_HISTORY_LINES),
-      replayFrom: h.replayFrom === undefined || h.replayFrom === 0n ? undefined : h.replayFrom,
+      // proto2: a field left out reads as 0, so presence tells a replay from 0 (a restore wanting it all) from none.
+      replayFrom: isFieldSet(h, ClientHelloSchema.field.replayFrom) ? h.replayFrom : undefined,
     };
   } catch {
     return null;

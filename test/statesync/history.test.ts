@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { Terminal } from '@xterm/headless';
 import { blankSnapshot, Emulator } from '../../src/emulator';
 import { scrollbackOutput } from '../../src/client/scrollback';
+import { decodeClientHello, encodeClientHello, FEATURE_HISTORY } from '../../src/statesync/extensions';
 import { HistoryLog, HistoryRing, type HistoryMark, historyText, safeHistoryText } from '../../src/statesync/history';
 import type { HistoryLine } from '../../src/statesync/hostmessage';
 import { TerminalState, type ServerHelloInfo } from '../../src/statesync/terminal';
@@ -99,4 +100,11 @@ test('history lines land in the user terminal\'s scrollback in order, wrapped li
   assert.equal(b.getLine(2)!.isWrapped, true, 'a line longer than the terminal wraps in it (and reflows later)');
   assert.equal(b.getLine(4)!.isWrapped, true, 'rows that wrapped on the server are one line here');
   term.dispose();
+});
+
+test('a restored client\'s hello asking for the history from line 0 reaches the server as a replay from 0', () => {
+  const ask = (replayFrom?: bigint) => decodeClientHello(encodeClientHello({ version: 1, features: [FEATURE_HISTORY], historyLines: 10, replayFrom }));
+  assert.equal(ask(0n)?.replayFrom, 0n, 'line 0 is a line, not "no replay"');
+  assert.equal(ask(1234n)?.replayFrom, 1234n);
+  assert.equal(ask(undefined)?.replayFrom, undefined, 'a first hello asks for no replay');
 });
