@@ -54,6 +54,10 @@ export interface ClientOptions {
   env?: Record<string, string>;
   /** Extra arguments for node, before dist/cli.js (our client only), e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** Extra arguments for our client after `client`, e.g. --scrollback 0. */
+  clientArgs?: string[];
+  /** Lines of scrollback the bench's own terminal (the Screen) keeps. Default 1000. */
+  screenScrollback?: number;
 }
 
 export function startClient(o: ClientOptions): TimedClient {
@@ -70,9 +74,9 @@ export function startClient(o: ClientOptions): TimedClient {
   const [file, args] =
     o.kind === 'stock'
       ? ['mosh-client', ['127.0.0.1', String(o.port)]]
-      : [process.execPath, [...(o.nodeArgs ?? []), OUR_CLI, 'client', `--predict=${o.predict}`, '127.0.0.1', String(o.port)]];
+      : [process.execPath, [...(o.nodeArgs ?? []), OUR_CLI, 'client', `--predict=${o.predict}`, ...(o.clientArgs ?? []), '127.0.0.1', String(o.port)]];
   const proc = pty.spawn(file, args, { name: 'xterm-256color', cols: o.cols, rows: o.rows, env });
-  const screen = new Screen(o.cols, o.rows);
+  const screen = new Screen(o.cols, o.rows, o.screenScrollback);
   let written = Promise.resolve();
   let exited = false;
   proc.onExit(() => (exited = true));

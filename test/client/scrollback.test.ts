@@ -65,6 +65,24 @@ test('seq 1 3000 through our client and server: the terminal\'s scrollback has e
   }
 });
 
+test('clear (CSI 3J) empties the terminal\'s scrollback as it does the server\'s', needs('tmux'), async () => {
+  const server = await startOurServer({ command: ['/bin/sh'], env: { PS1: '$ ' } });
+  const tmux = new Tmux();
+  try {
+    tmux.start('local', '/bin/sh', 80, 24, 100_000, { PS1: '$ ' });
+    await session(tmux, 'mosh', server.port, server.key);
+    const clear = `seq 1 500; printf '\\033[H\\033[2J\\033[3J'; seq 501 510`;
+    await run(tmux, 'local', clear);
+    await run(tmux, 'mosh', clear);
+    assert.ok(tmux.historySize('mosh') < 24, `the scrollback was cleared (${tmux.historySize('mosh')} lines left)`);
+    assert.equal(tmux.historySize('mosh'), tmux.historySize('local'), 'as much left as in a local terminal');
+    assert.deepEqual(numbers(tmux.lines('mosh')), numbers(tmux.lines('local')));
+  } finally {
+    tmux.kill();
+    server.kill();
+  }
+});
+
 test('the same at 20 % loss each way with reordering', needs('tmux'), async () => {
   const server = await startOurServer({ command: ['/bin/sh'], env: { PS1: '$ ' } });
   const relay = await ImpairmentRelay.start({ upstreamPort: server.port, seed: 12 });

@@ -1,12 +1,14 @@
 // Persistent panels, end to end in code-server: a mosh panel comes back after a window reload, attached to the
-// same remote shell (a variable exported before the reload is still set), with no new ssh login.
+// same remote shell (a variable exported before the reload is still set), with no new ssh login. Scrollback: output
+// longer than the panel's scrollback leaves its last N lines in the panel's buffer, every one, in order; the
+// restored panel holds them again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { sshdNeeds } from '../support/sshd';
 import { canBind, connectInCodeServer } from './support/moshflow';
 import { packagedForThisFile } from './support/vsix';
-import { e2eNeeds } from './support/workbench';
+import { e2eNeeds, type Workbench } from './support/workbench';
 
 const vsix = packagedForThisFile('reload');
 
@@ -16,15 +18,37 @@ const needs = (() => {
   return a.skip || b.skip ? { skip: a.skip ?? b.skip } : {};
 })();
 
-test('after a window reload the mosh panel is back on the same remote shell', { ...needs, timeout: 10 * 60_000 }, async (t) => {
-  const flow = await connectInCodeServer('reload', vsix().vsix, (m) => t.diagnostic(m));
+const SCROLLBACK = 500;
+const SEQ = 3000;
+
+/**
+ * Scrolls the panel to its oldest row and checks that the buffer holds the output's last lines, each once and in
+ * order: the top rows are consecutive numbers starting where a local terminal with this scrollback would start
+ * (`tail`: the rows below SEQ, "ready" and the prompt at least).
+ */
+async function checkScrollback(wb: Workbench, step: string, tail: number): Promise<void> {
+  await wb.runCommand('Terminal: Scroll to Top');
+  await new Promise((r) => setTimeout(r, 500));
+  const rows = await wb.terminalRows();
+  await wb.screenshot(`${step}-scrolled-to-top`);
+  const nums = rows.map((l) => l.trim());
+  const first = Number(nums[0]);
+  const expected = SEQ - (SCROLLBACK + rows.length - tail) + 1;
+  assert.ok(nums.every((l, i) => l === String(first + i)), `${step}: the oldest rows are consecutive lines of the output:\n${rows.join('\n')}`);
+  assert.ok(Math.abs(first - expected) <= 2, `${step}: the buffer starts at line ${first}; a terminal keeping ${SCROLLBACK} lines and ${rows.length} rows starts at ${expected}`);
+  await wb.runCommand('Terminal: Scroll to Bottom');
+}
+
+test('after a window reload the mosh panel is back on the same remote shell, its scrollback full again', { ...needs, timeout: 10 * 60_000 }, async (t) => {
+  const flow = await connectInCodeServer('reload', vsix().vsix, (m) => t.diagnostic(m), { settings: { 'terminal.integrated.scrollback': SCROLLBACK } });
   const { wb, cs } = flow;
   try {
     const mark = randomBytes(4).toString('hex');
-    await wb.typeInTerminal(`export MARK=${mark}; clear; echo "rea""dy"`, { enter: true });
+    await wb.typeInTerminal(`export MARK=${mark}; clear; seq 1 ${SEQ}; echo "rea""dy"`, { enter: true });
     await wb.waitForTerminal((text) => text.split('\n').some((l) => l.trim() === 'ready'));
     await new Promise((r) => setTimeout(r, 4000)); // at least one periodic save after the export
     await wb.screenshot('before-reload');
+    await checkScrollback(wb, 'before-reload', 3);
 
     await wb.runCommand('Developer: Reload Window');
     await new Promise((r) => setTimeout(r, 3000));
@@ -33,6 +57,8 @@ test('after a window reload the mosh panel is back on the same remote shell', { 
     await wb.typeInTerminal('echo "[$MARK]"', { enter: true });
     await wb.waitForTerminal((text) => text.includes(`[${mark}]`), { timeoutMs: 30_000 });
     await wb.screenshot('same-shell');
+    // In contact again: the history came back before the screen (and the echo moved two more lines into it).
+    await checkScrollback(wb, 'after-reload', 5);
 
     // Manage Remote Sessions lists this one session, as owned by the open panel (so not picked for ending).
     await wb.runCommand('Mosh: Manage Remote Sessions...');

@@ -66,8 +66,8 @@ export async function until(pred: () => boolean | Promise<boolean>, timeoutMs: n
 /** A headless terminal whose writes can be awaited and whose screen is read as trimmed lines. */
 export class Screen {
   readonly term: Terminal;
-  constructor(cols = 80, rows = 24) {
-    this.term = new Terminal({ cols, rows, allowProposedApi: true });
+  constructor(cols = 80, rows = 24, scrollback = 1000) {
+    this.term = new Terminal({ cols, rows, scrollback, allowProposedApi: true });
   }
   write(data: string | Uint8Array): Promise<void> {
     return new Promise((resolve) => this.term.write(data, resolve));
