@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImpairmentRelay } from '../test/support/relay';
 import { type StockServer, startOurServer, startStockServer } from '../test/support/stock';
-import { type ClientKind, nowMs, startClient, type TimedClient, waitScreen } from './lib/harness';
+import { type ClientKind, cpuMs, nowMs, startClient, type TimedClient, waitScreen } from './lib/harness';
 import { makeTextFile } from './lib/textfile';
 
 const argOf = (name: string): string | undefined => {
@@ -104,11 +104,24 @@ async function throughput(history: number, file: string): Promise<Record<string,
   try {
     await waitScreen(c, (st) => st.lines.some((l) => l.startsWith('$')), 15_000, 'the prompt');
     await new Promise((r) => setTimeout(r, 500));
+    const cpu0 = { server: cpuMs(server.pid) ?? 0, client: cpuMs(c.pid) ?? 0, bench: process.cpuUsage() };
     const t0 = nowMs();
     c.type(`cat ${file}; echo "${marker.slice(0, 6)}""${marker.slice(6)}"\r`);
     await waitScreen(c, (st) => st.lines.some((l) => l.includes(marker)), TIMEOUT_MS, 'the end of the cat');
     const seconds = (nowMs() - t0) / 1000;
-    return { bench: 'scrollback', part: 'throughput', mib: MIB, size: '200x50', history_lines: history, seconds: Number(seconds.toFixed(3)), client_terminal_kib: Math.round(c.bytes / 1024) };
+    const bench = process.cpuUsage(cpu0.bench);
+    return {
+      bench: 'scrollback',
+      part: 'throughput',
+      mib: MIB,
+      size: '200x50',
+      history_lines: history,
+      seconds: Number(seconds.toFixed(3)),
+      client_terminal_kib: Math.round(c.bytes / 1024),
+      server_cpu_s: ((cpuMs(server.pid) ?? 0) - cpu0.server) / 1000,
+      client_cpu_s: ((cpuMs(c.pid) ?? 0) - cpu0.client) / 1000,
+      terminal_cpu_s: Number(((bench.user + bench.system) / 1e6).toFixed(2)),
+    };
   } finally {
     await c.stop();
     server.kill();

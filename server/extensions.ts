@@ -8,12 +8,25 @@ import { decodeClientHello, EXTENSIONS_VERSION, FEATURE_HISTORY } from '../src/s
 import { HistoryRing, historyText, type HistoryMark, SERVER_HISTORY_LINES } from '../src/statesync/history';
 import type { ServerHelloInfo, TerminalExtras } from '../src/statesync/terminal';
 
+/** Up to this many new history lines per HISTORY_FLOOD_INTERVAL_MS go out as they come, with the next frame. */
+export const HISTORY_FLOOD_LINES = 1000;
+/** In a flood (more lines than that), the rest goes out when the interval is over... */
+export const HISTORY_FLOOD_INTERVAL_MS = 2000;
+/** ...or once the output has added no line for this long (the flood is over). */
+export const HISTORY_QUIET_MS = 50;
+
 export class SessionExtensions {
   private hello: ServerHelloInfo | null = null;
   private ring: HistoryRing | null = null;
   private replayEpoch = 0;
   private replayFrom = 0;
   private mark: HistoryMark | null = null;
+  /** The current flood-accounting interval: when it began and the lines shipped in it. */
+  private windowStart = -Infinity;
+  private windowLines = 0;
+  /** When the ring last grew (as seen by extras()). */
+  private grewAt = -Infinity;
+  private seenCount = 0;
 
   constructor(
     private readonly emulator: Emulator,
@@ -51,14 +64,44 @@ export class SessionExtensions {
     });
   }
 
-  /** What the session's next terminal state carries of the extensions. */
-  extras(): TerminalExtras {
+  /**
+   * What the session's next terminal state carries of the extensions. History lines go out as they come, except
+   * in a flood: then the mark moves at most every HISTORY_FLOOD_INTERVAL_MS and once the flood is over, so a
+   * `cat` of a large file costs the lines of a few shipments (each at most the client's wish, the newest), not
+   * every line it printed; the terminal still ends with the last lines complete, in order. A clear or a replay
+   * goes out at once.
+   */
+  extras(now: number): TerminalExtras {
     const ring = this.ring;
     if (ring === null) return { hello: this.hello };
+    if (ring.count !== this.seenCount) {
+      this.seenCount = ring.count;
+      this.grewAt = now;
+    }
     const m = this.mark;
-    if (m === null || m.count !== ring.count || m.clearedBefore !== ring.clearedBefore || m.replayEpoch !== this.replayEpoch || m.replayFrom !== this.replayFrom) {
+    const urgent = m === null || m.clearedBefore !== ring.clearedBefore || m.replayEpoch !== this.replayEpoch || m.replayFrom !== this.replayFrom;
+    if (urgent || (m.count !== ring.count && this.shipNow(ring.count - m.count, now))) {
       this.mark = Object.freeze({ count: ring.count, clearedBefore: ring.clearedBefore, replayEpoch: this.replayEpoch, replayFrom: this.replayFrom });
     }
     return { hello: this.hello, history: this.mark, ring };
+  }
+
+  /** Whether `pending` new lines go out now (and are counted against the interval's allowance). */
+  private shipNow(pending: number, now: number): boolean {
+    if (now - this.windowStart >= HISTORY_FLOOD_INTERVAL_MS) {
+      this.windowStart = now;
+      this.windowLines = 0;
+    } else if (this.windowLines + pending > HISTORY_FLOOD_LINES && now - this.grewAt < HISTORY_QUIET_MS) {
+      return false; // a flood: held until the interval is over or the output stops
+    }
+    this.windowLines += pending;
+    return true;
+  }
+
+  /** Milliseconds until history held back in a flood is due (Infinity: none is held back). */
+  waitTime(now: number): number {
+    const ring = this.ring;
+    if (ring === null || this.mark === null || this.mark.count === ring.count) return Infinity;
+    return Math.max(0, Math.min(this.windowStart + HISTORY_FLOOD_INTERVAL_MS, this.grewAt + HISTORY_QUIET_MS) - now);
   }
 }

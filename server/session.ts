@@ -152,7 +152,7 @@ export class ServerSession {
           this.screenDirty = false;
         }
       }
-      const ext = this.extensions.extras();
+      const ext = this.extensions.extras(now);
       if (snap !== cur.snapshot || echoAck !== cur.echoAck || ext.hello !== cur.hello || !marksEqual(ext.history ?? null, cur.history)) {
         t.setCurrentState(new TerminalState(snap, echoAck, ext));
       }
@@ -175,7 +175,7 @@ export class ServerSession {
       t.tick();
     }
 
-    let wait = Math.min(t.waitTime(), this.echo.waitTime(now));
+    let wait = Math.min(t.waitTime(), this.echo.waitTime(now), this.extensions.waitTime(now));
     if (this.lastClientState === null) wait = Math.min(wait, UNCONNECTED_WAKE_CAP, this.started + NO_CLIENT_TIMEOUT - now);
     if (t.sender.shutdownInProgress) wait = Math.min(wait, UNCONNECTED_WAKE_CAP);
     if (this.opts.networkTimeout > 0 && this.lastClientState !== null) wait = Math.min(wait, this.lastClientState + this.opts.networkTimeout * 1000 - now);
