@@ -72,6 +72,10 @@ export class TransportSender<S extends SyncState<S>> {
   paceFromDataOnly = false;
   /** When the last instruction with a non-empty diff was sent. */
   private lastDataSend = -Infinity;
+  /** The owner asked for the current state to go out without waiting for the frame interval (requestEarlySend). */
+  private earlyRequested = false;
+  /** When the last early frame was sent. */
+  private lastEarlySend = -Infinity;
 
   private shutdownInProgressFlag = false;
   private shutdownTries = 0;
@@ -135,6 +139,17 @@ export class TransportSender<S extends SyncState<S>> {
   setCurrentState(s: S): void {
     if (this.shutdownInProgressFlag) return;
     this.currentState = s;
+  }
+
+  /**
+   * The owner's state has settled (its source went quiet after a burst of changes): send what is new after the
+   * collection delay (sendMinDelay) instead of waiting for the rest of the frame interval. At most one such early
+   * frame per frame interval, so a source that settles often still sends at most two frames per interval; a
+   * steady stream of changes, which never settles, keeps one frame per interval. The request lapses once the
+   * current state has been sent (or there is nothing new to send).
+   */
+  requestEarlySend(): void {
+    this.earlyRequested = true;
   }
 
   /** Milliseconds until tick() has work, or Infinity. */
@@ -260,10 +275,14 @@ export class TransportSender<S extends SyncState<S>> {
     if (this.pendingDataAck && this.nextAckTime > now + ACK_DELAY) this.nextAckTime = now + ACK_DELAY;
 
     const active = this.lastHeard !== null && this.lastHeard + ACTIVE_RETRY_TIMEOUT > now;
-    if (!this.currentState.equals(this.back.state)) {
+    const fresh = !this.currentState.equals(this.back.state);
+    if (!fresh) this.earlyRequested = false;
+    if (fresh) {
       if (this.mindelayClock === null) this.mindelayClock = now;
-      const paced = this.paceFromDataOnly ? this.lastDataSend : this.back.timestamp;
-      this.nextSendTime = Math.max(this.mindelayClock + this.sendMinDelay, paced + this.link.sendInterval());
+      const interval = this.link.sendInterval();
+      const paced = (this.paceFromDataOnly ? this.lastDataSend : this.back.timestamp) + interval;
+      const early = this.earlyRequested && now >= this.lastEarlySend + interval;
+      this.nextSendTime = early ? this.mindelayClock + this.sendMinDelay : Math.max(this.mindelayClock + this.sendMinDelay, paced);
     } else if (active && !this.currentState.equals(this.assumed.state)) {
       this.nextSendTime = this.back.timestamp + this.link.sendInterval();
       if (this.mindelayClock !== null) this.nextSendTime = Math.max(this.nextSendTime, this.mindelayClock + this.sendMinDelay);
@@ -315,6 +334,11 @@ export class TransportSender<S extends SyncState<S>> {
   }
 
   private sendToReceiver(now: number, diff: Uint8Array): void {
+    if (this.earlyRequested) {
+      const paced = (this.paceFromDataOnly ? this.lastDataSend : this.back.timestamp) + this.link.sendInterval();
+      if (now < paced) this.lastEarlySend = now;
+      this.earlyRequested = false;
+    }
     this.lastDataSend = now;
     const newNum = this.newNum(this.currentState.equals(this.back.state) ? this.back.num : this.back.num + 1n);
     this.addSentState(now, newNum);
