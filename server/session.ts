@@ -15,6 +15,7 @@ import { SEND_MINDELAY_SERVER } from '../src/transport/sender';
 import { Transport } from '../src/transport/transport';
 import { WakeTimer } from '../src/transport/waketimer';
 import { KeyTranslator } from './keys';
+import { ScreenFeed } from './screenfeed';
 
 export const NO_CLIENT_TIMEOUT = 60_000;
 export const UNCONNECTED_WAKE_CAP = 5_000;
@@ -48,9 +49,8 @@ export class ServerSession {
   private readonly keys = new KeyTranslator();
   private readonly echo = new EchoAckTracker();
   private child: IPty | null = null;
-  private pendingOutput: Buffer[] = [];
-  /** The emulator changed since the last snapshot handed to the transport. */
-  private screenDirty = false;
+  /** Pty output into the emulator, and the emulator's screen into the sender. */
+  private readonly feed: ScreenFeed;
   private consumedCount = 0;
   private consumedNum = 0n;
   private readonly started: number;
@@ -88,6 +88,7 @@ export class ServerSession {
       sendMinDelay: SEND_MINDELAY_SERVER,
       onEvent: (e) => e.type === 'error' && opts.log(e.text),
     });
+    this.feed = new ScreenFeed(this.emulator, this.transport.sender, this.clock);
     this.timer = new WakeTimer(() => this.step());
   }
 
@@ -116,6 +117,8 @@ export class ServerSession {
 
   private beginShutdown(reason: ExitReason): void {
     if (this.exitReason === null) this.exitReason = reason;
+    // The shutdown freezes the state: it carries the screen as the application left it.
+    if (!this.transport.sender.shutdownInProgress) this.feed.publish(this.echo.update(this.clock.now()), true);
     this.transport.startShutdown();
     this.timer.kick();
   }
@@ -133,21 +136,7 @@ export class ServerSession {
       t.pruneReceived();
     }
 
-    if (!t.sender.shutdownInProgress) {
-      const echoAck = this.echo.update(now);
-      const cur = t.currentState;
-      let snap = cur.snapshot;
-      // Snapshots are taken when the sender needs one, not after every pty read: when it does not know yet that
-      // the screen changed (so it starts its frame timer), or when a frame is due now (so the frame is fresh).
-      if (this.screenDirty) {
-        const back = t.sender.sentStates[t.sender.sentStates.length - 1].state;
-        if (cur.equals(back) || t.waitTime() === 0) {
-          snap = this.emulator.snapshot();
-          this.screenDirty = false;
-        }
-      }
-      if (snap !== cur.snapshot || echoAck !== cur.echoAck) t.setCurrentState(new TerminalState(snap, echoAck));
-    }
+    if (!t.sender.shutdownInProgress) this.feed.publish(this.echo.update(now));
     t.tick();
 
     // Exit conditions (mosh-protocol.md 6.9): our shutdown acknowledged or timed out, or the client's acknowledged.
@@ -166,7 +155,7 @@ export class ServerSession {
       t.tick();
     }
 
-    let wait = Math.min(t.waitTime(), this.echo.waitTime(now));
+    let wait = Math.min(t.waitTime(), this.echo.waitTime(now), this.feed.waitTime());
     if (this.lastClientState === null) wait = Math.min(wait, UNCONNECTED_WAKE_CAP, this.started + NO_CLIENT_TIMEOUT - now);
     if (t.sender.shutdownInProgress) wait = Math.min(wait, UNCONNECTED_WAKE_CAP);
     if (this.opts.networkTimeout > 0 && this.lastClientState !== null) wait = Math.min(wait, this.lastClientState + this.opts.networkTimeout * 1000 - now);
@@ -188,6 +177,7 @@ export class ServerSession {
       } else {
         hadInput = true;
         if (!this.child) continue;
+        this.feed.flush(); // the cursor key mode as the output so far left it
         const bytes = this.keys.translate(r.bytes, this.emulator.snapshot().modes.applicationCursorKeys);
         // With encoding null, node-pty writes what it is given to the pty as is; a Buffer keeps the user's bytes
         // exact (its typings only admit strings).
@@ -202,8 +192,9 @@ export class ServerSession {
     // A client's window size is clamped to what a terminal may be (emulator/limits.ts), never allocated as asked.
     ({ cols, rows } = clampScreenSize(Math.max(2, cols), rows));
     if (cols === this.emulator.cols && rows === this.emulator.rows) return;
+    this.feed.flush(); // output the application wrote before it learns of the new size
     this.emulator.resize(cols, rows);
-    this.screenDirty = true;
+    this.feed.touch();
     try {
       this.child?.resize(cols, rows);
     } catch {
@@ -225,33 +216,23 @@ export class ServerSession {
     } catch (e) {
       const text = `Could not start ${this.opts.file}: ${(e as Error).message}\r\n`;
       this.emulator.write(text);
-      this.screenDirty = true;
+      this.feed.touch();
       this.opts.log(text.trim());
       this.shellExited = true;
       this.beginShutdown('shell-exited');
       return;
     }
-    // Output is gathered for one turn of the event loop (a pty read is ~4 KiB) and emulated in one go, so large
-    // outputs can skip text that scrolls off unseen (Emulator.writeBulk).
+    // Output is gathered and emulated in batches (see ScreenFeed).
     this.child.onData((d: string | Buffer) => {
-      this.pendingOutput.push(typeof d === 'string' ? Buffer.from(d) : d);
-      if (this.pendingOutput.length === 1) setImmediate(() => this.flushOutput());
+      if (this.finished) return;
+      if (this.feed.output(typeof d === 'string' ? Buffer.from(d) : d)) this.timer.kick();
     });
     this.child.onExit(() => {
-      this.flushOutput();
+      if (this.finished) return;
       this.shellExited = true;
       this.child = null;
       this.beginShutdown('shell-exited');
     });
-  }
-
-  private flushOutput(): void {
-    if (this.finished || this.pendingOutput.length === 0) return;
-    const data = this.pendingOutput.length === 1 ? this.pendingOutput[0] : Buffer.concat(this.pendingOutput);
-    this.pendingOutput = [];
-    this.emulator.writeBulk(data);
-    this.screenDirty = true;
-    this.timer.kick();
   }
 
   private finish(reason: ExitReason): number {
