@@ -19,14 +19,26 @@ const PROCESS_TITLE_PREFIX = 'vscode-mosh-server port=';
 const VERSION = 'vscode-mosh server 0.1.0 (mosh protocol 2, compatible with mosh 1.4)';
 const DAEMON_FLAG = '--vscode-mosh-daemon';
 /**
- * V8 settings for the long-lived session process: a small young generation keeps peak RSS near 50 MiB during
- * output floods (measured with `npm run bench -- throughput`) at no measurable cost in time.
+ * V8 settings for the long-lived session process (measured with `npm run bench -- throughput`):
+ * - a small young generation (1 MiB semi-spaces): a bigger one is committed memory that a flood keeps resident,
+ *   and what a flood allocates dies young or is promoted whatever its size;
+ * - one V8 worker thread (the machine's other cores are the shell's);
+ * - `gc` exposed, for HeapGuard (heapguard.ts), which collects sooner than V8 would in output floods.
+ * None limits the heap: no screen size or session length can run the process out of memory by these settings.
  */
-const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=1'];
+const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=1', '--expose-gc', '--gc-memory-reducer-start-delay-ms=1000'];
+/**
+ * Environment for the session process only (the user's own values are restored for the shell): glibc's malloc
+ * with one arena, so the V8 worker thread's compiler memory is reused by the main thread instead of kept in an
+ * arena of its own (about 1 MiB less private memory; other C libraries ignore it).
+ */
+const DAEMON_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '1' };
 
 interface DaemonConfig {
   args: ServerArgs;
   env: Record<string, string>;
+  /** The user's values of the DAEMON_ENV variables (null: unset), for the shell. */
+  userEnv: Record<string, string | null>;
   cols: number;
   rows: number;
 }
@@ -69,9 +81,11 @@ async function foreground(argv: string[]): Promise<void> {
   const rows = process.stdout.isTTY && process.stdout.rows > 0 ? process.stdout.rows : 24;
   if (process.stdin.isTTY) process.stdout.write('\r\n\n');
 
-  const config: DaemonConfig = { args, env: locale.env, cols, rows };
+  const userEnv = Object.fromEntries(Object.keys(DAEMON_ENV).map((k) => [k, process.env[k] ?? null]));
+  const config: DaemonConfig = { args, env: locale.env, userEnv, cols, rows };
   const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, process.argv[1], DAEMON_FLAG, JSON.stringify(config)], {
     detached: true,
+    env: { ...process.env, ...DAEMON_ENV },
     stdio: ['ignore', 'pipe', args.verbose ? 'inherit' : 'ignore'],
     cwd: homedir(),
   });
@@ -125,6 +139,10 @@ async function daemon(config: DaemonConfig): Promise<void> {
     : [shell, LOGIN_SHELLS.has(basename(shell)) ? ['-l'] : []];
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'STY' && !k.startsWith('MOSH_SERVER_')) env[k] = v;
+  for (const [k, v] of Object.entries(config.userEnv ?? {})) {
+    if (v === null) delete env[k];
+    else env[k] = v;
+  }
   Object.assign(env, config.env, {
     TERM: args.colors === undefined || args.colors >= 256 ? 'xterm-256color' : 'xterm',
     NCURSES_NO_UTF8_ACS: '1',

@@ -15,6 +15,7 @@ import { SEND_MINDELAY_SERVER } from '../src/transport/sender';
 import { Transport } from '../src/transport/transport';
 import { WakeTimer } from '../src/transport/waketimer';
 import { KeyTranslator } from './keys';
+import { HeapGuard } from './heapguard';
 import { ScreenFeed } from './screenfeed';
 
 export const NO_CLIENT_TIMEOUT = 60_000;
@@ -37,6 +38,8 @@ export interface SessionOptions {
   signalTimeout: number;
   log: (line: string) => void;
   clock?: Clock;
+  /** Collects garbage sooner in output floods (default: HeapGuard.forThisProcess()). */
+  heapGuard?: HeapGuard;
 }
 
 export type ExitReason = 'shell-exited' | 'client-quit' | 'no-client' | 'network-timeout' | 'signal' | 'shutdown-timeout';
@@ -51,6 +54,7 @@ export class ServerSession {
   private child: IPty | null = null;
   /** Pty output into the emulator, and the emulator's screen into the sender. */
   private readonly feed: ScreenFeed;
+  private readonly heapGuard: HeapGuard;
   private consumedCount = 0;
   private consumedNum = 0n;
   private readonly started: number;
@@ -89,6 +93,7 @@ export class ServerSession {
       onEvent: (e) => e.type === 'error' && opts.log(e.text),
     });
     this.feed = new ScreenFeed(this.emulator, this.transport.sender, this.clock);
+    this.heapGuard = opts.heapGuard ?? HeapGuard.forThisProcess();
     this.timer = new WakeTimer(() => this.step());
   }
 
@@ -138,6 +143,7 @@ export class ServerSession {
 
     if (!t.sender.shutdownInProgress) this.feed.publish(this.echo.update(now));
     t.tick();
+    this.heapGuard.check();
 
     // Exit conditions (mosh-protocol.md 6.9): our shutdown acknowledged or timed out, or the client's acknowledged.
     if (t.sender.shutdownInProgress && t.sender.shutdownAcknowledged) return this.finish(this.exitReason ?? 'shell-exited');
@@ -155,7 +161,7 @@ export class ServerSession {
       t.tick();
     }
 
-    let wait = Math.min(t.waitTime(), this.echo.waitTime(now), this.feed.waitTime());
+    let wait = Math.min(t.waitTime(), this.echo.waitTime(now), this.feed.waitTime(), this.heapGuard.waitTime());
     if (this.lastClientState === null) wait = Math.min(wait, UNCONNECTED_WAKE_CAP, this.started + NO_CLIENT_TIMEOUT - now);
     if (t.sender.shutdownInProgress) wait = Math.min(wait, UNCONNECTED_WAKE_CAP);
     if (this.opts.networkTimeout > 0 && this.lastClientState !== null) wait = Math.min(wait, this.lastClientState + this.opts.networkTimeout * 1000 - now);

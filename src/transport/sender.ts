@@ -152,6 +152,15 @@ export class TransportSender<S extends SyncState<S>> {
     this.earlyRequested = true;
   }
 
+  /**
+   * The earliest time the frame interval lets a new state go out (the collection delay, counted from when the
+   * sender first sees the change, comes on top). An owner that builds its state lazily need not hand a change
+   * over before this time less sendMinDelay: the frame would leave no sooner.
+   */
+  get paceTime(): number {
+    return (this.paceFromDataOnly ? this.lastDataSend : this.back.timestamp) + this.link.sendInterval();
+  }
+
   /** Milliseconds until tick() has work, or Infinity. */
   waitTime(): number {
     this.calculateTimers();
@@ -279,10 +288,8 @@ export class TransportSender<S extends SyncState<S>> {
     if (!fresh) this.earlyRequested = false;
     if (fresh) {
       if (this.mindelayClock === null) this.mindelayClock = now;
-      const interval = this.link.sendInterval();
-      const paced = (this.paceFromDataOnly ? this.lastDataSend : this.back.timestamp) + interval;
-      const early = this.earlyRequested && now >= this.lastEarlySend + interval;
-      this.nextSendTime = early ? this.mindelayClock + this.sendMinDelay : Math.max(this.mindelayClock + this.sendMinDelay, paced);
+      const early = this.earlyRequested && now >= this.lastEarlySend + this.link.sendInterval();
+      this.nextSendTime = early ? this.mindelayClock + this.sendMinDelay : Math.max(this.mindelayClock + this.sendMinDelay, this.paceTime);
     } else if (active && !this.currentState.equals(this.assumed.state)) {
       this.nextSendTime = this.back.timestamp + this.link.sendInterval();
       if (this.mindelayClock !== null) this.nextSendTime = Math.max(this.nextSendTime, this.mindelayClock + this.sendMinDelay);
@@ -335,8 +342,7 @@ export class TransportSender<S extends SyncState<S>> {
 
   private sendToReceiver(now: number, diff: Uint8Array): void {
     if (this.earlyRequested) {
-      const paced = (this.paceFromDataOnly ? this.lastDataSend : this.back.timestamp) + this.link.sendInterval();
-      if (now < paced) this.lastEarlySend = now;
+      if (now < this.paceTime) this.lastEarlySend = now;
       this.earlyRequested = false;
     }
     this.lastDataSend = now;

@@ -92,3 +92,20 @@ test('SIGTERM before any client connects ends the server at once', async () => {
   process.kill(server.pid, 'SIGTERM');
   await until(() => !alive(server.pid), 3_000, 'the server to exit');
 });
+
+test('the session process runs with its own malloc setting; the shell gets the user\'s environment back', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mosh-server-env-'));
+  const out = join(dir, 'env.txt');
+  const server = await startServer(DIST, ['/bin/sh', '-c', `echo "arena=\${MALLOC_ARENA_MAX-unset}" > ${out}; exec sleep 600`], { MALLOC_ARENA_MAX: '' });
+  const { peer } = connect(server.port, server.key);
+  try {
+    await until(() => existsSync(out) && readFileSync(out, 'utf8').includes('\n'), 10_000, 'the command to start');
+    assert.equal(readFileSync(out, 'utf8').trim(), 'arena=', 'the user\'s (empty) value, not the daemon\'s');
+    const daemonEnv = readFileSync(`/proc/${server.pid}/environ`, 'utf8').split('\0');
+    assert.ok(daemonEnv.includes('MALLOC_ARENA_MAX=1'), 'the daemon has one malloc arena');
+  } finally {
+    await peer.close();
+    if (alive(server.pid)) process.kill(server.pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
