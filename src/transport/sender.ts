@@ -142,11 +142,11 @@ export class TransportSender<S extends SyncState<S>> {
   }
 
   /**
-   * The owner's state has settled (its source went quiet after a burst of changes): send what is new after the
-   * collection delay (sendMinDelay) instead of waiting for the rest of the frame interval. At most one such early
-   * frame per frame interval, so a source that settles often still sends at most two frames per interval; a
-   * steady stream of changes, which never settles, keeps one frame per interval. The request lapses once the
-   * current state has been sent (or there is nothing new to send).
+   * The owner's state has settled (its source went quiet after a burst of changes, which is the collecting that
+   * sendMinDelay stands for): send what is new now instead of waiting for the rest of the collection delay and
+   * frame interval. At most one such early frame per frame interval, so a source that settles often still sends
+   * at most two frames per interval; a steady stream of changes, which never settles, keeps one frame per
+   * interval. The request lapses once the current state has been sent (or there is nothing new to send).
    */
   requestEarlySend(): void {
     this.earlyRequested = true;
@@ -289,7 +289,7 @@ export class TransportSender<S extends SyncState<S>> {
     if (fresh) {
       if (this.mindelayClock === null) this.mindelayClock = now;
       const early = this.earlyRequested && now >= this.lastEarlySend + this.link.sendInterval();
-      this.nextSendTime = early ? this.mindelayClock + this.sendMinDelay : Math.max(this.mindelayClock + this.sendMinDelay, this.paceTime);
+      this.nextSendTime = early ? now : Math.max(this.mindelayClock + this.sendMinDelay, this.paceTime);
     } else if (active && !this.currentState.equals(this.assumed.state)) {
       this.nextSendTime = this.back.timestamp + this.link.sendInterval();
       if (this.mindelayClock !== null) this.nextSendTime = Math.max(this.nextSendTime, this.mindelayClock + this.sendMinDelay);
