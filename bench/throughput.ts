@@ -1,7 +1,8 @@
 // Throughput: `cat` of a large text file until its last line is on the stock mosh-client's screen, against the
 // stock mosh-server and against ours, in the same run; plus each server's CPU seconds and memory: idle (a shell
 // prompt and a connected client, a few seconds in), peak RSS (VmHWM) and private anonymous memory (smaps_rollup
-// `Anonymous`, sampled every 25 ms) during the `cat`, and both a few seconds after it.
+// `Anonymous`, sampled every 25 ms) during the `cat`, both 3 s after it, and again 10 s after it (V8 gives
+// freed heap pages back about 8 s after its last major GC, once the process is quiet).
 // Prints one JSON object per server, then a comparison line with the goals.
 //   node build/bench/throughput.js [--mib 50] [--cols 200] [--rows 50]
 
@@ -24,6 +25,7 @@ const TIMEOUT_MS = 180_000;
  * end figures are (ms). */
 const IDLE_MS = 3000;
 const AFTER_MS = 3000;
+const SETTLED_MS = 10_000;
 
 async function makeFile(path: string, bytes: number): Promise<void> {
   const out = createWriteStream(path);
@@ -100,6 +102,8 @@ async function runOne(name: string, start: () => Promise<StockServer>, file: str
     const peakAnonDuring = sampler.peakAnonMiB;
     await new Promise((r) => setTimeout(r, AFTER_MS));
     const end = sampler.sample();
+    await new Promise((r) => setTimeout(r, SETTLED_MS - AFTER_MS));
+    const settled = sampler.sample();
     sampler.stop();
     return {
       bench: 'throughput',
@@ -119,7 +123,10 @@ async function runOne(name: string, start: () => Promise<StockServer>, file: str
       /** AFTER_MS after the last line showed. */
       server_end_rss_mib: mib1(end?.rssMiB),
       server_end_anon_mib: mib1(end?.anonMiB),
-      server_end_peak_rss_mib: mib1(end?.peakRssMiB),
+      server_end_peak_rss_mib: mib1(settled?.peakRssMiB),
+      /** SETTLED_MS after the last line showed. */
+      server_settled_rss_mib: mib1(settled?.rssMiB),
+      server_settled_anon_mib: mib1(settled?.anonMiB),
       client_terminal_kib: Math.round(bytesToClientTerminal / 1024),
     };
   } finally {
@@ -158,6 +165,7 @@ async function main(): Promise<void> {
         peak_rss_mib: { ours: peakRss, stock: Math.max(n(stock, 'server_peak_rss_mib'), n(stock, 'server_end_peak_rss_mib')) },
         peak_anon_mib: { ours: n(ours, 'server_peak_anon_mib'), stock: n(stock, 'server_peak_anon_mib') },
         end_anon_mib: { ours: n(ours, 'server_end_anon_mib'), stock: n(stock, 'server_end_anon_mib') },
+        settled_anon_mib: { ours: n(ours, 'server_settled_anon_mib'), stock: n(stock, 'server_settled_anon_mib') },
         idle_rss_mib: { ours: n(ours, 'server_idle_rss_mib'), stock: n(stock, 'server_idle_rss_mib') },
         idle_anon_mib: { ours: n(ours, 'server_idle_anon_mib'), stock: n(stock, 'server_idle_anon_mib') },
         goal,

@@ -5,14 +5,17 @@
 // with garbage in a second or two. The guard runs a major GC once the heap has grown GROWTH_STEP bytes since the
 // last one, never spending more than about 1/GC_TIME_SHARE of the time in its own GCs (so a big screen, whose
 // GCs take longer, is left to V8's own heuristics). It only ever collects sooner; it never limits the heap.
+// A collection held back by that limit waits for the next check: after a flood the last garbage is left to
+// V8's memory reducer, which also gives freed pages back (a plain major GC keeps most of them committed), about
+// 8 s after the last major GC once the process is quiet; one more GC at the end would only restart that wait.
 // Needs node's --expose-gc (the daemon's flags, main.ts); without it, it does nothing.
 
 import { getHeapStatistics } from 'node:v8';
 
 /** Heap growth (bytes) past the size after the last collection that triggers one. */
-export const GROWTH_STEP = 3 * 1024 * 1024;
-/** A guard GC taking d ms is followed by at least GC_TIME_SHARE x d ms without one. */
-export const GC_TIME_SHARE = 50;
+export const GROWTH_STEP = 2 * 1024 * 1024;
+/** A guard GC taking d ms is followed by at least GC_TIME_SHARE x d ms without one (at most ~4% of the time). */
+export const GC_TIME_SHARE = 25;
 /** And by at least this long (ms) in any case. */
 export const MIN_GC_SPACING_MS = 100;
 
@@ -57,12 +60,6 @@ export class HeapGuard {
     this.collections++;
     this.base = this.used();
     this.notBefore = end + Math.max(MIN_GC_SPACING_MS, GC_TIME_SHARE * (end - start));
-  }
-
-  /** Milliseconds until check() may collect (a collection is due but held back), or Infinity. */
-  waitTime(): number {
-    if (!this.due()) return Infinity;
-    return Math.max(0, this.notBefore - this.now());
   }
 
   /** The heap has grown enough since the last collection. */

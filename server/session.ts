@@ -161,7 +161,7 @@ export class ServerSession {
       t.tick();
     }
 
-    let wait = Math.min(t.waitTime(), this.echo.waitTime(now), this.feed.waitTime(), this.heapGuard.waitTime());
+    let wait = Math.min(t.waitTime(), this.echo.waitTime(now), this.feed.waitTime());
     if (this.lastClientState === null) wait = Math.min(wait, UNCONNECTED_WAKE_CAP, this.started + NO_CLIENT_TIMEOUT - now);
     if (t.sender.shutdownInProgress) wait = Math.min(wait, UNCONNECTED_WAKE_CAP);
     if (this.opts.networkTimeout > 0 && this.lastClientState !== null) wait = Math.min(wait, this.lastClientState + this.opts.networkTimeout * 1000 - now);

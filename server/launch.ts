@@ -1,0 +1,33 @@
+// How the foreground process starts the session process (main.ts): the session process's Node flags, its
+// environment and the config it is handed. Constants and types only.
+
+import type { ServerArgs } from './args';
+
+export const VERSION = 'vscode-mosh server 0.1.0 (mosh protocol 2, compatible with mosh 1.4)';
+export const DAEMON_FLAG = '--vscode-mosh-daemon';
+
+/**
+ * V8 settings for the long-lived session process (measured with `npm run bench -- throughput`):
+ * - a small young generation (1 MiB semi-spaces): a bigger one is committed memory that a flood keeps resident,
+ *   and what a flood allocates dies young or is promoted whatever its size;
+ * - one V8 worker thread (the machine's other cores are the shell's);
+ * - `gc` exposed, for HeapGuard (heapguard.ts), which collects sooner than V8 would in output floods.
+ * None limits the heap: no screen size or session length can run the process out of memory by these settings.
+ */
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=1', '--expose-gc'];
+
+/**
+ * Environment for the session process only (the user's own values are restored for the shell): glibc's malloc
+ * with one arena, so the V8 worker thread's compiler memory is reused by the main thread instead of kept in an
+ * arena of its own (about 1 MiB less private memory; other C libraries ignore it).
+ */
+export const DAEMON_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '1' };
+
+export interface DaemonConfig {
+  args: ServerArgs;
+  env: Record<string, string>;
+  /** The user's values of the DAEMON_ENV variables (null: unset), for the shell. */
+  userEnv: Record<string, string | null>;
+  cols: number;
+  rows: number;
+}
