@@ -1,7 +1,7 @@
 // Throughput: `cat` of a large text file until its last line is on the stock mosh-client's screen, against the
 // stock mosh-server and against ours, in the same run; plus each server's CPU seconds and memory: idle (a shell
 // prompt and a connected client, a few seconds in), peak RSS (VmHWM) and private anonymous memory (smaps_rollup
-// `Anonymous`, sampled every 25 ms) during the `cat`, both 3 s after it, and again 10 s after it (V8 gives
+// `Anonymous`, sampled every 25 ms) during the `cat`, both 3 s after it, and again 15 s after it (V8 gives
 // freed heap pages back about 8 s after its last major GC, once the process is quiet).
 // Prints one JSON object per server, then a comparison line with the goals.
 //   node build/bench/throughput.js [--mib 50] [--cols 200] [--rows 50]
@@ -25,7 +25,7 @@ const TIMEOUT_MS = 180_000;
  * end figures are (ms). */
 const IDLE_MS = 3000;
 const AFTER_MS = 3000;
-const SETTLED_MS = 10_000;
+const SETTLED_MS = 15_000;
 
 async function makeFile(path: string, bytes: number): Promise<void> {
   const out = createWriteStream(path);
