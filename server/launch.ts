@@ -20,11 +20,13 @@ export const DAEMON_FLAG = '--vscode-mosh-daemon';
 export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--single-threaded', '--v8-pool-size=1', '--expose-gc'];
 
 /**
- * Environment for the session process only (the user's own values are restored for the shell): glibc's malloc
- * with one arena, so the V8 worker thread's compiler memory is reused by the main thread instead of kept in an
- * arena of its own (about 1 MiB less private memory; other C libraries ignore it).
+ * Environment for the session process only (the user's own values are restored for the shell), for glibc's
+ * malloc (other C libraries ignore it): one arena, so memory another thread freed is reused instead of kept in
+ * an arena of its own; no top padding and a fixed 128 KiB trim threshold (which also keeps the mmap threshold
+ * at 128 KiB), so freed memory at the top of the heap goes back to the system. About 1-2 MiB less private
+ * memory, idle and in a flood; no measurable cost in time.
  */
-export const DAEMON_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '1' };
+export const DAEMON_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '1', MALLOC_TOP_PAD_: '0', MALLOC_TRIM_THRESHOLD_: '131072' };
 
 export interface DaemonConfig {
   args: ServerArgs;

@@ -14,7 +14,10 @@ import type { TransportSender } from '../src/transport/sender';
 
 /** Output gathered before it is emulated in any case (bytes): bounds the batch's memory and its delay. */
 export const OUTPUT_BATCH_BYTES = 64 * 1024;
-/** Output has settled once none came for this long (ms) after some did. */
+/**
+ * Output has settled once none came for this long (ms) after some did. Measured with `bench -- interrupt`: 2 ms
+ * sometimes split the echoed ^C from the prompt after it (the prompt then waits a frame interval), 4 ms did not.
+ */
 export const OUTPUT_QUIET_MS = 4;
 
 export class ScreenFeed {
