@@ -13,7 +13,7 @@
 import { getHeapStatistics } from 'node:v8';
 
 /** Heap growth (bytes) past the size after the last collection that triggers one. */
-export const GROWTH_STEP = 2 * 1024 * 1024;
+export const GROWTH_STEP = 1024 * 1024;
 /** A guard GC taking d ms is followed by at least GC_TIME_SHARE x d ms without one (at most ~4% of the time). */
 export const GC_TIME_SHARE = 25;
 /** And by at least this long (ms) in any case. */
