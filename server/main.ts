@@ -1,40 +1,17 @@
-// Entry point of dist/server.js, our mosh-server (mosh-protocol.md section 10.1). The foreground process parses
-// the command line, starts a detached copy of itself in a new session (Node cannot fork), prints the daemon's
-// `MOSH CONNECT <port> <key>` and exits, so the ssh connection that started it can close. The daemon binds the
-// UDP port, runs the session and exits when it ends.
+// Entry point of dist/server.js, our mosh-server (mosh-protocol.md section 10.1). The foreground process
+// (foreground.ts) parses the command line, starts a detached copy of this script in a new session, prints the
+// daemon's `MOSH CONNECT <port> <key>` and exits, so the ssh connection that started it can close. The daemon
+// (here) binds the UDP port, runs the session and exits when it ends.
 
-import { spawn } from 'node:child_process';
 import { homedir, userInfo } from 'node:os';
 import { basename } from 'node:path';
-import { createInterface } from 'node:readline';
 import { bindServerSocket, type Endpoint } from '../src/transport/connection';
 import { formatKey, generateKey } from '../src/transport/key';
-import { parseServerArgs, type ServerArgs, USAGE } from './args';
-import { chooseLocale } from './locale';
+import { DAEMON_FLAG, type DaemonConfig } from './launch';
 import { ServerSession } from './session';
 
 /** Kept in step with src/ssh/sessions.ts, which lists sessions by it (server/ may not import src/ssh). */
 const PROCESS_TITLE_PREFIX = 'vscode-mosh-server port=';
-
-const VERSION = 'vscode-mosh server 0.1.0 (mosh protocol 2, compatible with mosh 1.4)';
-const DAEMON_FLAG = '--vscode-mosh-daemon';
-/**
- * V8 settings for the long-lived session process: a small young generation keeps peak RSS near 50 MiB during
- * output floods (measured with `npm run bench -- throughput`) at no measurable cost in time.
- */
-const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=1'];
-
-interface DaemonConfig {
-  args: ServerArgs;
-  env: Record<string, string>;
-  cols: number;
-  rows: number;
-}
-
-function errorExit(text: string, code = 1): never {
-  process.stderr.write(text.endsWith('\n') ? text : text + '\n');
-  process.exit(code);
-}
 
 function timeoutVar(name: string): number {
   const raw = process.env[name];
@@ -45,48 +22,6 @@ function timeoutVar(name: string): number {
     return 0;
   }
   return n;
-}
-
-async function foreground(argv: string[]): Promise<void> {
-  const parsed = parseServerArgs(argv);
-  if (parsed.kind === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  if (parsed.kind === 'version') {
-    process.stdout.write(`${VERSION}\n`);
-    return;
-  }
-  if (parsed.kind === 'error') errorExit(`${parsed.message}\n${USAGE}`);
-  const args = parsed.args;
-  if (args.warning) process.stderr.write(`${args.warning}\n`);
-
-  const locale = chooseLocale(process.env, args.locale);
-  if (locale.error) errorExit(locale.error);
-  if (locale.note && args.verbose) process.stderr.write(`${locale.note}\n`);
-
-  const cols = process.stdout.isTTY && process.stdout.columns > 0 ? process.stdout.columns : 80;
-  const rows = process.stdout.isTTY && process.stdout.rows > 0 ? process.stdout.rows : 24;
-  if (process.stdin.isTTY) process.stdout.write('\r\n\n');
-
-  const config: DaemonConfig = { args, env: locale.env, cols, rows };
-  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, process.argv[1], DAEMON_FLAG, JSON.stringify(config)], {
-    detached: true,
-    stdio: ['ignore', 'pipe', args.verbose ? 'inherit' : 'ignore'],
-    cwd: homedir(),
-  });
-  const line = await new Promise<string | null>((resolve) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', (l) => resolve(l));
-    child.once('exit', () => resolve(null));
-    child.once('error', () => resolve(null));
-  });
-  const m = line ? /^READY (\d+) ([A-Za-z0-9/+]{22})$/.exec(line) : null;
-  if (!m) errorExit(line?.startsWith('ERROR ') ? line.slice(6) : 'mosh-server: the session process failed to start.');
-  process.stdout.write(`MOSH CONNECT ${m[1]} ${m[2]}\n`);
-  process.stderr.write(`\n${VERSION}\nMIT licensed; speaks the mosh 1.4 protocol.\n\n[mosh-server detached, pid = ${child.pid}]\n`);
-  child.stdout!.destroy();
-  child.unref();
 }
 
 async function daemon(config: DaemonConfig): Promise<void> {
@@ -125,6 +60,10 @@ async function daemon(config: DaemonConfig): Promise<void> {
     : [shell, LOGIN_SHELLS.has(basename(shell)) ? ['-l'] : []];
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'STY' && !k.startsWith('MOSH_SERVER_')) env[k] = v;
+  for (const [k, v] of Object.entries(config.userEnv ?? {})) {
+    if (v === null) delete env[k];
+    else env[k] = v;
+  }
   Object.assign(env, config.env, {
     TERM: args.colors === undefined || args.colors >= 256 ? 'xterm-256color' : 'xterm',
     NCURSES_NO_UTF8_ACS: '1',
@@ -172,5 +111,9 @@ if (argv[0] === DAEMON_FLAG) {
     process.exit(1);
   });
 } else {
+  // The foreground's modules load only here: a require() in the bundle runs the required module's code when
+  // called, so the session process never loads what only the foreground needs.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { errorExit, foreground } = require('./foreground') as typeof import('./foreground');
   foreground(argv).catch((e) => errorExit(`mosh-server: ${(e as Error).message}`));
 }

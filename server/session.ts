@@ -6,7 +6,6 @@
 import type { IPty } from '@lydell/node-pty';
 import * as pty from '@lydell/node-pty';
 import { clampScreenSize, Emulator } from '../src/emulator';
-import { marksEqual } from '../src/statesync/history';
 import { TerminalState, EchoAckTracker } from '../src/statesync/terminal';
 import { SessionExtensions } from './extensions';
 import { UserStream } from '../src/statesync/userstream';
@@ -17,6 +16,8 @@ import { SEND_MINDELAY_SERVER } from '../src/transport/sender';
 import { Transport } from '../src/transport/transport';
 import { WakeTimer } from '../src/transport/waketimer';
 import { KeyTranslator } from './keys';
+import { HeapGuard } from './heapguard';
+import { ScreenFeed } from './screenfeed';
 
 export const NO_CLIENT_TIMEOUT = 60_000;
 export const UNCONNECTED_WAKE_CAP = 5_000;
@@ -38,6 +39,8 @@ export interface SessionOptions {
   signalTimeout: number;
   log: (line: string) => void;
   clock?: Clock;
+  /** Collects garbage sooner in output floods (default: HeapGuard.forThisProcess()). */
+  heapGuard?: HeapGuard;
 }
 
 export type ExitReason = 'shell-exited' | 'client-quit' | 'no-client' | 'network-timeout' | 'signal' | 'shutdown-timeout';
@@ -50,9 +53,9 @@ export class ServerSession {
   private readonly keys = new KeyTranslator();
   private readonly echo = new EchoAckTracker();
   private child: IPty | null = null;
-  private pendingOutput: Buffer[] = [];
-  /** The emulator changed since the last snapshot handed to the transport. */
-  private screenDirty = false;
+  /** Pty output into the emulator, and the emulator's screen into the sender. */
+  private readonly feed: ScreenFeed;
+  private readonly heapGuard: HeapGuard;
   private consumedCount = 0;
   private consumedNum = 0n;
   private readonly started: number;
@@ -94,6 +97,8 @@ export class ServerSession {
       sendMinDelay: SEND_MINDELAY_SERVER,
       onEvent: (e) => e.type === 'error' && opts.log(e.text),
     });
+    this.feed = new ScreenFeed(this.emulator, this.transport.sender, this.clock, (now) => this.extensions.extras(now));
+    this.heapGuard = opts.heapGuard ?? HeapGuard.forThisProcess();
     this.timer = new WakeTimer(() => this.step());
   }
 
@@ -122,6 +127,8 @@ export class ServerSession {
 
   private beginShutdown(reason: ExitReason): void {
     if (this.exitReason === null) this.exitReason = reason;
+    // The shutdown freezes the state: it carries the screen as the application left it.
+    if (!this.transport.sender.shutdownInProgress) this.feed.publish(this.echo.update(this.clock.now()), true);
     this.transport.startShutdown();
     this.timer.kick();
   }
@@ -139,25 +146,9 @@ export class ServerSession {
       t.pruneReceived();
     }
 
-    if (!t.sender.shutdownInProgress) {
-      const echoAck = this.echo.update(now);
-      const cur = t.currentState;
-      let snap = cur.snapshot;
-      // Snapshots are taken when the sender needs one, not after every pty read: when it does not know yet that
-      // the screen changed (so it starts its frame timer), or when a frame is due now (so the frame is fresh).
-      if (this.screenDirty) {
-        const back = t.sender.sentStates[t.sender.sentStates.length - 1].state;
-        if (cur.equals(back) || t.waitTime() === 0) {
-          snap = this.emulator.snapshot();
-          this.screenDirty = false;
-        }
-      }
-      const ext = this.extensions.extras(now);
-      if (snap !== cur.snapshot || echoAck !== cur.echoAck || ext.hello !== cur.hello || !marksEqual(ext.history ?? null, cur.history)) {
-        t.setCurrentState(new TerminalState(snap, echoAck, ext));
-      }
-    }
+    if (!t.sender.shutdownInProgress) this.feed.publish(this.echo.update(now));
     t.tick();
+    this.heapGuard.check();
 
     // Exit conditions (mosh-protocol.md 6.9): our shutdown acknowledged or timed out, or the client's acknowledged.
     if (t.sender.shutdownInProgress && t.sender.shutdownAcknowledged) return this.finish(this.exitReason ?? 'shell-exited');
@@ -175,7 +166,7 @@ export class ServerSession {
       t.tick();
     }
 
-    let wait = Math.min(t.waitTime(), this.echo.waitTime(now), this.extensions.waitTime(now));
+    let wait = Math.min(t.waitTime(), this.echo.waitTime(now), this.feed.waitTime(), this.extensions.waitTime(now));
     if (this.lastClientState === null) wait = Math.min(wait, UNCONNECTED_WAKE_CAP, this.started + NO_CLIENT_TIMEOUT - now);
     if (t.sender.shutdownInProgress) wait = Math.min(wait, UNCONNECTED_WAKE_CAP);
     if (this.opts.networkTimeout > 0 && this.lastClientState !== null) wait = Math.min(wait, this.lastClientState + this.opts.networkTimeout * 1000 - now);
@@ -202,6 +193,7 @@ export class ServerSession {
       } else {
         hadInput = true;
         if (!this.child) continue;
+        this.feed.flush(); // the cursor key mode as the output so far left it
         const bytes = this.keys.translate(r.bytes, this.emulator.snapshot().modes.applicationCursorKeys);
         // With encoding null, node-pty writes what it is given to the pty as is; a Buffer keeps the user's bytes
         // exact (its typings only admit strings).
@@ -216,8 +208,9 @@ export class ServerSession {
     // A client's window size is clamped to what a terminal may be (emulator/limits.ts), never allocated as asked.
     ({ cols, rows } = clampScreenSize(Math.max(2, cols), rows));
     if (cols === this.emulator.cols && rows === this.emulator.rows) return;
+    this.feed.flush(); // output the application wrote before it learns of the new size
     this.emulator.resize(cols, rows);
-    this.screenDirty = true;
+    this.feed.touch();
     try {
       this.child?.resize(cols, rows);
     } catch {
@@ -239,33 +232,23 @@ export class ServerSession {
     } catch (e) {
       const text = `Could not start ${this.opts.file}: ${(e as Error).message}\r\n`;
       this.emulator.write(text);
-      this.screenDirty = true;
+      this.feed.touch();
       this.opts.log(text.trim());
       this.shellExited = true;
       this.beginShutdown('shell-exited');
       return;
     }
-    // Output is gathered for one turn of the event loop (a pty read is ~4 KiB) and emulated in one go, so large
-    // outputs can skip text that scrolls off unseen (Emulator.writeBulk).
+    // Output is gathered and emulated in batches (see ScreenFeed).
     this.child.onData((d: string | Buffer) => {
-      this.pendingOutput.push(typeof d === 'string' ? Buffer.from(d) : d);
-      if (this.pendingOutput.length === 1) setImmediate(() => this.flushOutput());
+      if (this.finished) return;
+      if (this.feed.output(typeof d === 'string' ? Buffer.from(d) : d)) this.timer.kick();
     });
     this.child.onExit(() => {
-      this.flushOutput();
+      if (this.finished) return;
       this.shellExited = true;
       this.child = null;
       this.beginShutdown('shell-exited');
     });
-  }
-
-  private flushOutput(): void {
-    if (this.finished || this.pendingOutput.length === 0) return;
-    const data = this.pendingOutput.length === 1 ? this.pendingOutput[0] : Buffer.concat(this.pendingOutput);
-    this.pendingOutput = [];
-    this.emulator.writeBulk(data);
-    this.screenDirty = true;
-    this.timer.kick();
   }
 
   private finish(reason: ExitReason): number {

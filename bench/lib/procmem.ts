@@ -16,8 +16,18 @@ const kib = (text: string, field: string): number | null => {
   return m ? Number(m[1]) : null;
 };
 
+export interface ProcMem {
+  /** Resident set now (MiB). */
+  rssMiB: number;
+  /** Highest resident set since the process started (VmHWM, MiB); also as peakRssMiB. */
+  hwmMiB: number;
+  peakRssMiB: number;
+  /** Private anonymous memory now (MiB). */
+  anonMiB: number;
+}
+
 /** RSS, peak RSS and private anonymous memory in MiB, or null if the process is gone. */
-export function procMem(pid: number): { rssMiB: number; hwmMiB: number; anonMiB: number } | null {
+export function procMem(pid: number): ProcMem | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
@@ -25,7 +35,7 @@ export function procMem(pid: number): { rssMiB: number; hwmMiB: number; anonMiB:
     const hwm = kib(status, 'VmHWM');
     const anon = kib(rollup, 'Anonymous');
     if (rss === null || hwm === null || anon === null) return null;
-    return { rssMiB: rss / 1024, hwmMiB: hwm / 1024, anonMiB: anon / 1024 };
+    return { rssMiB: rss / 1024, hwmMiB: hwm / 1024, peakRssMiB: hwm / 1024, anonMiB: anon / 1024 };
   } catch {
     return null;
   }
@@ -48,13 +58,20 @@ export class MemSampler {
     this.sample();
   }
 
-  sample(): void {
+  /** Takes one sample now (also called by the timer); returns it. */
+  sample(): ProcMem | null {
     const m = procMem(this.pid);
-    if (!m) return;
+    if (!m) return null;
     this.samples.push({ t: (Date.now() - this.t0) / 1000, rssMiB: m.rssMiB, anonMiB: m.anonMiB });
     this.peakRss = Math.max(this.peakRss, m.rssMiB);
     this.peakAnon = Math.max(this.peakAnon, m.anonMiB);
     this.hwm = Math.max(this.hwm, m.hwmMiB);
+    return m;
+  }
+
+  /** The highest private anonymous figure sampled so far (the kernel records no such peak). */
+  get peakAnonMiB(): number {
+    return this.peakAnon;
   }
 
   stop(): void {
@@ -89,3 +106,5 @@ export class MemSampler {
     };
   }
 }
+
+export const mib1 = (x: number | undefined | null): number | null => (x === undefined || x === null || Number.isNaN(x) ? null : Number(x.toFixed(1)));

@@ -9,7 +9,7 @@
 import type { Terminal } from '@xterm/headless';
 import { XtermInternals, type RawLine, type RawParams } from './xtermInternals';
 import { blankStyleOf, styleOf } from './style';
-import { DEFAULT_MODES, type Modes, type MouseEncoding, type MouseTracking, type Row, type Snapshot } from './snapshot';
+import { blankRow, DEFAULT_MODES, type Modes, type MouseEncoding, type MouseTracking, type Row, type Snapshot } from './snapshot';
 import { newFrame } from './newFrame';
 import { clampScreenSize } from './limits';
 import { glibcWidthProvider } from './widths';
@@ -223,19 +223,23 @@ export class Emulator {
     const rows = this.term.rows;
     const firstLf = data.indexOf(0x0a);
     if (data.length < 2048 || firstLf < 0) return this.write(data);
-    const lfs: number[] = [];
+    let lineFeeds = 0;
     for (let i = firstLf + 1; i < data.length; i++) {
       const b = data[i];
-      if (b === 0x0a) lfs.push(i);
+      if (b === 0x0a) lineFeeds++;
       else if (b < 0x20 ? b !== 0x09 && b !== 0x0d : b === 0x1b || (b === 0xc2 && i + 1 < data.length && data[i + 1] >= 0x80 && data[i + 1] <= 0x9f) || b === 0xc2 && i + 1 === data.length) {
         return this.write(data);
       }
     }
-    if (lfs.length < 2 * rows + 1) return this.write(data);
-    const cut = lfs[lfs.length - rows - 1];
+    if (lineFeeds < 2 * rows + 1) return this.write(data);
+    // The cut: the (rows + 1)-th line feed from the end.
+    let cut = data.length;
+    for (let k = 0; k <= rows; k++) cut = data.lastIndexOf(0x0a, cut - 1);
     if (data[cut - 1] !== 0x0d) return this.write(data);
     this.write(data.subarray(0, firstLf + 1));
-    if (!this.raw.scrollsWholeScreen) return this.write(data.subarray(firstLf + 1));
+    // The argument above needs the parser in its ground state after the first line (not inside a string such as
+    // an unterminated OSC, where text is not printed) and line feeds that scroll the whole screen.
+    if (!this.raw.scrollsWholeScreen || !this.raw.parserAtGround) return this.write(data.subarray(firstLf + 1));
     if (this.history !== null) return this.writeBulkWithHistory(data, firstLf, cut, rows);
     this.write(`\x1b[${rows};1H\n`);
     this.skippedBytes += cut - firstLf;
@@ -426,7 +430,17 @@ export class Emulator {
       }
     }
     const fresh = decodeRow(line, cols, wraps, this.raw);
-    this.rowCache.set(line, { cols, data: data.slice(0, n), extras: fresh.extras, row: fresh.row });
+    if (entry !== undefined && entry.cols === cols) {
+      // xterm reuses its line objects as the screen scrolls: refresh the entry in place (no new copy).
+      entry.data.set(data.length > n ? data.subarray(0, n) : data);
+      if (data.length < n) entry.data.fill(0, data.length);
+      entry.extras = fresh.extras;
+      entry.row = fresh.row;
+    } else {
+      const copy = new Uint32Array(n);
+      copy.set(data.length > n ? data.subarray(0, n) : data);
+      this.rowCache.set(line, { cols, data: copy, extras: fresh.extras, row: fresh.row });
+    }
     return fresh.row;
   }
 
@@ -525,6 +539,10 @@ export class Emulator {
  * Decodes one xterm line into a Row. Normalises what no byte stream could recreate as such: orphan halves of wide
  * characters become empty cells, and a one-column cell that starts with a zero-width character (xterm can join
  * a mark onto an empty cell) becomes the lone-mark cell it looks like (width 0, see Row.widths).
+ *
+ * Memory: a row's text and style arrays are allocated only when some cell needs them: a row whose cells all have
+ * the default rendition shares the blank row's (frozen) style array, an empty row its text array too. The Row
+ * object itself is always new: the differ takes the same Row object in two snapshots for a row that moved.
  */
 function decodeRow(
   line: RawLine | null,
@@ -532,26 +550,18 @@ function decodeRow(
   wraps: boolean,
   widths_: { wcwidth(cp: number): number },
 ): { row: Row; extras: (number | string)[] | null } {
-  const text = new Array<string>(cols);
-  const style = new Array<string>(cols);
-  if (line === null) {
-    text.fill('');
-    style.fill('');
-    return { row: { text, style, widths: null, wraps }, extras: null };
-  }
+  const blank = blankRow(cols);
+  if (line === null) return { row: { text: blank.text, style: blank.style, widths: null, wraps }, extras: null };
   const d = line._data;
   const len = Math.min(cols, line.length);
+  let text: string[] | null = null;
+  let style: string[] | null = null;
   let widths: string[] | null = null;
   let extras: (number | string)[] | null = null;
   let lastFg = -1;
   let lastBg = -1;
   let lastStyle = '';
-  for (let x = 0; x < cols; x++) {
-    if (x >= len) {
-      text[x] = '';
-      style[x] = '';
-      continue;
-    }
+  for (let x = 0; x < len; x++) {
     const i = x * 3;
     const c = d[i];
     const fg = d[i + 1];
@@ -574,10 +584,12 @@ function decodeRow(
           (extras ??= []).push(x, e);
           s = styleOf(fg, bg, fg & FG_UNDERLINE ? e : 0);
         } else s = fg === lastFg && bg === lastBg ? lastStyle : styleOf(fg, bg, 0);
-        text[x] = t;
-        style[x] = s;
-        text[x + 1] = '';
-        style[x + 1] = s;
+        (text ??= blankArray(cols))[x] = t;
+        if (s !== '') {
+          style ??= blankArray(cols);
+          style[x] = s;
+          style[x + 1] = s;
+        }
         if (widths === null) widths = new Array<string>(cols).fill('1');
         widths[x] = '2';
         widths[x + 1] = '0';
@@ -596,24 +608,33 @@ function decodeRow(
       if (widths === null) widths = new Array<string>(cols).fill('1');
       widths[x] = '0';
     }
+    let s: string;
     if (t === '') {
-      text[x] = '';
-      style[x] = blankStyleOf(bg);
-      continue;
-    }
-    text[x] = t;
-    if (bg & BG_HAS_EXTENDED) {
-      const e = extWord(line, x);
-      (extras ??= []).push(x, e);
-      style[x] = styleOf(fg, bg, fg & FG_UNDERLINE ? e : 0);
-    } else if (fg === lastFg && bg === lastBg) {
-      style[x] = lastStyle;
+      s = blankStyleOf(bg);
     } else {
-      lastFg = fg;
-      lastBg = bg;
-      lastStyle = styleOf(fg, bg, 0);
-      style[x] = lastStyle;
+      (text ??= blankArray(cols))[x] = t;
+      if (bg & BG_HAS_EXTENDED) {
+        const e = extWord(line, x);
+        (extras ??= []).push(x, e);
+        s = styleOf(fg, bg, fg & FG_UNDERLINE ? e : 0);
+      } else if (fg === lastFg && bg === lastBg) {
+        s = lastStyle;
+      } else {
+        lastFg = fg;
+        lastBg = bg;
+        lastStyle = styleOf(fg, bg, 0);
+        s = lastStyle;
+      }
     }
+    if (s !== '') (style ??= blankArray(cols))[x] = s;
   }
-  return { row: { text, style, widths: widths === null ? null : widths.join(''), wraps }, extras };
+  return {
+    row: { text: text ?? blank.text, style: style ?? blank.style, widths: widths === null ? null : widths.join(''), wraps },
+    extras,
+  };
+}
+
+/** `n` empty strings, in an array to fill in. */
+function blankArray(n: number): string[] {
+  return new Array<string>(n).fill('');
 }

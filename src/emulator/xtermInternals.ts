@@ -19,6 +19,8 @@
 // - `_core._inputHandler._curAttrData`: the current SGR state (the "pen"), which a mosh state carries.
 // - `_core._inputHandler.registerCsiHandler`: like the public parser API, but the callback gets the live Params
 //   object, so a guard can clamp a parameter before xterm's own handler runs (see emulator.ts).
+// - `_core._inputHandler._parser.currentState`: whether the parser is in its ground state (Emulator.writeBulk may
+//   skip text only then; inside an unterminated OSC, say, text is not printed).
 // - `_core._inputHandler._parser.{registerOscHandler,clearOscHandler}` with a raw start/put/end handler: the
 //   public API buffers every OSC payload up to 10 M characters per handler before calling back; a sink with its
 //   own small cap keeps a hostile unterminated title from costing tens of MiB.
@@ -67,6 +69,8 @@ interface RawCore {
       callback: (params: RawParams) => boolean,
     ): { dispose(): void };
     _parser: {
+      /** The parser's state; 0 is GROUND (not inside an escape sequence or a control string). */
+      currentState: number;
       registerOscHandler(ident: number, handler: RawOscHandler): { dispose(): void };
       clearOscHandler(ident: number): void;
     };
@@ -99,6 +103,7 @@ export class XtermInternals {
       core._inputHandler._curAttrData !== undefined &&
       typeof core._inputHandler.registerCsiHandler === 'function' &&
       typeof core._inputHandler._parser?.registerOscHandler === 'function' &&
+      typeof core._inputHandler._parser?.currentState === 'number' &&
       typeof core._inputHandler._parser?.clearOscHandler === 'function';
     if (!ok) throw new Error('@xterm/headless internals changed: src/emulator/xtermInternals.ts needs updating');
     const line = core.buffer.lines.get(core.buffer.ybase);
@@ -131,6 +136,11 @@ export class XtermInternals {
   /** The normal (not the alternate) buffer is shown. */
   get onNormalBuffer(): boolean {
     return this.core.buffers.active === this.core.buffers.normal;
+  }
+
+  /** The parser is in its ground state: the next printable byte is printed (not part of a sequence or string). */
+  get parserAtGround(): boolean {
+    return this.core._inputHandler._parser.currentState === 0;
   }
 
   private rowsOf(b: RawBuffer): number {

@@ -72,6 +72,10 @@ export class TransportSender<S extends SyncState<S>> {
   paceFromDataOnly = false;
   /** When the last instruction with a non-empty diff was sent. */
   private lastDataSend = -Infinity;
+  /** The owner asked for the current state to go out without waiting for the frame interval (requestEarlySend). */
+  private earlyRequested = false;
+  /** When the last early frame was sent. */
+  private lastEarlySend = -Infinity;
 
   private shutdownInProgressFlag = false;
   private shutdownTries = 0;
@@ -135,6 +139,26 @@ export class TransportSender<S extends SyncState<S>> {
   setCurrentState(s: S): void {
     if (this.shutdownInProgressFlag) return;
     this.currentState = s;
+  }
+
+  /**
+   * The owner's state has settled (its source went quiet after a burst of changes, which is the collecting that
+   * sendMinDelay stands for): send what is new now instead of waiting for the rest of the collection delay and
+   * frame interval. At most one such early frame per frame interval, so a source that settles often still sends
+   * at most two frames per interval; a steady stream of changes, which never settles, keeps one frame per
+   * interval. The request lapses once the current state has been sent (or there is nothing new to send).
+   */
+  requestEarlySend(): void {
+    this.earlyRequested = true;
+  }
+
+  /**
+   * The earliest time the frame interval lets a new state go out (the collection delay, counted from when the
+   * sender first sees the change, comes on top). An owner that builds its state lazily need not hand a change
+   * over before this time less sendMinDelay: the frame would leave no sooner.
+   */
+  get paceTime(): number {
+    return (this.paceFromDataOnly ? this.lastDataSend : this.back.timestamp) + this.link.sendInterval();
   }
 
   /** Milliseconds until tick() has work, or Infinity. */
@@ -260,10 +284,12 @@ export class TransportSender<S extends SyncState<S>> {
     if (this.pendingDataAck && this.nextAckTime > now + ACK_DELAY) this.nextAckTime = now + ACK_DELAY;
 
     const active = this.lastHeard !== null && this.lastHeard + ACTIVE_RETRY_TIMEOUT > now;
-    if (!this.currentState.equals(this.back.state)) {
+    const fresh = !this.currentState.equals(this.back.state);
+    if (!fresh) this.earlyRequested = false;
+    if (fresh) {
       if (this.mindelayClock === null) this.mindelayClock = now;
-      const paced = this.paceFromDataOnly ? this.lastDataSend : this.back.timestamp;
-      this.nextSendTime = Math.max(this.mindelayClock + this.sendMinDelay, paced + this.link.sendInterval());
+      const early = this.earlyRequested && now >= this.lastEarlySend + this.link.sendInterval();
+      this.nextSendTime = early ? now : Math.max(this.mindelayClock + this.sendMinDelay, this.paceTime);
     } else if (active && !this.currentState.equals(this.assumed.state)) {
       this.nextSendTime = this.back.timestamp + this.link.sendInterval();
       if (this.mindelayClock !== null) this.nextSendTime = Math.max(this.nextSendTime, this.mindelayClock + this.sendMinDelay);
@@ -315,6 +341,10 @@ export class TransportSender<S extends SyncState<S>> {
   }
 
   private sendToReceiver(now: number, diff: Uint8Array): void {
+    if (this.earlyRequested) {
+      if (now < this.paceTime) this.lastEarlySend = now;
+      this.earlyRequested = false;
+    }
     this.lastDataSend = now;
     const newNum = this.newNum(this.currentState.equals(this.back.state) ? this.back.num : this.back.num + 1n);
     this.addSentState(now, newNum);

@@ -15,8 +15,9 @@ import { Tmux } from '../support/tmux';
 const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 const node = process.execPath;
 
+/** The numeric lines (trailing blanks ignored: tmux keeps cells erased with EL as spaces). */
 function numbers(lines: string[]): number[] {
-  return lines.filter((l) => /^\d+$/.test(l)).map(Number);
+  return lines.map((l) => l.trimEnd()).filter((l) => /^\d+$/.test(l)).map(Number);
 }
 
 function assertAllOnce(got: number[], n: number, what: string): void {

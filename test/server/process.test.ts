@@ -92,3 +92,22 @@ test('SIGTERM before any client connects ends the server at once', async () => {
   process.kill(server.pid, 'SIGTERM');
   await until(() => !alive(server.pid), 3_000, 'the server to exit');
 });
+
+test('the session process runs with its own malloc setting; the shell gets the user\'s environment back', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mosh-server-env-'));
+  const out = join(dir, 'env.txt');
+  const script = `echo "arena=\${MALLOC_ARENA_MAX-unset} pad=\${MALLOC_TOP_PAD_-unset} trim=\${MALLOC_TRIM_THRESHOLD_-unset}" > ${out}; exec sleep 600`;
+  const server = await startServer(DIST, ['/bin/sh', '-c', script], { MALLOC_ARENA_MAX: '' });
+  const expected = `arena= pad=${process.env.MALLOC_TOP_PAD_ ?? 'unset'} trim=${process.env.MALLOC_TRIM_THRESHOLD_ ?? 'unset'}`;
+  const { peer } = connect(server.port, server.key);
+  try {
+    await until(() => existsSync(out) && readFileSync(out, 'utf8').includes('\n'), 10_000, 'the command to start');
+    assert.equal(readFileSync(out, 'utf8').trim(), expected, 'the user\'s values, not the daemon\'s');
+    const daemonEnv = readFileSync(`/proc/${server.pid}/environ`, 'utf8').split('\0');
+    for (const v of ['MALLOC_ARENA_MAX=1', 'MALLOC_TOP_PAD_=0', 'MALLOC_TRIM_THRESHOLD_=131072']) assert.ok(daemonEnv.includes(v), v);
+  } finally {
+    await peer.close();
+    if (alive(server.pid)) process.kill(server.pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,137 @@
+// The path from the application's output to the SSP sender's current state, on the server. Pty reads are
+// gathered into one fixed buffer and emulated in batches, so that in a flood Emulator.writeBulk can skip the
+// lines that scroll off unseen (and no per-read buffer outlives its read); the emulator is snapshotted only
+// when the sender needs a frame (a snapshot in a flood is a screenful of new rows, and the sender keeps each one
+// it sends until the client acknowledges it); and output that goes quiet after a burst asks the sender for an
+// early frame, so the screen a burst ends on (a prompt after Ctrl-C into a flood) does not wait for the rest of
+// a frame interval.
+// No pty, timers or sockets: the session feeds it bytes and runs publish() at every wake-up of its event loop.
+
+import type { Emulator } from '../src/emulator';
+import { marksEqual } from '../src/statesync/history';
+import { type TerminalExtras, TerminalState } from '../src/statesync/terminal';
+import type { Clock } from '../src/transport/clock';
+import type { TransportSender } from '../src/transport/sender';
+
+/** Output gathered before it is emulated in any case (bytes): bounds the batch's memory and its delay. */
+export const OUTPUT_BATCH_BYTES = 64 * 1024;
+/**
+ * Output has settled once none came for this long (ms) after some did. Measured with `bench -- interrupt`: 2 ms
+ * sometimes split the echoed ^C from the prompt after it (the prompt then waits a frame interval), 4 ms did not.
+ */
+export const OUTPUT_QUIET_MS = 4;
+
+export class ScreenFeed {
+  private readonly batch = Buffer.allocUnsafeSlow(OUTPUT_BATCH_BYTES);
+  private batched = 0;
+  /** The emulator changed since the snapshot the sender holds. */
+  private dirty = false;
+  /** Output came since output last settled. */
+  private burst = false;
+  private lastOutput = -Infinity;
+  /** When the current burst of output began. */
+  private burstStart = -Infinity;
+  /** When the sender was last handed a snapshot. */
+  private snapshotAt = -Infinity;
+  /** Early frames asked for (settled bursts); for tests and logs. */
+  settledCount = 0;
+
+  constructor(
+    private readonly emulator: Emulator,
+    private readonly sender: TransportSender<TerminalState>,
+    private readonly clock: Clock,
+    /** What states carry of our extensions (server/extensions.ts), asked after the output is emulated. */
+    private readonly extras: (now: number) => TerminalExtras = () => ({ hello: null }),
+  ) {}
+
+  /**
+   * Application output. Returns true when the owner should run its event loop step now (see publish), or arm
+   * its timer for a new deadline (waitTime).
+   */
+  output(data: Uint8Array): boolean {
+    if (data.length === 0) return false;
+    this.lastOutput = this.clock.now();
+    if (this.batched + data.length > OUTPUT_BATCH_BYTES) this.flush();
+    if (data.length >= OUTPUT_BATCH_BYTES) {
+      this.emulator.writeBulk(data);
+      this.dirty = true;
+    } else {
+      this.batch.set(data, this.batched);
+      this.batched += data.length;
+    }
+    const wasQuiet = !this.burst;
+    if (wasQuiet) this.burstStart = this.lastOutput;
+    this.burst = true;
+    return wasQuiet || this.changeToAnnounce();
+  }
+
+  /** Emulates the output gathered so far (before anything that must see the screen up to date). */
+  flush(): void {
+    if (this.batched === 0) return;
+    const n = this.batched;
+    this.batched = 0;
+    this.emulator.writeBulk(this.batch.subarray(0, n));
+    this.dirty = true;
+  }
+
+  /** The emulator changed other than through output() (a resize, a message written to it). */
+  touch(): void {
+    this.dirty = true;
+  }
+
+  /**
+   * Run before every sender tick: gives the sender a fresh snapshot (with `echoAck`) when it needs one: when a
+   * frame could leave within the sender's collection delay and the sender does not know yet that the screen
+   * changed (so that it starts that delay; sooner, the frame interval would hold the frame back anyway), when a
+   * frame is due now (so the frame is fresh; but in a burst that has already had a frame, a snapshot taken within
+   * the collection delay is fresh enough: one snapshot per frame in a flood), and when output has settled (then
+   * it also asks for an early frame). `final`: take the snapshot in any case (a shutdown freezes the state).
+   */
+  publish(echoAck: bigint, final = false): void {
+    const now = this.clock.now();
+    const settled = this.burst && now - this.lastOutput >= OUTPUT_QUIET_MS;
+    const cur = this.sender.currentState;
+    let snap = cur.snapshot;
+    const minDelay = this.sender.sendMinDelay;
+    const stale = now - this.snapshotAt > minDelay || this.snapshotAt - this.burstStart <= minDelay;
+    if ((this.dirty || this.batched > 0) && (final || settled || this.changeToAnnounce() || (stale && this.sender.waitTime() === 0))) {
+      this.flush();
+      snap = this.emulator.snapshot();
+      this.dirty = false;
+      this.snapshotAt = now;
+    }
+    const ext = this.extras(now);
+    if (snap !== cur.snapshot || echoAck !== cur.echoAck || ext.hello !== cur.hello || !marksEqual(ext.history ?? null, cur.history)) {
+      this.sender.setCurrentState(new TerminalState(snap, echoAck, ext));
+    }
+    if (settled) {
+      this.burst = false;
+      this.settledCount++;
+      this.sender.requestEarlySend();
+    }
+  }
+
+  /** Milliseconds until publish() has work of its own (output settling, a change to announce), or Infinity. */
+  waitTime(): number {
+    const now = this.clock.now();
+    let at = this.burst ? this.lastOutput + OUTPUT_QUIET_MS : Infinity;
+    if ((this.dirty || this.batched > 0) && !this.senderKnowsOfChange()) at = Math.min(at, this.announceTime());
+    return Math.max(0, at - now);
+  }
+
+  /** The screen changed, the sender does not know yet, and it is time to tell it. */
+  private changeToAnnounce(): boolean {
+    return !this.senderKnowsOfChange() && this.clock.now() >= this.announceTime();
+  }
+
+  /** When the sender, told of a change then, would send it no later than the frame interval allows. */
+  private announceTime(): number {
+    return this.sender.paceTime - this.sender.sendMinDelay;
+  }
+
+  /** The sender's current state differs from the last one it sent (its frame timer runs). */
+  private senderKnowsOfChange(): boolean {
+    const sent = this.sender.sentStates;
+    return !this.sender.currentState.equals(sent[sent.length - 1].state);
+  }
+}

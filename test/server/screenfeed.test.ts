@@ -1,0 +1,185 @@
+// The server's output-to-frame path (server/screenfeed.ts with the SSP sender) on the fake network with a manual
+// clock: a steady flood gets at most one frame per frame interval and one snapshot per frame; output that goes
+// quiet (a prompt after Ctrl-C into a flood) is sent once it has been quiet for OUTPUT_QUIET_MS instead of at the
+// next interval; bursts that keep settling get at most one extra frame per interval.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Emulator, rowText, type Snapshot } from '../../src/emulator';
+import { TerminalState } from '../../src/statesync/terminal';
+import { UserStream } from '../../src/statesync/userstream';
+import { Connection } from '../../src/transport/connection';
+import { TO_CLIENT } from '../../src/transport/datagram';
+import { generateKey } from '../../src/transport/key';
+import { OcbAes128 } from '../../src/transport/ocb';
+import { SEND_MINDELAY_CLIENT, SEND_MINDELAY_SERVER } from '../../src/transport/sender';
+import { Transport } from '../../src/transport/transport';
+import { OUTPUT_QUIET_MS, ScreenFeed } from '../../server/screenfeed';
+import { FakeNet, run } from '../support/fakenet';
+import { WireDecoder } from '../support/wire';
+
+const SERVER = { address: '127.0.0.1', port: 60001 };
+const COLS = 80;
+const ROWS = 24;
+
+function setup(oneWayMs: number) {
+  const net = new FakeNet(7);
+  net.defaultRule = { delayMs: oneWayMs, loss: 0 };
+  const key = generateKey();
+  const emulator = new Emulator(COLS, ROWS);
+  let snapshots = 0;
+  const take = emulator.snapshot.bind(emulator);
+  let lastSnap: Snapshot | null = null;
+  emulator.snapshot = () => {
+    const s = take();
+    if (s !== lastSnap) snapshots++;
+    lastSnap = s;
+    return s;
+  };
+  // eslint-disable-next-line prefer-const
+  let server: Transport<TerminalState, UserStream>;
+  const ssock = net.bind(SERVER.address, SERVER.port, (msg, from) => server.receive(msg, from));
+  const sconn = Connection.server({ aead: new OcbAes128(key), clock: net.clock, socket: ssock, family: 'udp4' });
+  server = new Transport({ connection: sconn, clock: net.clock, initialLocal: new TerminalState(emulator.snapshot()), initialRemote: new UserStream(), sendMinDelay: SEND_MINDELAY_SERVER });
+  const feed = new ScreenFeed(emulator, server.sender, net.clock);
+  const cconn = Connection.client({ aead: new OcbAes128(key), clock: net.clock, server: SERVER, socketFactory: net.clientFactory('127.0.0.2') });
+  const client = new Transport<UserStream, TerminalState>({
+    connection: cconn,
+    clock: net.clock,
+    initialLocal: new UserStream(),
+    initialRemote: TerminalState.initial(COLS, ROWS),
+    sendMinDelay: SEND_MINDELAY_CLIENT,
+    paceFromDataOnly: true,
+  });
+  cconn.onSocketMessage = (msg, from) => client.receive(msg, from);
+  client.currentState.pushResize(COLS, ROWS);
+  const serverPeer = {
+    tick: () => {
+      feed.publish(0n);
+      server.tick();
+    },
+    waitTime: () => Math.min(server.waitTime(), feed.waitTime()),
+  };
+  const peers = [serverPeer, client];
+  /** Advances the clock to `t` (absolute), running both peers. */
+  const until = (t: number) => run(net, peers, t);
+  /** Data frames the server sent (non-empty diffs), with their send times. */
+  const frames = () => {
+    const dec = new WireDecoder(new OcbAes128(key));
+    const out: number[] = [];
+    for (const e of net.log) {
+      const inst = dec.decode(e.msg);
+      if (inst && inst.direction === TO_CLIENT && inst.diff.length > 0) out.push(e.at);
+    }
+    return out;
+  };
+  const clientRows = () => {
+    const s = client.latestRemote().state.snapshot;
+    return Array.from({ length: s.rows }, (_, y) => rowText(s, y).trimEnd());
+  };
+  return { net, server, client, feed, until, frames, clientRows, snapshotCount: () => snapshots };
+}
+
+/** A 4 KiB chunk of numbered lines, like one pty read of `seq`. */
+function floodChunk(n: number): Buffer {
+  let s = '';
+  while (s.length < 4000) s += `${n++}\r\n`;
+  return Buffer.from(s);
+}
+
+/** Feeds a flood: one chunk every `everyMs` from the current time for `ms`; returns the time it stopped. */
+function flood(rig: ReturnType<typeof setup>, ms: number, everyMs = 1): number {
+  const t0 = rig.net.clock.now();
+  let n = 0;
+  for (let t = t0; t < t0 + ms; t += everyMs) {
+    rig.until(t);
+    if (rig.feed.output(floodChunk(n))) rig.until(rig.net.clock.now());
+    n += 1000;
+  }
+  return t0 + ms;
+}
+
+/** Connects, and floods for a while so that the server has RTT samples (SRTT near 200 ms, interval near 100 ms). */
+function warmUp(rig: ReturnType<typeof setup>): void {
+  rig.until(rig.net.clock.now() + 500);
+  const stop = flood(rig, 3000, 2);
+  rig.until(stop + 500);
+}
+
+test('a steady flood gets one frame per frame interval, and one snapshot per frame', () => {
+  const rig = setup(100);
+  warmUp(rig);
+  const interval = rig.server.connection.rtt.sendInterval();
+  assert.ok(interval >= 90 && interval <= 130, `frame interval ${interval}`);
+  const before = rig.frames().length;
+  const snapsBefore = rig.snapshotCount();
+  const settlesBefore = rig.feed.settledCount;
+  const start = rig.net.clock.now();
+  flood(rig, 2000);
+  const during = rig.frames().slice(before).filter((t) => t >= start);
+  assert.ok(during.length >= 15 && during.length <= 2000 / interval + 1, `${during.length} frames in 2 s`);
+  for (let i = 1; i < during.length; i++) assert.ok(during[i] - during[i - 1] >= interval - 1, `frames ${during[i] - during[i - 1]} ms apart`);
+  assert.equal(rig.feed.settledCount, settlesBefore, 'a steady flood never settles');
+  const snaps = rig.snapshotCount() - snapsBefore;
+  assert.ok(snaps <= during.length + 2, `${snaps} snapshots for ${during.length} frames`);
+});
+
+test('output that goes quiet after a flood is sent at once, not at the next frame interval', () => {
+  const rig = setup(100);
+  warmUp(rig);
+  const interval = rig.server.connection.rtt.sendInterval();
+  // Stop at several phases of the frame interval: the prompt goes out after the quiet time every time, however
+  // long ago the last frame left.
+  for (let phase = 0; phase < 5; phase++) {
+    const stop = flood(rig, 1000 + (phase * interval) / 5);
+    rig.until(stop + 2);
+    const before = rig.frames().length;
+    rig.feed.output(Buffer.from(`^C\r\n$ `));
+    const promptAt = rig.net.clock.now();
+    rig.until(promptAt);
+    rig.until(promptAt + interval + 50);
+    const sent = rig.frames().slice(before);
+    assert.ok(sent.length >= 1, 'the prompt was sent');
+    const delay = sent[sent.length - 1] - promptAt;
+    assert.ok(delay <= OUTPUT_QUIET_MS + 1, `phase ${phase}: the prompt left ${delay} ms after it was output`);
+    rig.until(promptAt + 1000);
+    assert.equal(rig.clientRows().filter((l) => l !== '').pop(), '$', 'the client shows the prompt');
+  }
+});
+
+test('output that keeps settling gets at most one extra frame per interval', () => {
+  const rig = setup(100);
+  warmUp(rig);
+  const interval = rig.server.connection.rtt.sendInterval();
+  const before = rig.frames().length;
+  const start = rig.net.clock.now();
+  // A short burst every 10 ms (each settles after OUTPUT_QUIET_MS): would be a frame every 10 ms if every
+  // settle sent at once.
+  for (let i = 0; i < 200; i++) {
+    rig.until(start + i * 10);
+    if (rig.feed.output(Buffer.from(`line ${i}\r\n`))) rig.until(rig.net.clock.now());
+  }
+  rig.until(start + 2000);
+  const sent = rig.frames().slice(before);
+  assert.ok(rig.feed.settledCount >= 150, `${rig.feed.settledCount} settles`);
+  for (let i = 2; i < sent.length; i++) {
+    assert.ok(sent[i] - sent[i - 2] >= interval - 1, `three frames within ${sent[i] - sent[i - 2]} ms (interval ${interval})`);
+  }
+  assert.ok(sent.length <= (2 * 2000) / interval + 2, `${sent.length} frames in 2 s`);
+});
+
+test('the first frame of a burst carries what came during the collection delay (one frame for echo and output)', () => {
+  const rig = setup(100);
+  warmUp(rig);
+  rig.until(rig.net.clock.now() + 1000);
+  const before = rig.frames().length;
+  const e = rig.net.clock.now();
+  if (rig.feed.output(Buffer.from('ls\r\n'))) rig.until(e);
+  rig.until(e + 3);
+  if (rig.feed.output(Buffer.from('file1 file2\r\n$ '))) rig.until(e + 3);
+  rig.until(e + 60);
+  const sent = rig.frames().slice(before);
+  assert.equal(sent.length, 1, `frames at ${sent.map((t) => t - e).join(', ')} ms`);
+  assert.ok(sent[0] - e <= SEND_MINDELAY_SERVER + 1, `sent ${sent[0] - e} ms after the echo`);
+  rig.until(e + 500);
+  assert.deepEqual(rig.clientRows().filter((l) => l !== '').slice(-2), ['file1 file2', '$']);
+});
