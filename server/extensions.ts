@@ -3,9 +3,9 @@
 // that leave the emulator's primary screen go into a HistoryRing, within the client's wish and the server's
 // bounds); a restored client's hello asks for the history again from a line number. A stock mosh-client never
 // says hello, so for it nothing here runs and its states carry nothing new. Not the wire format (statesync/).
-import { type Emulator, plainLineText } from '../src/emulator';
+import type { Emulator } from '../src/emulator';
 import { decodeClientHello, EXTENSIONS_VERSION, FEATURE_HISTORY } from '../src/statesync/extensions';
-import { HistoryRing, historyText, type HistoryMark, SERVER_HISTORY_LINES } from '../src/statesync/history';
+import { HistoryRing, type HistoryMark, marksEqual, SERVER_HISTORY_LINES } from '../src/statesync/history';
 import type { ServerHelloInfo, TerminalExtras } from '../src/statesync/terminal';
 
 /** Up to this many new history lines per HISTORY_FLOOD_INTERVAL_MS go out as they come, with the next frame. */
@@ -14,6 +14,12 @@ export const HISTORY_FLOOD_LINES = 1000;
 export const HISTORY_FLOOD_INTERVAL_MS = 2000;
 /** ...or once the output has added no line for this long (the flood is over). */
 export const HISTORY_QUIET_MS = 50;
+/**
+ * Most new lines one state adds (a shipment of more goes out in steps, a step once the sender has sent the one
+ * before): a diff stays a few dozen datagrams, so a lost one does not hold a large message back, and the screen
+ * never waits behind 10000 lines.
+ */
+export const HISTORY_STEP_LINES = 1000;
 
 export class SessionExtensions {
   private hello: ServerHelloInfo | null = null;
@@ -27,6 +33,10 @@ export class SessionExtensions {
   /** When the ring last grew (as seen by extras()). */
   private grewAt = -Infinity;
   private seenCount = 0;
+  /** The ring's count when the shipment under way began: the mark steps up to it. */
+  private shipTo = 0;
+  /** Lines before this are not sent (HistoryMark.sendFrom). */
+  private sendFrom = 0;
 
   constructor(
     private readonly emulator: Emulator,
@@ -55,35 +65,50 @@ export class SessionExtensions {
     this.ring = ring;
     const emulator = this.emulator;
     emulator.captureHistory({
-      row: (row) => ring.add({ text: historyText(row), wraps: row.wraps }),
-      text: (line, style) => {
-        const cols = emulator.cols;
-        ring.addLazy(() => ({ text: Buffer.from(plainLineText(line, style, cols), 'utf8'), wraps: false }), line.length);
-      },
+      row: (text, wraps) => ring.add({ text: Buffer.from(text, 'utf8'), wraps }),
+      plain: (bytes, lines, style) => ring.addPlain(bytes, lines, style, emulator.cols),
       cleared: () => ring.clear(),
     });
   }
 
   /**
    * What the session's next terminal state carries of the extensions. History lines go out as they come, except
-   * in a flood: then the mark moves at most every HISTORY_FLOOD_INTERVAL_MS and once the flood is over, so a
+   * in a flood: then a shipment begins at most every HISTORY_FLOOD_INTERVAL_MS and once the flood is over, so a
    * `cat` of a large file costs the lines of a few shipments (each at most the client's wish, the newest), not
-   * every line it printed; the terminal still ends with the last lines complete, in order. A clear or a replay
-   * goes out at once.
+   * every line it printed; the terminal still ends with the last lines complete, in order. A shipment goes out
+   * in steps of HISTORY_STEP_LINES, the next once `sent` (the history mark of the state the sender sent last)
+   * has the one before. A clear or a replay goes out at once, whole. `lastOutput`: when the application last
+   * wrote (the session emulates in batches, so the ring grows only when a frame needs the screen: output still
+   * coming means the flood is not over).
    */
-  extras(now: number): TerminalExtras {
+  extras(now: number, lastOutput = -Infinity, sent: HistoryMark | null = null): TerminalExtras {
     const ring = this.ring;
     if (ring === null) return { hello: this.hello };
     if (ring.count !== this.seenCount) {
       this.seenCount = ring.count;
       this.grewAt = now;
     }
+    if (lastOutput > this.grewAt) this.grewAt = lastOutput;
     const m = this.mark;
-    const urgent = m === null || m.clearedBefore !== ring.clearedBefore || m.replayEpoch !== this.replayEpoch || m.replayFrom !== this.replayFrom;
-    if (urgent || (m.count !== ring.count && this.shipNow(ring.count - m.count, now))) {
-      this.mark = Object.freeze({ count: ring.count, clearedBefore: ring.clearedBefore, replayEpoch: this.replayEpoch, replayFrom: this.replayFrom });
+    const wish = this.hello?.historyLines ?? 0;
+    if (m === null || m.clearedBefore !== ring.clearedBefore || m.replayEpoch !== this.replayEpoch || m.replayFrom !== this.replayFrom) {
+      this.shipTo = ring.count;
+      this.sendFrom = Math.max(this.sendFrom, ring.clearedBefore);
+      this.setMark(ring, ring.count);
+    } else {
+      if (ring.count > this.shipTo && this.shipNow(ring.count - this.shipTo, now)) this.shipTo = ring.count;
+      if (m.count < this.shipTo && (sent === null || marksEqual(sent, m))) {
+        // Lines older than the client keeps when this step begins are skipped for good.
+        const from = Math.max(m.count, this.shipTo - wish);
+        if (from > m.count) this.sendFrom = from;
+        this.setMark(ring, Math.min(this.shipTo, from + HISTORY_STEP_LINES));
+      }
     }
     return { hello: this.hello, history: this.mark, ring };
+  }
+
+  private setMark(ring: HistoryRing, count: number): void {
+    this.mark = Object.freeze({ count, clearedBefore: ring.clearedBefore, replayEpoch: this.replayEpoch, replayFrom: this.replayFrom, sendFrom: this.sendFrom });
   }
 
   /** Whether `pending` new lines go out now (and are counted against the interval's allowance). */
@@ -98,10 +123,15 @@ export class SessionExtensions {
     return true;
   }
 
-  /** Milliseconds until history held back in a flood is due (Infinity: none is held back). */
-  waitTime(now: number): number {
+  /**
+   * Milliseconds until history held back is due (Infinity: none is). A shipment's next step is due at once once
+   * `sent` has the current one (before that, the sender's own pace wakes the session).
+   */
+  waitTime(now: number, sent: HistoryMark | null = null): number {
     const ring = this.ring;
-    if (ring === null || this.mark === null || this.mark.count === ring.count) return Infinity;
+    const m = this.mark;
+    if (ring === null || m === null || m.count === ring.count) return Infinity;
+    if (m.count < this.shipTo) return sent === null || marksEqual(sent, m) ? 0 : Infinity;
     return Math.max(0, Math.min(this.windowStart + HISTORY_FLOOD_INTERVAL_MS, this.grewAt + HISTORY_QUIET_MS) - now);
   }
 }

@@ -8,7 +8,7 @@
 // No pty, timers or sockets: the session feeds it bytes and runs publish() at every wake-up of its event loop.
 
 import type { Emulator } from '../src/emulator';
-import { marksEqual } from '../src/statesync/history';
+import { type HistoryMark, marksEqual } from '../src/statesync/history';
 import { type TerminalExtras, TerminalState } from '../src/statesync/terminal';
 import type { Clock } from '../src/transport/clock';
 import type { TransportSender } from '../src/transport/sender';
@@ -41,7 +41,7 @@ export class ScreenFeed {
     private readonly sender: TransportSender<TerminalState>,
     private readonly clock: Clock,
     /** What states carry of our extensions (server/extensions.ts), asked after the output is emulated. */
-    private readonly extras: (now: number) => TerminalExtras = () => ({ hello: null }),
+    private readonly extras: (now: number, lastOutput: number, sent: HistoryMark | null) => TerminalExtras = () => ({ hello: null }),
   ) {}
 
   /**
@@ -100,7 +100,8 @@ export class ScreenFeed {
       this.dirty = false;
       this.snapshotAt = now;
     }
-    const ext = this.extras(now);
+    const sent = this.sender.sentStates;
+    const ext = this.extras(now, this.lastOutput, sent[sent.length - 1].state.history);
     if (snap !== cur.snapshot || echoAck !== cur.echoAck || ext.hello !== cur.hello || !marksEqual(ext.history ?? null, cur.history)) {
       this.sender.setCurrentState(new TerminalState(snap, echoAck, ext));
     }

@@ -97,7 +97,7 @@ export class ServerSession {
       sendMinDelay: SEND_MINDELAY_SERVER,
       onEvent: (e) => e.type === 'error' && opts.log(e.text),
     });
-    this.feed = new ScreenFeed(this.emulator, this.transport.sender, this.clock, (now) => this.extensions.extras(now));
+    this.feed = new ScreenFeed(this.emulator, this.transport.sender, this.clock, (now, lastOutput, sent) => this.extensions.extras(now, lastOutput, sent));
     this.heapGuard = opts.heapGuard ?? HeapGuard.forThisProcess();
     this.timer = new WakeTimer(() => this.step());
   }
@@ -166,7 +166,8 @@ export class ServerSession {
       t.tick();
     }
 
-    let wait = Math.min(t.waitTime(), this.echo.waitTime(now), this.feed.waitTime(), this.extensions.waitTime(now));
+    const sent = t.sender.sentStates;
+    let wait = Math.min(t.waitTime(), this.echo.waitTime(now), this.feed.waitTime(), this.extensions.waitTime(now, sent[sent.length - 1].state.history));
     if (this.lastClientState === null) wait = Math.min(wait, UNCONNECTED_WAKE_CAP, this.started + NO_CLIENT_TIMEOUT - now);
     if (t.sender.shutdownInProgress) wait = Math.min(wait, UNCONNECTED_WAKE_CAP);
     if (this.opts.networkTimeout > 0 && this.lastClientState !== null) wait = Math.min(wait, this.lastClientState + this.opts.networkTimeout * 1000 - now);

@@ -8,8 +8,9 @@
 // stops changing (the screen height, the width, a screenful of repeats) before xterm's own handler runs.
 import type { Terminal } from '@xterm/headless';
 import { XtermInternals, type RawLine, type RawParams } from './xtermInternals';
-import { blankStyleOf, styleOf } from './style';
-import { blankRow, DEFAULT_MODES, type Modes, type MouseEncoding, type MouseTracking, type Row, type Snapshot } from './snapshot';
+import { styleOf } from './style';
+import { BG_HAS_EXTENDED, decodeRow, extWord, historyLineText } from './cells';
+import { DEFAULT_MODES, type Modes, type MouseEncoding, type MouseTracking, type Row, type Snapshot } from './snapshot';
 import { newFrame } from './newFrame';
 import { clampScreenSize } from './limits';
 import { glibcWidthProvider } from './widths';
@@ -34,22 +35,16 @@ export interface Disposable {
 /**
  * Where an Emulator puts the lines that leave the top of its primary screen (a whole-screen scroll; not the
  * alternate screen, not a partial scroll region), in order: as rows when it emulated them, as plain text when
- * writeBulk skipped them (one logical line each, printed with `style`, to be laid out with layoutPlainLine).
+ * writeBulk skipped them (logical lines ending in CR LF, printed with `style`, to be laid out with plainLineText).
  */
 export interface HistorySink {
-  row(row: Row): void;
-  text(line: Uint8Array, style: string): void;
+  /** An emulated row's history text (cells.ts historyLineText); `wraps`: the line goes on in the next row. */
+  row(text: string, wraps: boolean): void;
+  /** `lines` skipped lines of plain text, each ending in CR LF, in `bytes` (which nothing changes), with `style`. */
+  plain(bytes: Uint8Array, lines: number, style: string): void;
   /** CSI 3J: everything that scrolled off so far is to be forgotten. */
   cleared(): void;
 }
-
-// Cell word layout (xterm common/buffer/Constants.ts).
-const CODEPOINT_MASK = 0x1fffff;
-const IS_COMBINED = 0x200000;
-const HAS_CONTENT = 0x3fffff;
-const WIDTH_SHIFT = 22;
-const BG_HAS_EXTENDED = 0x10000000;
-const FG_UNDERLINE = 0x10000000;
 
 /** Longest title or icon name kept (characters); longer ones are cut. */
 export const MAX_TITLE_LENGTH = 4096;
@@ -65,26 +60,6 @@ interface RowCacheEntry {
   /** Combined strings and extended words of the cells that had them, in cell order, as [index, value] pairs. */
   extras: (number | string)[] | null;
   row: Row;
-}
-
-const charCache: string[] = [];
-function charOf(cp: number): string {
-  if (cp < 0x10000) {
-    if (cp >= 0xd800 && cp <= 0xdfff) return '\ufffd';
-    let s = charCache[cp];
-    if (s === undefined) {
-      s = String.fromCharCode(cp);
-      charCache[cp] = s;
-    }
-    return s;
-  }
-  return String.fromCodePoint(cp);
-}
-
-function extWord(line: RawLine, x: number): number {
-  const e = line._extendedAttrs[x];
-  if (!e) return 0;
-  return (e._ext ?? e.ext) >>> 0;
 }
 
 function cleanText(s: string, max: number): string {
@@ -206,7 +181,7 @@ export class Emulator {
     const line = b.lines.get(b.ybase - 1);
     if (!line) return;
     const next = b.lines.get(b.ybase);
-    sink.row(decodeRow(line, this.term.cols, next !== undefined && next.isWrapped, raw).row);
+    sink.row(historyLineText(line, this.term.cols), next !== undefined && next.isWrapped);
   }
 
   /**
@@ -224,9 +199,14 @@ export class Emulator {
     const firstLf = data.indexOf(0x0a);
     if (data.length < 2048 || firstLf < 0) return this.write(data);
     let lineFeeds = 0;
+    // The first line feed without a CR before it (history needs each skipped line to start at column 0).
+    let bareLf = data.length;
     for (let i = firstLf + 1; i < data.length; i++) {
       const b = data[i];
-      if (b === 0x0a) lineFeeds++;
+      if (b === 0x0a) {
+        lineFeeds++;
+        if (data[i - 1] !== 0x0d && bareLf === data.length) bareLf = i;
+      }
       else if (b < 0x20 ? b !== 0x09 && b !== 0x0d : b === 0x1b || (b === 0xc2 && i + 1 < data.length && data[i + 1] >= 0x80 && data[i + 1] <= 0x9f) || b === 0xc2 && i + 1 === data.length) {
         return this.write(data);
       }
@@ -240,7 +220,10 @@ export class Emulator {
     // The argument above needs the parser in its ground state after the first line (not inside a string such as
     // an unterminated OSC, where text is not printed) and line feeds that scroll the whole screen.
     if (!this.raw.scrollsWholeScreen || !this.raw.parserAtGround) return this.write(data.subarray(firstLf + 1));
-    if (this.history !== null) return this.writeBulkWithHistory(data, firstLf, cut, rows);
+    if (this.history !== null) {
+      if (data[firstLf - 1] !== 0x0d || bareLf <= cut) return this.write(data.subarray(firstLf + 1));
+      return this.writeBulkWithHistory(data, firstLf, cut, rows, lineFeeds - rows);
+    }
     this.write(`\x1b[${rows};1H\n`);
     this.skippedBytes += cut - firstLf;
     this.write(data.subarray(cut + 1));
@@ -248,28 +231,28 @@ export class Emulator {
 
   /**
    * writeBulk's skip when history is captured. The skipped lines S (after the first line, up to `cut`) go to the
-   * sink as text, in the order a full emulation would scroll them off: first the rows above the cursor (scrolled
-   * off here by xterm, so they come as rows), then every line of S; the rows xterm then scrolls off while it
+   * sink as text, in the order a full emulation would scroll them off: first the rows above the cursor (read where
+   * they are, as rows), then every line of S, in one piece; the rows xterm then scrolls off while it
    * emulates the rest (what was on the screen in place of S's last lines) are not given again. Needs every line
    * feed of S after a CR (a pty's usual output), so each line of S starts at column 0; else S is emulated.
    */
-  private writeBulkWithHistory(data: Uint8Array, firstLf: number, cut: number, rows: number): void {
-    if (data[firstLf - 1] !== 0x0d) return this.write(data.subarray(firstLf + 1));
-    for (let i = data.indexOf(0x0a, firstLf + 1); i >= 0 && i <= cut; i = data.indexOf(0x0a, i + 1)) {
-      if (data[i - 1] !== 0x0d) return this.write(data.subarray(firstLf + 1));
-    }
+  private writeBulkWithHistory(data: Uint8Array, firstLf: number, cut: number, rows: number, lines: number): void {
     const sink = this.history!;
-    const c = this.raw.buffer.y;
-    this.write(`\x1b[${rows};1H${'\n'.repeat(c)}\x1b[2K`);
+    // The rows above the cursor leave first: read them where they are (scrolling them off one by one costs xterm
+    // a line recycle each); the line feeds of T scroll them off unseen (suppressScrolls below).
+    const b = this.raw.buffer;
+    const c = b.y;
+    const cols = this.term.cols;
+    for (let y = 0; y < c; y++) {
+      const line = b.lines.get(b.ybase + y);
+      const next = b.lines.get(b.ybase + y + 1);
+      if (line) sink.row(historyLineText(line, cols), next !== undefined && next.isWrapped);
+    }
+    this.write(`\x1b[${rows};1H\x1b[2K`);
     const pen = this.raw.pen;
     const style = styleOf(pen.fg, pen.bg, pen.bg & BG_HAS_EXTENDED ? ((pen.extended._ext ?? pen.extended.ext) >>> 0) : 0);
-    // The text of S, copied (the caller may reuse its buffer), one logical line per line feed.
-    const text = Buffer.from(data.subarray(firstLf + 1, cut + 1));
-    let start = 0;
-    for (let i = text.indexOf(0x0a); i >= 0; i = text.indexOf(0x0a, i + 1)) {
-      sink.text(text.subarray(start, i - 1), style);
-      start = i + 1;
-    }
+    // The lines of S, copied (the caller may reuse its buffer), each ending in CR LF.
+    sink.plain(Buffer.from(data.subarray(firstLf + 1, cut + 1)), lines, style);
     this.skippedBytes += cut - firstLf;
     this.suppressScrolls = rows - 1;
     this.write(data.subarray(cut + 1));
@@ -533,108 +516,4 @@ export class Emulator {
       return false;
     });
   }
-}
-
-/**
- * Decodes one xterm line into a Row. Normalises what no byte stream could recreate as such: orphan halves of wide
- * characters become empty cells, and a one-column cell that starts with a zero-width character (xterm can join
- * a mark onto an empty cell) becomes the lone-mark cell it looks like (width 0, see Row.widths).
- *
- * Memory: a row's text and style arrays are allocated only when some cell needs them: a row whose cells all have
- * the default rendition shares the blank row's (frozen) style array, an empty row its text array too. The Row
- * object itself is always new: the differ takes the same Row object in two snapshots for a row that moved.
- */
-function decodeRow(
-  line: RawLine | null,
-  cols: number,
-  wraps: boolean,
-  widths_: { wcwidth(cp: number): number },
-): { row: Row; extras: (number | string)[] | null } {
-  const blank = blankRow(cols);
-  if (line === null) return { row: { text: blank.text, style: blank.style, widths: null, wraps }, extras: null };
-  const d = line._data;
-  const len = Math.min(cols, line.length);
-  let text: string[] | null = null;
-  let style: string[] | null = null;
-  let widths: string[] | null = null;
-  let extras: (number | string)[] | null = null;
-  let lastFg = -1;
-  let lastBg = -1;
-  let lastStyle = '';
-  for (let x = 0; x < len; x++) {
-    const i = x * 3;
-    const c = d[i];
-    const fg = d[i + 1];
-    const bg = d[i + 2];
-    let w = c >>> WIDTH_SHIFT;
-    let t: string;
-    if (c & IS_COMBINED) {
-      t = line._combined[x] ?? '';
-      (extras ??= []).push(x, t);
-    } else {
-      const cp = c & CODEPOINT_MASK;
-      t = cp === 0 ? '' : charOf(cp);
-    }
-    if (w === 2) {
-      const j = i + 3;
-      if (x + 1 < len && d[j] >>> WIDTH_SHIFT === 0 && (d[j] & HAS_CONTENT) === 0 && t !== '') {
-        let s: string;
-        if (bg & BG_HAS_EXTENDED) {
-          const e = extWord(line, x);
-          (extras ??= []).push(x, e);
-          s = styleOf(fg, bg, fg & FG_UNDERLINE ? e : 0);
-        } else s = fg === lastFg && bg === lastBg ? lastStyle : styleOf(fg, bg, 0);
-        (text ??= blankArray(cols))[x] = t;
-        if (s !== '') {
-          style ??= blankArray(cols);
-          style[x] = s;
-          style[x + 1] = s;
-        }
-        if (widths === null) widths = new Array<string>(cols).fill('1');
-        widths[x] = '2';
-        widths[x + 1] = '0';
-        x++;
-        continue;
-      }
-      t = '';
-      w = 1;
-    } else if (w === 0) {
-      if (t === '') w = 1;
-      else {
-        if (widths === null) widths = new Array<string>(cols).fill('1');
-        widths[x] = '0';
-      }
-    } else if (t !== '' && t.charCodeAt(0) >= 0x300 && widths_.wcwidth(t.codePointAt(0)!) === 0) {
-      if (widths === null) widths = new Array<string>(cols).fill('1');
-      widths[x] = '0';
-    }
-    let s: string;
-    if (t === '') {
-      s = blankStyleOf(bg);
-    } else {
-      (text ??= blankArray(cols))[x] = t;
-      if (bg & BG_HAS_EXTENDED) {
-        const e = extWord(line, x);
-        (extras ??= []).push(x, e);
-        s = styleOf(fg, bg, fg & FG_UNDERLINE ? e : 0);
-      } else if (fg === lastFg && bg === lastBg) {
-        s = lastStyle;
-      } else {
-        lastFg = fg;
-        lastBg = bg;
-        lastStyle = styleOf(fg, bg, 0);
-        s = lastStyle;
-      }
-    }
-    if (s !== '') (style ??= blankArray(cols))[x] = s;
-  }
-  return {
-    row: { text: text ?? blank.text, style: style ?? blank.style, widths: widths === null ? null : widths.join(''), wraps },
-    extras,
-  };
-}
-
-/** `n` empty strings, in an array to fill in. */
-function blankArray(n: number): string[] {
-  return new Array<string>(n).fill('');
 }

@@ -35,6 +35,27 @@ export interface TerminalExtras {
   log?: HistoryLog | null;
 }
 
+/**
+ * The history instruction for lines [start, end) of a server's ring, encoded as a HostMessage of its own. The
+ * sender diffs the same states again at every frame until the client acknowledges them (and from two states when
+ * it weighs a resend): the last few encodings are kept per ring, so a flood's 10000-line shipment is encoded once.
+ */
+const historyEncodings = new WeakMap<HistoryRing, { key: string; bytes: Uint8Array }[]>();
+const HISTORY_ENCODINGS_KEPT = 3;
+
+function encodedHistory(ring: HistoryRing, start: number, end: number, clearedBefore: number): Uint8Array {
+  const key = `${start} ${end} ${clearedBefore} ${ring.keptFrom}`;
+  let cache = historyEncodings.get(ring);
+  if (cache === undefined) historyEncodings.set(ring, (cache = []));
+  const hit = cache.find((e) => e.key === key);
+  if (hit) return hit.bytes;
+  const { first, lines } = ring.range(start, end);
+  const bytes = encodeHostMessage([{ type: 'history', first: BigInt(first), lines, clearedBefore: BigInt(clearedBefore), keptFrom: BigInt(ring.keptFrom) }]);
+  cache.unshift({ key, bytes });
+  if (cache.length > HISTORY_ENCODINGS_KEPT) cache.pop();
+  return bytes;
+}
+
 export class TerminalState implements SyncState<TerminalState> {
   hello: ServerHelloInfo | null;
   history: HistoryMark | null;
@@ -63,28 +84,31 @@ export class TerminalState implements SyncState<TerminalState> {
   }
 
   diffFrom(older: TerminalState): Uint8Array {
-    const out: HostInstruction[] = [];
-    if (this.echoAck !== older.echoAck) out.push({ type: 'echoack', num: this.echoAck });
+    const head: HostInstruction[] = [];
+    if (this.echoAck !== older.echoAck) head.push({ type: 'echoack', num: this.echoAck });
     const hello = this.hello;
-    if (hello !== null && older.hello === null) out.push({ type: 'hello', version: hello.version, features: [...hello.features], historyLines: hello.historyLines });
+    if (hello !== null && older.hello === null) head.push({ type: 'hello', version: hello.version, features: [...hello.features], historyLines: hello.historyLines });
     // History lines go ahead of the screen diff: the client writes them into its terminal before the new screen.
+    let historyBytes: Uint8Array | null = null;
     const h = this.history;
     if (h !== null && this.ring !== null && !marksEqual(h, older.history)) {
       const o = older.history ?? NO_HISTORY;
       let start = o.count;
       if (h.replayEpoch !== o.replayEpoch) start = Math.min(start, h.replayFrom);
-      start = Math.max(start, h.count - (hello?.historyLines ?? 0), h.clearedBefore);
-      const { first, lines } = this.ring.range(start, h.count);
-      out.push({ type: 'history', first: BigInt(first), lines, clearedBefore: BigInt(h.clearedBefore), keptFrom: BigInt(this.ring.keptFrom) });
+      start = Math.max(start, h.count - (hello?.historyLines ?? 0), h.clearedBefore, h.sendFrom ?? 0);
+      historyBytes = encodedHistory(this.ring, start, h.count, h.clearedBefore);
     }
+    const tail: HostInstruction[] = [];
     if (this.snapshot !== older.snapshot && !snapshotsEqual(this.snapshot, older.snapshot)) {
       if (this.snapshot.cols !== older.snapshot.cols || this.snapshot.rows !== older.snapshot.rows) {
-        out.push({ type: 'resize', width: this.snapshot.cols, height: this.snapshot.rows });
+        tail.push({ type: 'resize', width: this.snapshot.cols, height: this.snapshot.rows });
       }
       const bytes = newFrameBytes(true, older.snapshot, this.snapshot, { vocabulary: 'mosh' });
-      if (bytes.length > 0) out.push({ type: 'hostbytes', bytes });
+      if (bytes.length > 0) tail.push({ type: 'hostbytes', bytes });
     }
-    return out.length ? encodeHostMessage(out) : new Uint8Array(0);
+    if (historyBytes === null) return encodeHostMessage([...head, ...tail]);
+    // A HostMessage is a list of instructions: encoded lists put one after another are the joined list.
+    return Buffer.concat([encodeHostMessage(head), historyBytes, encodeHostMessage(tail)]);
   }
 
   initDiff(): Uint8Array {

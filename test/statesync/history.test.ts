@@ -8,7 +8,8 @@ import { Terminal } from '@xterm/headless';
 import { blankSnapshot, Emulator } from '../../src/emulator';
 import { scrollbackOutput } from '../../src/client/scrollback';
 import { decodeClientHello, encodeClientHello, FEATURE_HISTORY } from '../../src/statesync/extensions';
-import { HistoryLog, HistoryRing, type HistoryMark, historyText, safeHistoryText } from '../../src/statesync/history';
+import { HistoryLog, HistoryRing, type HistoryMark, safeHistoryText } from '../../src/statesync/history';
+import { historyText } from '../support/historytext';
 import type { HistoryLine } from '../../src/statesync/hostmessage';
 import { TerminalState, type ServerHelloInfo } from '../../src/statesync/terminal';
 
@@ -72,6 +73,26 @@ test('the server ring keeps the newest lines within its line and byte budgets', 
   for (let i = 0; i < 25; i++) small.add(line(`${i}`));
   assert.equal(small.keptFrom, 15);
   assert.deepEqual(small.range(20, 23).lines.map(text), ['20', '21', '22']);
+});
+
+test('plain lines a flood skipped are kept as one copy, numbered among the rows, laid out only when sent', () => {
+  const ring = new HistoryRing(1000);
+  ring.add(line('row 0'));
+  let s = '';
+  for (let i = 1; i <= 3000; i++) s += `plain ${i}\r\n`;
+  ring.addPlain(Buffer.from(s), 3000, '31', 80);
+  ring.add(line('row 3001', true));
+  ring.add(line('row 3002'));
+  assert.equal(ring.count, 3003);
+  assert.equal(ring.keptFrom, 3003 - 1000, 'the line budget cuts into the plain chunk');
+  const { first, lines } = ring.range(0, 3003);
+  assert.equal(first, 2003);
+  assert.equal(text(lines[0]), '\x1b[0;31mplain 2003\x1b[0m');
+  assert.equal(text(lines[997]), '\x1b[0;31mplain 3000\x1b[0m');
+  assert.deepEqual(lines.slice(998).map((l) => [text(l), l.wraps]), [['row 3001', true], ['row 3002', false]]);
+  for (let i = 0; i < 2000; i++) ring.add(line(`more ${i}`));
+  assert.equal(ring.range(0, ring.count).lines.length, 1000, 'the plain chunk is gone once all its lines are');
+  assert.equal(text(ring.range(0, ring.count).lines[0]), 'more 1000');
 });
 
 test('history text keeps renditions and text only: other escapes and controls from a hostile server are dropped', () => {

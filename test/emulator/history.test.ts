@@ -1,0 +1,81 @@
+// The emulator's history capture: rows leaving the top of the primary screen reach the sink with the text a
+// snapshot row of them gives (colours, extended underlines, wide characters, orphan halves, lone marks, blank
+// cells with a background), with their wrap flags, in order, also mixed with the lines writeBulk skips; the
+// alternate screen and scroll regions give nothing; CSI 3J says clear.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Emulator, plainLineText } from '../../src/emulator';
+import { mulberry32 } from '../support/relay';
+import { historyText } from '../support/historytext';
+
+interface Captured {
+  text: string;
+  wraps: boolean;
+}
+
+function capture(em: Emulator): { got: Captured[]; cleared: number } {
+  const out = { got: [] as Captured[], cleared: 0 };
+  em.captureHistory({
+    row: (text, wraps) => out.got.push({ text, wraps }),
+    plain: (bytes, lines, style) => {
+      const text = Buffer.from(bytes).toString('latin1').split('\r\n');
+      assert.equal(text.pop(), '', 'each line ends in CR LF');
+      assert.equal(text.length, lines);
+      for (const l of text) out.got.push({ text: plainLineText(Buffer.from(l, 'latin1'), style, em.cols), wraps: false });
+    },
+    cleared: () => out.cleared++,
+  });
+  return out;
+}
+
+const PIECES = [
+  'plain ', 'x', '中文', 'é', 'e\u0301', '\u0301', '😀', '\t', ' ', 'ab',
+  '\x1b[31m', '\x1b[1;4m', '\x1b[38;5;200m', '\x1b[48;5;17m', '\x1b[38;2;1;2;3m', '\x1b[4:3m\x1b[58;5;9m', '\x1b[7m', '\x1b[0m',
+  '\x1b[44m\x1b[K', '\x1b[3D', '\x1b[2C', '\b', '\x1b[1P', '\x1b[2@', '\x1b[2X',
+];
+
+test('rows leaving the screen reach the sink as the text their snapshot rows give, with wrap flags, in order', () => {
+  const rnd = mulberry32(7);
+  for (let round = 0; round < 200; round++) {
+    const cols = 8 + Math.floor(rnd() * 30);
+    const rows = 3 + Math.floor(rnd() * 5);
+    const em = new Emulator(cols, rows);
+    const sink = capture(em);
+    let s = '';
+    for (let i = 0, n = 20 + Math.floor(rnd() * 80); i < n; i++) s += rnd() < 0.1 ? '\r\n' : PIECES[Math.floor(rnd() * PIECES.length)];
+    em.write(`\x1b[H\x1b[2J${s}`);
+    const snap = em.snapshot();
+    const want = snap.lines.map((r) => ({ text: Buffer.from(historyText(r)).toString('utf8'), wraps: r.wraps }));
+    // Scroll every row off, with the rendition reset so the new rows are blank.
+    em.write(`\x1b[0m\x1b[${rows};1H${'\n'.repeat(rows)}`);
+    const tail = sink.got.slice(-rows);
+    assert.deepEqual(tail, want, `round ${round} (${cols}x${rows}): ${JSON.stringify(s)}`);
+    em.dispose();
+  }
+});
+
+test('lines writeBulk skips come between the rows it emulated, in order, each once', () => {
+  const em = new Emulator(20, 5);
+  const sink = capture(em);
+  em.write('\x1b[32mfirst\x1b[0m\r\n');
+  let s = '';
+  for (let i = 1; i <= 400; i++) s += `line ${i}\r\n`;
+  em.writeBulk(Buffer.from(s));
+  assert.ok(em.skippedBytes > 0, 'writeBulk skipped some lines');
+  em.write(`\x1b[5;1H${'\n'.repeat(5)}`);
+  const texts = sink.got.map((g) => g.text);
+  assert.equal(texts[0], '\x1b[0;32mfirst\x1b[0m');
+  assert.deepEqual(texts.slice(1, 401), Array.from({ length: 400 }, (_, i) => `line ${i + 1}`));
+});
+
+test('the alternate screen and a scroll region add nothing; CSI 3J clears', () => {
+  const em = new Emulator(20, 5);
+  const sink = capture(em);
+  em.write(`\x1b[?1049h${'alt\r\n'.repeat(20)}\x1b[?1049l`);
+  em.write(`\x1b[2;4r\x1b[4;1H${'region\r\n'.repeat(20)}\x1b[r`);
+  assert.deepEqual(sink.got, []);
+  em.write(`\x1b[5;1H${'main\r\n'.repeat(7)}`);
+  assert.ok(sink.got.length >= 3);
+  em.write('\x1b[3J');
+  assert.equal(sink.cleared, 1);
+});
