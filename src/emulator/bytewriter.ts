@@ -40,7 +40,8 @@ export class ByteWriter {
     const n = s.length;
     if (this.length + n > this.buf.length) this.grow(n);
     const buf = this.buf;
-    if (n > 12) {
+    // A native write costs more than copying a few dozen characters by hand (SGR styles run to ~40).
+    if (n > 64) {
       this.length += buf.write(s, this.length, n, 'latin1');
       return;
     }

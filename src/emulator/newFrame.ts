@@ -97,6 +97,17 @@ function clampInt(v: unknown, lo: number, hi: number): number {
 const MOUSE_TRACKING = [9, 1000, 1001, 1002, 1003];
 const MOUSE_ENCODING = [1005, 1006, 1015, 1016];
 
+/** Styles seen well formed (a frame repeats the same few; the regular expression costs more than the lookup). */
+const wellFormedStyles = new Set<string>();
+
+function wellFormed(style: string): boolean {
+  if (wellFormedStyles.has(style)) return true;
+  if (!isWellFormedStyle(style)) return false;
+  if (wellFormedStyles.size >= 4096) wellFormedStyles.clear();
+  wellFormedStyles.add(style);
+  return true;
+}
+
 /** Builds the output for one frame; tracks what the target terminal looks like as it goes. */
 class FrameWriter {
   readonly o = new ByteWriter();
@@ -123,12 +134,12 @@ class FrameWriter {
   }
 
   /** The last style mapped and what it mapped to (cells mostly repeat the style of the cell before). */
-  private lastIn: unknown = '';
-  private lastOut = '';
+  lastIn: unknown = '';
+  lastOut = '';
 
   mapStyle(style: unknown): string {
     if (style === this.lastIn) return this.lastOut;
-    const out = typeof style !== 'string' || !isWellFormedStyle(style) ? '' : this.mosh ? moshStyle(style) : style;
+    const out = typeof style !== 'string' || !wellFormed(style) ? '' : this.mosh ? moshStyle(style) : style;
     this.lastIn = style;
     this.lastOut = out;
     return out;
@@ -399,6 +410,17 @@ class FrameWriter {
       if (t === ot[x] && ns[x] === os[x] && (nw === ow || (ow === null ? 1 : ow.charCodeAt(x) - 48) === w)) {
         x += step;
         continue;
+      }
+      // The common case, inline: a printable ASCII character right where the cursor is, in the current pen.
+      if (w === 1 && t.length === 1 && this.cx === x && this.cy === y && ns[x] === this.lastIn && this.pen === this.lastOut) {
+        const c = t.charCodeAt(0);
+        if (c >= 0x20 && c < 0x7f) {
+          this.o.byte(c);
+          this.cx = x + 1;
+          this.join = true;
+          x++;
+          continue;
+        }
       }
       this.printCell(y, x, t, ns[x], w);
       x += step;
