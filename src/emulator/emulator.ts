@@ -1,17 +1,15 @@
 // Emulator: a terminal model over @xterm/headless with synchronous writes and cheap framebuffer snapshots.
 // Bytes in (write), Snapshot out (snapshot). It also tracks what xterm does not keep or expose: mosh's titles
 // (OSC 0/1/2 separately), the OSC 52 clipboard, the bell count, reverse video and the mouse modes xterm ignores.
-// It knows nothing of networks, of diffs between snapshots (newFrame.ts) or of predictions.
+// It knows nothing of networks, of diffs between snapshots (newframe.ts) or of predictions.
 //
 // Hostile input: xterm runs IL, DL, SU, SD, CHT, CBT and REP once per unit of their parameter, so
 // `CSI 2147483647 S` would keep it busy for an hour. Guards clamp those parameters to the point where the result
 // stops changing (the screen height, the width, a screenful of repeats) before xterm's own handler runs.
 import type { Terminal } from '@xterm/headless';
-import { XtermInternals, type RawLine, type RawParams } from './xtermInternals';
-import { styleOf } from './style';
-import { BG_HAS_EXTENDED, decodeRow, extWord, historyLineText } from './cells';
+import { copyLineCells, decodeRow, historyLineText, lineCellsEqual, XtermInternals, type RawLine, type RawParams } from './xterminternals';
 import { DEFAULT_MODES, type Modes, type MouseEncoding, type MouseTracking, type Row, type Snapshot } from './snapshot';
-import { newFrame } from './newFrame';
+import { newFrame } from './newframe';
 import { clampScreenSize } from './limits';
 import { glibcWidthProvider } from './widths';
 
@@ -249,8 +247,7 @@ export class Emulator {
       if (line) sink.row(historyLineText(line, cols), next !== undefined && next.isWrapped);
     }
     this.write(`\x1b[${rows};1H\x1b[2K`);
-    const pen = this.raw.pen;
-    const style = styleOf(pen.fg, pen.bg, pen.bg & BG_HAS_EXTENDED ? ((pen.extended._ext ?? pen.extended.ext) >>> 0) : 0);
+    const style = this.raw.penStyle;
     // The lines of S, copied (the caller may reuse its buffer), each ending in CR LF.
     sink.plain(Buffer.from(data.subarray(firstLf + 1, cut + 1)), lines, style);
     this.skippedBytes += cut - firstLf;
@@ -328,7 +325,6 @@ export class Emulator {
       lines[y] = line ? this.rowOf(line, cols, next !== undefined && next.isWrapped) : this.rowOf(null, cols, false);
       line = next;
     }
-    const pen = this.raw.pen;
     const snap: Snapshot = {
       cols,
       rows,
@@ -338,7 +334,7 @@ export class Emulator {
         y: Math.min(Math.max(buf.y, 0), rows - 1),
         visible: !this.raw.cursorHidden,
       },
-      pen: styleOf(pen.fg, pen.bg, pen.bg & BG_HAS_EXTENDED ? ((pen.extended._ext ?? pen.extended.ext) >>> 0) : 0),
+      pen: this.raw.penStyle,
       modes: this.modes(),
       title: this.title,
       iconName: this.iconName,
@@ -384,45 +380,20 @@ export class Emulator {
   /** The Row for an xterm line: the cached one if its cells did not change, else a freshly decoded one. */
   private rowOf(line: RawLine | null, cols: number, wraps: boolean): Row {
     if (line === null) return decodeRow(null, cols, wraps, this.raw).row;
-    const data = line._data;
     const n = cols * 3;
     const entry = this.rowCache.get(line);
-    if (entry !== undefined && entry.cols === cols) {
-      const old = entry.data;
-      let same = true;
-      for (let i = 0; i < n; i++) {
-        if (data[i] !== old[i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same && entry.extras !== null) {
-        const ex = entry.extras;
-        for (let i = 0; i < ex.length; i += 2) {
-          const x = ex[i] as number;
-          const v = ex[i + 1];
-          if (typeof v === 'string' ? line._combined[x] !== v : extWord(line, x) !== v) {
-            same = false;
-            break;
-          }
-        }
-      }
-      if (same) {
-        if (entry.row.wraps !== wraps) entry.row = { ...entry.row, wraps };
-        return entry.row;
-      }
+    if (entry !== undefined && entry.cols === cols && lineCellsEqual(line, entry.data, entry.extras, n)) {
+      if (entry.row.wraps !== wraps) entry.row = { ...entry.row, wraps };
+      return entry.row;
     }
     const fresh = decodeRow(line, cols, wraps, this.raw);
     if (entry !== undefined && entry.cols === cols) {
       // xterm reuses its line objects as the screen scrolls: refresh the entry in place (no new copy).
-      entry.data.set(data.length > n ? data.subarray(0, n) : data);
-      if (data.length < n) entry.data.fill(0, data.length);
+      copyLineCells(line, n, entry.data);
       entry.extras = fresh.extras;
       entry.row = fresh.row;
     } else {
-      const copy = new Uint32Array(n);
-      copy.set(data.length > n ? data.subarray(0, n) : data);
-      this.rowCache.set(line, { cols, data: copy, extras: fresh.extras, row: fresh.row });
+      this.rowCache.set(line, { cols, data: copyLineCells(line, n), extras: fresh.extras, row: fresh.row });
     }
     return fresh.row;
   }
@@ -437,7 +408,7 @@ export class Emulator {
     term.onData((data) => {
       for (const l of this.replyListeners.slice()) l(data);
     });
-    // Titles and clipboard, with payloads capped while they arrive (see xtermInternals.ts).
+    // Titles and clipboard, with payloads capped while they arrive (see xterminternals.ts).
     raw.replaceOscHandler(0, MAX_TITLE_LENGTH * 2, true, (data) => {
       if (data === null) return;
       this.title = this.iconName = cleanText(data, MAX_TITLE_LENGTH);

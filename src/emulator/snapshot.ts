@@ -1,6 +1,6 @@
 // The framebuffer snapshot: plain, immutable, JSON-serializable data describing what a terminal shows (cells,
 // cursor, modes a user's terminal must follow, titles, bell count). Produced by Emulator.snapshot(), consumed by
-// the display differ (newFrame.ts), the prediction overlays and session resume. No xterm types leak in here, and
+// the display differ (newframe.ts), the prediction overlays and session resume. No xterm types leak in here, and
 // nothing here touches a terminal.
 //
 // Cheap to compare: an emulator hands out the very same Row object for a row that did not change (also when it

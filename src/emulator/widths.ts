@@ -1,7 +1,7 @@
 // Character widths: an xterm width provider that matches glibc's wcwidth (what stock mosh-server and mosh-client
 // use, mosh-protocol.md 8.2), and the "stable width" test the differ uses to decide when a target terminal with
 // other width tables (xterm.js's Unicode 6 or 11, a stock client's libc) might disagree. Not a grapheme segmenter.
-import { DOUBLE_WIDTH, ZERO_WIDTH } from './glibcWidths';
+import { DOUBLE_WIDTH, ZERO_WIDTH } from './glibcwidths';
 
 function inRanges(table: readonly number[], cp: number): boolean {
   let lo = 0;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { blankSnapshot, Emulator, Framebuffer, newFrame, type Snapshot, type Vocabulary } from '../../src/emulator/index';
-import { hostile } from './support/fuzzInput';
+import { hostile } from './support/fuzzinput';
 import { assertClean, assertSameScreen, int, moshView, pick, randomChunk, rng, type Rand } from './support/generators';
 
 const SIZES: [number, number][] = [

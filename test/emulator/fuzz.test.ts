@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Emulator, newFrame, type Snapshot } from '../../src/emulator/index';
 import { assertClean, assertSameScreen, int, moshView, rng } from './support/generators';
-import { hostile, randomBytes } from './support/fuzzInput';
+import { hostile, randomBytes } from './support/fuzzinput';
 
 const TOTAL = Number(process.env.FUZZ_MIB ?? 50) * 1024 * 1024;
 

@@ -1,4 +1,4 @@
-// A checker for the display differ's output vocabulary (newFrame.ts header): an allowlist, so anything that
+// A checker for the display differ's output vocabulary (newframe.ts header): an allowlist, so anything that
 // could make a terminal answer (DA, DSR, DECRQM, DECRQSS, OSC colour or clipboard queries, ENQ, DECID) or turn
 // on origin mode is reported. Tests run it on every diff (a stock mosh-client aborts on replies and on
 // origin mode). Test support only.
