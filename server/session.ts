@@ -15,6 +15,11 @@ import { SEND_MINDELAY_SERVER } from '../src/transport/sender';
 import { Transport } from '../src/transport/transport';
 import { WakeTimer } from '../src/transport/waketimer';
 import { KeyTranslator } from './keys';
+import { AgentSocket } from './agentsocket';
+import { ChannelHost } from './channelhost';
+import { decodeChannelEvent } from '../src/statesync/channelwire';
+import { FEATURE_AGENT, KIND_AGENT } from '../src/statesync/channels';
+import { decodeClientHello, EXTENSIONS_VERSION, FEATURE_CHANNELS } from '../src/statesync/extensions';
 
 export const NO_CLIENT_TIMEOUT = 60_000;
 export const UNCONNECTED_WAKE_CAP = 5_000;
@@ -56,6 +61,10 @@ export class ServerSession {
   private readonly started: number;
   private lastClientState: number | null = null;
   private exitReason: ExitReason | null = null;
+  /** Channels (ours): on once a client said hello with them; the agent's socket if it asked for forwarding. */
+  private readonly channels: ChannelHost;
+  private channelsOn = false;
+  private agentSocket: AgentSocket | null = null;
   private finished = false;
   private shellExited = false;
   private resolveDone!: (r: ExitReason) => void;
@@ -69,6 +78,7 @@ export class ServerSession {
     this.emulator = new Emulator(opts.cols, opts.rows);
     // The application's queries (DA, DSR, ...) are answered by our emulator, as stock mosh-server does.
     this.emulator.onReply((data) => this.child?.write(data));
+    this.channels = new ChannelHost({ kick: () => this.timer.kick(), log: opts.log });
     const connection = Connection.server({
       aead: new OcbAes128(opts.key),
       clock: this.clock,
@@ -83,7 +93,7 @@ export class ServerSession {
     this.transport = new Transport<TerminalState, UserStream>({
       connection,
       clock: this.clock,
-      initialLocal: new TerminalState(this.emulator.snapshot()),
+      initialLocal: new TerminalState(this.emulator.snapshot(), 0n, { channelSource: this.channels }),
       initialRemote: new UserStream(),
       sendMinDelay: SEND_MINDELAY_SERVER,
       onEvent: (e) => e.type === 'error' && opts.log(e.text),
@@ -146,7 +156,12 @@ export class ServerSession {
           this.screenDirty = false;
         }
       }
-      if (snap !== cur.snapshot || echoAck !== cur.echoAck) t.setCurrentState(new TerminalState(snap, echoAck));
+      if (snap !== cur.snapshot || echoAck !== cur.echoAck) t.setCurrentState(cur.withScreen(snap, echoAck));
+      if (this.channelsOn) {
+        const now = t.currentState;
+        const table = this.channels.update(now.channels, t.sender.sentStates[0].state.channels);
+        if (table !== now.channels) t.setCurrentState(now.withChannels(table));
+      }
     }
     t.tick();
 
@@ -180,6 +195,10 @@ export class ServerSession {
     let hadInput = false;
     for (let i = 0; i < runs.length; i++) {
       const r = runs[i];
+      if (r.type === 'ext') {
+        this.extensionEvent(r.bytes);
+        continue;
+      }
       if (r.type === 'resize') {
         // Only the last of a run of consecutive resizes matters.
         if (i + 1 < runs.length && runs[i + 1].type === 'resize') continue;
@@ -196,6 +215,45 @@ export class ServerSession {
     }
     if (hadInput) this.echo.registerInput(num, now);
     if (!this.child && !this.shellExited) this.spawnChild();
+  }
+
+  /** One of our extension events: the client's hello, or a channel event. Anything else is ignored. */
+  private extensionEvent(bytes: Uint8Array): void {
+    const hello = decodeClientHello(bytes);
+    if (hello) {
+      if (hello.features.includes(FEATURE_CHANNELS)) this.startChannels(hello.features.includes(FEATURE_AGENT));
+      return;
+    }
+    const e = decodeChannelEvent(bytes);
+    if (e !== null && this.channelsOn) this.channels.event(e);
+  }
+
+  /**
+   * The client takes channels (and asked for agent forwarding): say so in our hello, and make the agent's socket
+   * for the shell (spawned after this, at the end of the first client state). Once per session.
+   */
+  private startChannels(agent: boolean): void {
+    if (this.channelsOn) return;
+    this.channelsOn = true;
+    this.transport.sender.isBackground = (current, base) => current.backgroundChangeFrom(base);
+    const features = [FEATURE_CHANNELS];
+    if (agent && !this.child && !this.shellExited) {
+      const made = AgentSocket.create((socket) => this.channels.accept(socket, KIND_AGENT));
+      if (made instanceof AgentSocket) {
+        this.agentSocket = made;
+        features.push(FEATURE_AGENT);
+        this.opts.log(`agent forwarding: ${made.path}`);
+      } else {
+        this.channels.setAgentError(made.error);
+        this.opts.log(`agent forwarding is off: ${made.error}`);
+      }
+    } else if (agent) {
+      this.channels.setAgentError('the session was already running when agent forwarding was asked for');
+    }
+    const cur = this.transport.currentState;
+    cur.hello = cur.hello
+      ? { ...cur.hello, features: [...new Set([...cur.hello.features, ...features])] }
+      : { version: EXTENSIONS_VERSION, features, historyLines: 0 };
   }
 
   private resize(cols: number, rows: number): void {
@@ -219,7 +277,7 @@ export class ServerSession {
         cols: this.emulator.cols,
         rows: this.emulator.rows,
         cwd: this.opts.cwd,
-        env: this.opts.env,
+        env: this.agentSocket ? { ...this.opts.env, SSH_AUTH_SOCK: this.agentSocket.path } : this.opts.env,
         encoding: null,
       });
     } catch (e) {
@@ -259,6 +317,8 @@ export class ServerSession {
     this.finished = true;
     this.exitReason = reason;
     this.timer.dispose();
+    this.channels.closeAll();
+    this.agentSocket?.close();
     const child = this.child;
     this.child = null;
     if (child) {

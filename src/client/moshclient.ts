@@ -6,7 +6,10 @@
 
 import { clampScreenSize, newFrameBytes, type Snapshot } from '../emulator';
 import { BAR_TEXT, type DisplayPreference, NotificationEngine, PredictionEngine } from '../predict';
-import { encodeClientHello, EXTENSIONS_VERSION, FEATURE_HISTORY, MAX_HISTORY_LINES } from '../statesync/extensions';
+import { encodeClientHello, EXTENSIONS_VERSION, FEATURE_CHANNELS, FEATURE_HISTORY, MAX_HISTORY_LINES } from '../statesync/extensions';
+import { ChannelInbox, type ChannelMark, type ChannelTable, FEATURE_AGENT, KIND_AGENT } from '../statesync/channels';
+import { type ForwardAgentTarget, openAgent } from './agentrelay';
+import { ChannelManager, type LocalStream } from './channels';
 import { type HistoryMark, HistoryLog } from '../statesync/history';
 import { type ServerHelloInfo, TerminalState } from '../statesync/terminal';
 import { scrollbackOutput } from './scrollback';
@@ -76,6 +79,20 @@ export interface MoshClientOptions {
   connectTimeoutMs?: number;
   /** Continue this saved session instead of starting a new one (see MoshClient.restore). */
   resume?: SavedSession;
+  /**
+   * Forward this agent to the session (with our server: the shell there gets SSH_AUTH_SOCK; see agentrelay.ts).
+   * Undefined: no forwarding.
+   */
+  forwardAgent?: ForwardAgentTarget;
+  /** Windows: a stream speaking the agent protocol to Pageant (from the ssh layer), for forwarding. */
+  pageant?: () => LocalStream;
+}
+
+/** Whether agent forwarding is on for this session, and if not, why (once the server's first state is in). */
+export interface ForwardingStatus {
+  on: boolean;
+  /** Words for the user: why it is off (empty when on). */
+  reason: string;
 }
 
 /**
@@ -97,6 +114,8 @@ export interface SavedSession {
   transport: SavedTransport<SerializedUserStream, SavedTerminal>;
   /** Wall-clock time of the save (ms since the epoch), for "saved N seconds ago" messages. */
   savedAt: number;
+  /** The agent this session forwards (absent: none). */
+  forwardAgent?: ForwardAgentTarget;
 }
 
 interface SavedTerminal {
@@ -105,6 +124,8 @@ interface SavedTerminal {
   /** Ours: the server's hello and how far the history went (absent with a stock server). */
   hello?: ServerHelloInfo | null;
   history?: HistoryMark | null;
+  /** Ours: the channels (absent with a stock server, or without forwarding). */
+  channels?: { marks: [number, ChannelMark][]; agentError: string | null } | null;
 }
 
 /** Datagrams a client may send after a save before it must save again: half of this (the save event). */
@@ -121,6 +142,8 @@ export interface MoshClientEvents {
   save?: () => void;
   /** The first state from the server arrived: its hello (our server) or null (a stock mosh-server). Once. */
   peer?: (hello: ServerHelloInfo | null) => void;
+  /** Agent forwarding was asked for: whether the server does it, once its first state arrived. */
+  forwarding?: (s: ForwardingStatus) => void;
 }
 
 export class MoshClient {
@@ -137,6 +160,10 @@ export class MoshClient {
   private historyWritten = 0;
   private historyCleared = 0;
   private peerReported = false;
+  /** Channels (agent forwarding): the server's bytes as received, and the local ends. Null without forwarding. */
+  private readonly channelInbox = new ChannelInbox();
+  private readonly channels: ChannelManager | null = null;
+  private forwardingReported = false;
   /** The overlaid frame `lastDrawn` was made from (so an unchanged frame is not rebuilt). */
   private lastComposed: Snapshot | null = null;
   private lastRemoteNum = 0n;
@@ -195,7 +222,7 @@ export class MoshClient {
       connection,
       clock: this.clock,
       initialLocal: new UserStream(),
-      initialRemote: TerminalState.initial(this.cols, this.rows, { log: this.historyLog }),
+      initialRemote: TerminalState.initial(this.cols, this.rows, { log: this.historyLog, inbox: this.channelInbox }),
       sendMinDelay: SEND_MINDELAY_CLIENT,
       // Keystrokes are not held back because a delayed ack just went out (Ctrl-C into a flood).
       paceFromDataOnly: true,
@@ -205,8 +232,24 @@ export class MoshClient {
         if (e.type === 'error') this.notifications.setNotificationString(e.text, this.clock.now());
       },
     });
+    const forwardAgent = opts.forwardAgent;
+    if (forwardAgent) {
+      this.channels = new ChannelManager({
+        inbox: this.channelInbox,
+        open: (kind) => (kind === KIND_AGENT ? openAgent({ target: forwardAgent, pageant: opts.pageant }) : null),
+        push: (event) => {
+          this.transport.currentState.pushExt(event);
+          return this.transport.currentState.count;
+        },
+        kick: () => this.timer.kick(),
+      });
+      // Channel traffic never holds a keystroke back for a frame interval (TransportSender.isBackground).
+      this.transport.sender.isBackground = (current, base) => current.backgroundChangeFrom(base);
+    }
     if (resume) {
       this.transport.restore(resume.transport, this.userCodec, this.terminalCodec);
+      // The channels of the saved session belonged to the process that saved it: closed.
+      this.channels?.adopt([...this.transport.receivedStates.map((s) => s.state.channels)]);
       this.transport.limitAcksTo(this.transport.latestRemote().num);
       this.savedFloor = BigInt(resume.seqFloor);
       // The copy we came from starts at seqFloor too: nothing is sent until a newer floor is stored (confirmSaved).
@@ -220,10 +263,10 @@ export class MoshClient {
       const count = this.transport.latestRemote().state.history?.count ?? 0;
       this.historyWritten = Math.max(0, count - this.historyWanted);
       this.historyCleared = this.transport.latestRemote().state.history?.clearedBefore ?? 0;
-      if (this.historyWanted > 0) this.sayHello(this.historyWritten);
+      if (this.historyWanted > 0 || this.channels) this.sayHello(this.historyWritten);
     } else {
       this.transport.currentState.pushResize(this.cols, this.rows); // state 1: our window size (as stock)
-      if (this.historyWanted > 0) this.sayHello();
+      if (this.historyWanted > 0 || this.channels) this.sayHello();
     }
     this.prediction = new PredictionEngine({ display: opts.predict ?? 'adaptive', predictOverwrite: opts.predictOverwrite });
     this.notifications = new NotificationEngine({ now: this.started, escapeKeyName: opts.quitHint ?? '' });
@@ -240,7 +283,18 @@ export class MoshClient {
   static restore(saved: SavedSession, events: MoshClientEvents = {}, overrides: Partial<MoshClientOptions> = {}): MoshClient {
     if (saved.version !== 1) throw new Error(`cannot restore a saved session of version ${String(saved.version)}`);
     return new MoshClient(
-      { host: saved.host, port: saved.port, key: saved.key, cols: saved.cols, rows: saved.rows, predict: saved.predict, predictOverwrite: saved.predictOverwrite, ...overrides, resume: saved },
+      {
+        host: saved.host,
+        port: saved.port,
+        key: saved.key,
+        cols: saved.cols,
+        rows: saved.rows,
+        predict: saved.predict,
+        predictOverwrite: saved.predictOverwrite,
+        forwardAgent: saved.forwardAgent,
+        ...overrides,
+        resume: saved,
+      },
       events,
     );
   }
@@ -268,6 +322,7 @@ export class MoshClient {
       seqFloor: floor.toString(),
       transport: this.transport.save(this.userCodec, this.terminalCodec),
       savedAt: Date.now(),
+      ...(this.opts.forwardAgent ? { forwardAgent: this.opts.forwardAgent } : {}),
     };
   }
 
@@ -302,15 +357,35 @@ export class MoshClient {
 
   private readonly userCodec = { save: (s: UserStream) => s.serialize(), load: (s: SerializedUserStream) => UserStream.deserialize(s) };
   private readonly terminalCodec = {
-    save: (s: TerminalState): SavedTerminal => ({ snapshot: s.snapshot, echoAck: s.echoAck.toString(), hello: s.hello, history: s.history }),
-    load: (s: SavedTerminal) => new TerminalState(s.snapshot, BigInt(s.echoAck), { hello: s.hello ?? null, history: s.history ?? null, log: this.historyLog }),
+    save: (s: TerminalState): SavedTerminal => ({ snapshot: s.snapshot, echoAck: s.echoAck.toString(), hello: s.hello, history: s.history, channels: savedChannels(s.channels) }),
+    load: (s: SavedTerminal) =>
+      new TerminalState(s.snapshot, BigInt(s.echoAck), { hello: s.hello ?? null, history: s.history ?? null, log: this.historyLog, channels: loadedChannels(s.channels), inbox: this.channelInbox }),
   };
 
-  /** Our hello to the server (an extension event a stock mosh-server ignores): we keep history lines. */
+  /** Our hello to the server (an extension event a stock mosh-server ignores): we keep history lines, we forward the agent. */
   private sayHello(replayFrom?: number): void {
+    const features = [...(this.historyWanted > 0 ? [FEATURE_HISTORY] : []), ...(this.channels ? [FEATURE_CHANNELS, FEATURE_AGENT] : [])];
     this.transport.currentState.pushExt(
-      encodeClientHello({ version: EXTENSIONS_VERSION, features: [FEATURE_HISTORY], historyLines: this.historyWanted, replayFrom: replayFrom ? BigInt(replayFrom) : undefined }),
+      encodeClientHello({ version: EXTENSIONS_VERSION, features, historyLines: this.historyWanted, replayFrom: replayFrom ? BigInt(replayFrom) : undefined }),
     );
+  }
+
+  /** Event count of the newest user-stream state the server acknowledged. */
+  private ackedEventCount(): number {
+    const s = this.transport.sender;
+    return (s.sentStates.find((x) => x.num === s.sentStateAcked) ?? s.sentStates[0]).state.count;
+  }
+
+  /** Agent forwarding asked for: once the server's first state is in, says whether it is on, and if not why. */
+  private reportForwarding(): void {
+    if (this.forwardingReported || !this.channels || this.lastRemoteNum === 0n) return;
+    this.forwardingReported = true;
+    const state = this.transport.latestRemote().state;
+    const hello = state.hello;
+    let reason = '';
+    if (hello === null) reason = `the server on ${this.opts.host} is a stock mosh-server, which cannot forward an ssh agent`;
+    else if (!hello.features.includes(FEATURE_AGENT)) reason = state.channels?.agentError ?? `the mosh server on ${this.opts.host} does not forward ssh agents`;
+    this.on.forwarding?.({ on: reason === '', reason });
   }
 
   /** Keystrokes (or pasted text) from the user. */
@@ -338,7 +413,7 @@ export class MoshClient {
   }
 
   /** Shows a message in the notification bar (e.g. a front end's escape-key help). */
-  notify(text: string, opts?: { permanent?: boolean; showQuitKeystroke?: boolean }): void {
+  notify(text: string, opts?: { permanent?: boolean; showQuitKeystroke?: boolean; lifetimeMs?: number }): void {
     if (text) this.notifications.setNotificationString(text, this.clock.now(), opts);
     else this.notifications.clearMessage();
     this.timer.kick();
@@ -367,6 +442,7 @@ export class MoshClient {
     if (this.exited) return;
     this.exited = true;
     this.timer.dispose();
+    this.channels?.dispose();
     await this.transport.close();
   }
 
@@ -404,6 +480,7 @@ export class MoshClient {
     this.prediction.setSendInterval(t.connection.rtt.sendInterval());
     if (this.heardFrom) this.notifications.serverAcked(t.sender.sentStateAckedTimestamp);
 
+    this.channels?.step(latest.state.channels, this.ackedEventCount());
     t.tick();
     this.prediction.setLocalFrameSent(t.sender.sentStateLast);
     if (this.savedFloor !== null && t.connection.sequence + SEQ_GAP / 2n > this.savedFloor && !this.saveRequested) {
@@ -442,6 +519,7 @@ export class MoshClient {
     }
 
     this.render(now);
+    this.reportForwarding();
     this.emitStatus();
 
     let wait = Math.min(t.waitTime(), this.prediction.waitTime(now), this.notifications.waitTime(now), 1000);
@@ -536,6 +614,7 @@ export class MoshClient {
     if (this.exited) return Infinity;
     this.exited = true;
     this.timer.dispose();
+    this.channels?.dispose();
     this.render(this.clock.now());
     this.emitStatus();
     void this.transport.close().then(() => {
@@ -544,6 +623,15 @@ export class MoshClient {
     });
     return Infinity;
   }
+}
+
+function savedChannels(t: ChannelTable | null): SavedTerminal['channels'] {
+  return t === null ? null : { marks: [...t.marks], agentError: t.agentError };
+}
+
+function loadedChannels(t: SavedTerminal['channels']): ChannelTable | null {
+  if (!t || !Array.isArray(t.marks)) return null;
+  return { marks: new Map(t.marks), agentError: t.agentError ?? null };
 }
 
 /**

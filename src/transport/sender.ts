@@ -72,6 +72,17 @@ export class TransportSender<S extends SyncState<S>> {
   paceFromDataOnly = false;
   /** When the last instruction with a non-empty diff was sent. */
   private lastDataSend = -Infinity;
+  /**
+   * Optional, for our extensions: whether `current` differs from `base` only by background traffic (channel bytes).
+   * A background change is paced on a clock of its own (at most one background frame per frame interval), so it
+   * never holds a foreground change (a keystroke, a screen update) back for a frame interval; a foreground frame
+   * carries whatever background bytes are pending too. Null (the default): every change is foreground, as in mosh.
+   */
+  isBackground: ((current: S, base: S) => boolean) | null = null;
+  /** With isBackground: the pacing clocks that only foreground sends move, and the background one. */
+  private lastForegroundSend: number;
+  private lastForegroundDataSend = -Infinity;
+  private lastBackgroundSend = -Infinity;
 
   private shutdownInProgressFlag = false;
   private shutdownTries = 0;
@@ -93,6 +104,7 @@ export class TransportSender<S extends SyncState<S>> {
     this.nextAckTime = now;
     this.nextSendTime = now;
     this.sendMinDelay = sendMinDelay;
+    this.lastForegroundSend = now;
   }
 
   private get front(): TimestampedState<S> {
@@ -262,7 +274,7 @@ export class TransportSender<S extends SyncState<S>> {
     const active = this.lastHeard !== null && this.lastHeard + ACTIVE_RETRY_TIMEOUT > now;
     if (!this.currentState.equals(this.back.state)) {
       if (this.mindelayClock === null) this.mindelayClock = now;
-      const paced = this.paceFromDataOnly ? this.lastDataSend : this.back.timestamp;
+      const paced = this.pacedFrom();
       this.nextSendTime = Math.max(this.mindelayClock + this.sendMinDelay, paced + this.link.sendInterval());
     } else if (active && !this.currentState.equals(this.assumed.state)) {
       this.nextSendTime = this.back.timestamp + this.link.sendInterval();
@@ -276,6 +288,13 @@ export class TransportSender<S extends SyncState<S>> {
     if (this.shutdownInProgressFlag || this.ackNum === SHUTDOWN_NUM) {
       this.nextAckTime = this.back.timestamp + this.link.sendInterval();
     }
+  }
+
+  /** The send the frame interval counts from for the change now pending. */
+  private pacedFrom(): number {
+    if (this.isBackground === null) return this.paceFromDataOnly ? this.lastDataSend : this.back.timestamp;
+    if (this.isBackground(this.currentState, this.back.state)) return this.lastBackgroundSend;
+    return this.paceFromDataOnly ? this.lastForegroundDataSend : this.lastForegroundSend;
   }
 
   /** The newest sent state the peer has probably received: sent less than RTO + ACK_DELAY ago, in a run from the acknowledged one. */
@@ -310,12 +329,15 @@ export class TransportSender<S extends SyncState<S>> {
     const newNum = this.newNum(this.back.num + 1n);
     this.addSentState(now, newNum);
     this.sendInFragments(new Uint8Array(0), newNum);
+    this.lastForegroundSend = now;
     this.nextAckTime = now + ACK_INTERVAL;
     this.nextSendTime = Infinity;
   }
 
   private sendToReceiver(now: number, diff: Uint8Array): void {
     this.lastDataSend = now;
+    if (this.isBackground?.(this.currentState, this.assumed.state)) this.lastBackgroundSend = now;
+    else this.lastForegroundSend = this.lastForegroundDataSend = now;
     const newNum = this.newNum(this.currentState.equals(this.back.state) ? this.back.num : this.back.num + 1n);
     this.addSentState(now, newNum);
     this.sendInFragments(diff, newNum);
