@@ -1,0 +1,91 @@
+// Agent forwarding between our client (in this process) and our server (dist/server.js), with a real ssh-agent:
+// the session's shell lists the local agent's key through SSH_AUTH_SOCK, which is a 0600 socket in a 0700 folder
+// that goes away with the session; without forwarding the session has no socket of ours; forwarding with no agent
+// to reach answers every request with failure at once; with the stock mosh-server the client says why forwarding
+// is off and the terminal works.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ForwardingStatus } from '../../src/client/moshclient';
+import { startOurClient } from '../support/ourclient';
+import { needs } from '../support/peers';
+import { startSshAgent } from '../support/sshagent';
+import { type StockServer, startOurServer, startStockServer, until } from '../support/stock';
+
+const COLS = 120;
+
+async function withSession(
+  o: { stock?: boolean; forward?: { path?: string } },
+  body: (c: ReturnType<typeof startOurClient>, statuses: ForwardingStatus[], server: StockServer) => Promise<void>,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mosh-fwd-'));
+  const server = await (o.stock ? startStockServer : startOurServer)({ command: ['/bin/sh'], env: { HOME: dir, PS1: '$ ', ENV: '' } });
+  const statuses: ForwardingStatus[] = [];
+  const c = startOurClient({ host: '127.0.0.1', port: server.port, key: server.key, cols: COLS, rows: 24, predict: 'never', forwardAgent: o.forward }, { forwarding: (s) => statuses.push(s) });
+  try {
+    await c.waitScreen((l) => l.some((x) => x.startsWith('$')), 10_000, 'the prompt');
+    await body(c, statuses, server);
+  } finally {
+    await c.close();
+    await until(() => !server.alive(), 10_000, 'the server to exit').catch(() => server.kill());
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('ssh-add -l in the session lists the local agent\'s key; the socket is 0600 in a 0700 folder, gone after the session', needs('ssh-agent', 'ssh-add', 'ssh-keygen'), async () => {
+  const agent = await startSshAgent();
+  let sockPath = '';
+  try {
+    await withSession({ forward: { path: agent.sock } }, async (c, statuses) => {
+      c.type('ssh-add -l; echo "rc=$?"\r');
+      await c.waitScreen((l) => l.some((x) => x.includes(agent.fingerprint)) && l.some((x) => x === 'rc=0'), 15_000, 'the key listed');
+      assert.ok(c.screen.lines().some((x) => x.includes('forwarded-test-key (ED25519)')));
+      c.type('echo "SOCK=$SSH_AUTH_SOCK"; stat -c "mode=%a" "$SSH_AUTH_SOCK" "$(dirname "$SSH_AUTH_SOCK")"\r');
+      await c.waitScreen((l) => l.some((x) => x.startsWith('SOCK=/')) && l.filter((x) => x.startsWith('mode=')).length === 2, 5_000, 'the socket path and modes');
+      const lines = c.screen.lines();
+      sockPath = lines.find((x) => x.startsWith('SOCK='))!.slice(5);
+      assert.match(sockPath, /\/vscode-mosh-[^/]+\/agent\.[0-9a-f]{16}$/, 'an unpredictable name in a private folder');
+      assert.deepEqual(lines.filter((x) => x.startsWith('mode=')), ['mode=600', 'mode=700']);
+      assert.deepEqual(statuses, [{ on: true, reason: '' }], 'the client was told forwarding is on, once');
+    });
+    assert.ok(sockPath !== '' && !existsSync(sockPath) && !existsSync(join(sockPath, '..')), 'the folder is removed when the session ends');
+  } finally {
+    await agent.stop();
+  }
+});
+
+test('without forwarding the session gets no SSH_AUTH_SOCK of ours', async () => {
+  await withSession({}, async (c, statuses) => {
+    c.type('echo "[${SSH_AUTH_SOCK:-none}]"\r');
+    await c.waitScreen((l) => l.some((x) => /^\[.*\]$/.test(x)), 5_000, 'the variable');
+    const shown = c.screen.lines().find((x) => /^\[.*\]$/.test(x))!;
+    assert.doesNotMatch(shown, /vscode-mosh-/);
+    assert.equal(shown, `[${process.env.SSH_AUTH_SOCK || 'none'}]`, 'whatever the server inherited, untouched');
+    assert.deepEqual(statuses, [], 'nothing said about forwarding that was not asked for');
+  });
+});
+
+test('forwarding with no agent to reach: every request gets a failure at once, nothing hangs', needs('ssh-add'), async () => {
+  await withSession({ forward: { path: join(tmpdir(), 'no-such-agent.sock') } }, async (c) => {
+    const t0 = Date.now();
+    c.type('ssh-add -l; echo "rc=$?"\r');
+    await c.waitScreen((l) => l.some((x) => /^rc=\d+$/.test(x)), 10_000, 'ssh-add to finish');
+    const lines = c.screen.lines();
+    assert.ok(lines.includes('rc=1') || lines.includes('rc=2'), `ssh-add failed: ${lines.join(' | ')}`);
+    assert.ok(lines.some((x) => /agent refused operation|error fetching identities/i.test(x)), 'the agent refused (SSH_AGENT_FAILURE)');
+    assert.ok(Date.now() - t0 < 5000, 'promptly');
+  });
+});
+
+test('stock mosh-server and forwarding asked for: the client says why it is off, and the terminal works', needs('mosh-server'), async () => {
+  await withSession({ stock: true, forward: {} }, async (c, statuses) => {
+    c.type('echo "ok $((6*7))"\r');
+    await c.waitScreen((l) => l.includes('ok 42'), 5_000, 'a command to run');
+    await until(() => statuses.length > 0, 5_000, 'the forwarding status');
+    assert.equal(statuses.length, 1);
+    assert.equal(statuses[0].on, false);
+    assert.match(statuses[0].reason, /stock mosh-server, which cannot forward an ssh agent/);
+  });
+});
