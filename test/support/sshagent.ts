@@ -99,3 +99,11 @@ export async function startFakeAgent(mode: 'echo' | 'sink' | 'stall'): Promise<F
   await new Promise<void>((r) => server.listen(sock, r));
   return fake;
 }
+
+/** A login from inside the session back to the sshd that can only succeed through an agent. */
+export function innerLogin(port: number, user: string, extra = ''): string {
+  return (
+    `${extra}ssh -F /dev/null -o BatchMode=yes -o IdentityFile=/nonexistent/key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null ` +
+    `-o LogLevel=ERROR -p ${port} ${user}@127.0.0.1 'echo inner-$((6*7))-login'; echo "rc=$?"`
+  );
+}
