@@ -336,7 +336,10 @@ export class TransportSender<S extends SyncState<S>> {
 
   private sendToReceiver(now: number, diff: Uint8Array): void {
     this.lastDataSend = now;
-    if (this.isBackground?.(this.currentState, this.assumed.state)) this.lastBackgroundSend = now;
+    // A new state is background if what it adds to the last one sent is (the pacing decision's view); a resend is
+    // background if what it carries is.
+    const fresh = !this.currentState.equals(this.back.state);
+    if (this.isBackground?.(this.currentState, fresh ? this.back.state : this.assumed.state)) this.lastBackgroundSend = now;
     else this.lastForegroundSend = this.lastForegroundDataSend = now;
     const newNum = this.newNum(this.currentState.equals(this.back.state) ? this.back.num : this.back.num + 1n);
     this.addSentState(now, newNum);
