@@ -21,10 +21,20 @@ export interface ForwardAgentTarget {
 
 export interface AgentRelayOptions {
   target: ForwardAgentTarget;
-  /** A stream speaking the agent protocol to Pageant (Windows; from the ssh layer), if available. */
+  /** A stream speaking the agent protocol to Pageant (default: the one setPageantProvider gave, if any). */
   pageant?: () => LocalStream;
   env?: NodeJS.ProcessEnv;
   platform?: NodeJS.Platform;
+}
+
+let pageantProvider: (() => LocalStream) | undefined;
+
+/**
+ * Where Pageant connections come from (Windows): a front end that has the ssh layer sets it once (ssh2's Pageant
+ * support lives there; the client itself never loads ssh2).
+ */
+export function setPageantProvider(p: (() => LocalStream) | undefined): void {
+  pageantProvider = p;
 }
 
 export const WINDOWS_AGENT_PIPE = '\\\\.\\pipe\\openssh-ssh-agent';
@@ -48,9 +58,10 @@ export function agentCandidates(target: ForwardAgentTarget, env: NodeJS.ProcessE
 export async function openAgent(o: AgentRelayOptions): Promise<LocalStream> {
   for (const c of agentCandidates(o.target, o.env, o.platform)) {
     if (c.toLowerCase() === 'pageant') {
-      if (o.pageant) {
+      const pageant = o.pageant ?? pageantProvider;
+      if (pageant) {
         try {
-          return o.pageant();
+          return pageant();
         } catch {
           continue;
         }

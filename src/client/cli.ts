@@ -14,8 +14,7 @@ import { setFlagsFromString as setV8Flags } from 'node:v8';
 import type { DisplayPreference } from '../predict';
 import { BAR_TEXT, escapeKeyName } from '../predict';
 import { KeyError, parseKey } from '../transport/key';
-import type { ForwardAgentTarget } from './agentrelay';
-import type { LocalStream } from './channels';
+import { type ForwardAgentTarget, setPageantProvider } from './agentrelay';
 import { EscapeKeyHandler, escapeConfig } from './escape';
 import { type ForwardingStatus, MoshClient, type SavedSession } from './moshclient';
 import { TtyPrompter } from './ttyprompt';
@@ -111,7 +110,6 @@ interface SessionOptions {
   noContactHint?: string;
   /** Forward this agent (-A, ForwardAgent). */
   forwardAgent?: ForwardAgentTarget;
-  pageant?: () => LocalStream;
 }
 
 /** The mosh session on this tty, until it ends (then the process exits with the session's status). */
@@ -169,7 +167,7 @@ function runSession(o: SessionOptions): void {
   try {
     client = saved
       ? MoshClient.restore(saved, events, { ...size, quitHint, ...(predict ? { predict } : {}), ...(o.forwardAgent ? { forwardAgent: o.forwardAgent } : {}) })
-      : new MoshClient({ host: ip, port, key: key!, ...size, predict, predictOverwrite: overwrite, quitHint, forwardAgent: o.forwardAgent, pageant: o.pageant }, events);
+      : new MoshClient({ host: ip, port, key: key!, ...size, predict, predictOverwrite: overwrite, quitHint, forwardAgent: o.forwardAgent }, events);
   } catch (e) {
     restoreTty();
     fail(`Cannot continue the saved session: ${(e as Error).message}`);
@@ -331,6 +329,7 @@ async function runConnect(args: string[]): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { forwardTarget, pageantStream } = require('../ssh/agentforward') as typeof import('../ssh/agentforward');
   let forwardAgent = forwardTarget(r.host, forward) ?? undefined;
+  if (process.platform === 'win32') setPageantProvider(pageantStream);
   if (forwardAgent && r.server.kind !== 'bundled') {
     // Only our server forwards an agent: said before the session starts, and the session goes on without it.
     process.stderr.write(`mosh: agent forwarding is off: the mosh server on ${r.host.hostname} is ${r.server.description}, which cannot forward an ssh agent (only ours can).\n`);
@@ -344,7 +343,6 @@ async function runConnect(args: string[]): Promise<void> {
     overwrite,
     noContactHint: udpBlockedHint(r, ports),
     forwardAgent,
-    pageant: process.platform === 'win32' ? pageantStream : undefined,
   });
 }
 

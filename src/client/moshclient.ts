@@ -9,7 +9,7 @@ import { BAR_TEXT, type DisplayPreference, NotificationEngine, PredictionEngine 
 import { encodeClientHello, EXTENSIONS_VERSION, FEATURE_CHANNELS, FEATURE_HISTORY, MAX_HISTORY_LINES } from '../statesync/extensions';
 import { ChannelInbox, type ChannelMark, type ChannelTable, FEATURE_AGENT, KIND_AGENT } from '../statesync/channels';
 import { type ForwardAgentTarget, openAgent } from './agentrelay';
-import { ChannelManager, type LocalStream } from './channels';
+import { ChannelManager } from './channels';
 import { type HistoryMark, HistoryLog } from '../statesync/history';
 import { type ServerHelloInfo, TerminalState } from '../statesync/terminal';
 import { scrollbackOutput } from './scrollback';
@@ -84,8 +84,6 @@ export interface MoshClientOptions {
    * Undefined: no forwarding.
    */
   forwardAgent?: ForwardAgentTarget;
-  /** Windows: a stream speaking the agent protocol to Pageant (from the ssh layer), for forwarding. */
-  pageant?: () => LocalStream;
 }
 
 /** Whether agent forwarding is on for this session, and if not, why (once the server's first state is in). */
@@ -236,7 +234,7 @@ export class MoshClient {
     if (forwardAgent) {
       this.channels = new ChannelManager({
         inbox: this.channelInbox,
-        open: (kind) => (kind === KIND_AGENT ? openAgent({ target: forwardAgent, pageant: opts.pageant }) : null),
+        open: (kind) => (kind === KIND_AGENT ? openAgent({ target: forwardAgent }) : null),
         push: (event) => {
           this.transport.currentState.pushExt(event);
           return this.transport.currentState.count;
