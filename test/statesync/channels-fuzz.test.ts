@@ -4,7 +4,6 @@
 // never throw on the server, never put bytes on a socket out of order, and at worst reset their channel.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blankSnapshot } from '../../src/emulator';
 import { CHANNEL_WINDOW, ChannelInbox, type ChannelTable, MAX_CHANNELS, MAX_IN_FLIGHT } from '../../src/statesync/channels';
 import { decodeChannelEvent, encodeChannelEvent, type ChannelUpdateInfo } from '../../src/statesync/channelwire';
 import { encodeHostMessage } from '../../src/statesync/hostmessage';

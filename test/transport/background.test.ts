@@ -76,7 +76,7 @@ test('without the hook the same keystroke waits for the frame interval after the
 });
 
 test('background changes leave at most one per frame interval', () => {
-  const { net, client, t0, sends, ext } = setup(true);
+  const { net, client, sends, ext } = setup(true);
   const interval = client.connection.rtt.sendInterval();
   for (let i = 0; i < 20; i++) {
     ext();
