@@ -7,11 +7,14 @@
 // each in one session per client. Ctrl-C comes 1.0-1.3 s into the flood at a random moment (seeded), so it
 // meets the server's frame timing at every phase.
 // Prints one JSON line per flood and client, and a comparison line per flood.
-//   node build/bench/interrupt.js [--rtt 200] [--rounds 10] [--server stock|ours] [--flood yes,seq]
+// --busy-channel: instead of stock vs ours, our client and our server twice, both forwarding the agent (-A), one
+// with its agent channel idle and one with it busy both ways all along (bench/lib/busychannel.ts).
+//   node build/bench/interrupt.js [--rtt 200] [--rounds 10] [--server stock|ours] [--flood yes,seq] [--busy-channel]
 
 import { ImpairmentRelay, mulberry32 } from '../test/support/relay';
 import { type StockServer, startOurServer, startStockServer } from '../test/support/stock';
 import { type ClientKind, cpuMs, median, nowMs, quantile, round, sleep, startClient, type TimedClient, waitScreen } from './lib/harness';
+import { type BusyChannel, startBusyChannel } from './lib/busychannel';
 
 const argOf = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,7 +25,8 @@ const ROUNDS = Number(argOf('rounds') ?? 10);
 const FLOODS = (argOf('flood') ?? 'yes,seq').split(',');
 const FLOOD_COMMANDS: Record<string, string> = { yes: 'yes', seq: 'seq 1000000000' };
 const rnd = mulberry32(11);
-const SERVER = (argOf('server') ?? 'stock') as 'stock' | 'ours';
+const BUSY = process.argv.includes('--busy-channel');
+const SERVER = (BUSY ? 'ours' : (argOf('server') ?? 'stock')) as 'stock' | 'ours';
 const COLS = 80;
 const ROWS = 24;
 
@@ -33,17 +37,22 @@ interface Session {
   client: TimedClient;
   times: Record<string, number[]>;
   clientCpuMs: Record<string, number>;
+  /** --busy-channel: this session's agent channel is busy (else idle). */
+  busy?: boolean;
 }
 
 const promptBack = (lines: string[], x: number, y: number): boolean => lines[y] === '$' && x === 2;
 
-async function open(kind: ClientKind): Promise<Session> {
+async function open(kind: ClientKind, channel: BusyChannel | null = null, busy = false): Promise<Session> {
   const start = SERVER === 'stock' ? startStockServer : startOurServer;
-  const server = await start({ command: ['/usr/bin/env', 'PS1=$ ', 'TERM=xterm-256color', 'bash', '--norc', '--noprofile'] });
+  const shell = ['/usr/bin/env', 'PS1=$ ', 'TERM=xterm-256color', 'bash', '--norc', '--noprofile'];
+  const command = channel && busy ? ['/bin/sh', '-c', `${channel.floodCommand} & exec /usr/bin/env 'PS1=$ ' TERM=xterm-256color bash --norc --noprofile`] : shell;
+  const server = await start({ command });
   const relay = await ImpairmentRelay.start({ upstreamPort: server.port, toServer: { delayMs: RTT / 2 }, toClient: { delayMs: RTT / 2 } });
-  const client = startClient({ kind, port: relay.port, key: server.key, cols: COLS, rows: ROWS, predict: 'never' });
+  const forward = channel ? { clientArgs: ['-A'], env: { SSH_AUTH_SOCK: channel.agentSock } } : {};
+  const client = startClient({ kind, port: relay.port, key: server.key, cols: COLS, rows: ROWS, predict: 'never', ...forward });
   await waitScreen(client, (s) => s.lines.some((l) => l === '$'), 15_000, 'the prompt');
-  return { kind, server, relay, client, times: {}, clientCpuMs: {} };
+  return { kind, server, relay, client, times: {}, clientCpuMs: {}, busy };
 }
 
 async function round1(s: Session, flood: string): Promise<void> {
@@ -80,8 +89,12 @@ async function round1(s: Session, flood: string): Promise<void> {
 async function main(): Promise<void> {
   const sessions: Session[] = [];
   const serverName = SERVER === 'stock' ? 'stock mosh-server' : 'our server (dist/server.js)';
+  const channel = BUSY ? await startBusyChannel() : null;
   try {
-    for (const kind of ['stock', 'ours'] as const) sessions.push(await open(kind));
+    if (channel) sessions.push(await open('ours', channel, false), await open('ours', channel, true));
+    else for (const kind of ['stock', 'ours'] as const) sessions.push(await open(kind));
+    const channelBytes0 = channel?.bytes() ?? 0;
+    const t0 = nowMs();
     await sleep(1000);
     for (const flood of FLOODS) {
       for (let r = 0; r < ROUNDS; r++) for (const s of r % 2 === 0 ? sessions : [...sessions].reverse()) await round1(s, flood);
@@ -91,6 +104,8 @@ async function main(): Promise<void> {
           bench: 'interrupt',
           flood: FLOOD_COMMANDS[flood],
           client: s.kind === 'stock' ? 'stock mosh-client' : 'our client (dist/cli.js)',
+          ...(channel ? { agent_channel: s.busy ? 'busy' : 'idle' } : {}),
+          ...(channel && s.busy ? { channel_kib_per_s_each_way: round((channel.bytes() - channelBytes0) / ((nowMs() - t0) / 1000) / 1024) } : {}),
           server: serverName,
           rtt_ms: RTT,
           rounds: times.length,
@@ -105,6 +120,22 @@ async function main(): Promise<void> {
       });
       for (const o of out) console.log(JSON.stringify(o));
       const [stock, ours] = out;
+      if (channel) {
+        // The sessions are our client with its agent channel idle ("stock" slot) and busy ("ours" slot).
+        console.log(
+          JSON.stringify({
+            bench: 'interrupt',
+            flood: FLOOD_COMMANDS[flood],
+            case: 'busy agent channel vs idle',
+            median_ms: { busy: ours.median_ms, idle: stock.median_ms },
+            mean_ms: { busy: ours.mean_ms, idle: stock.mean_ms },
+            p90_ms: { busy: ours.p90_ms, idle: stock.p90_ms },
+            goal: 'a busy channel slows Ctrl-C by nothing measurable',
+            met: ours.mean_ms <= stock.mean_ms + 10,
+          }),
+        );
+        continue;
+      }
       console.log(
         JSON.stringify({
           bench: 'interrupt',
@@ -127,6 +158,7 @@ async function main(): Promise<void> {
       await s.relay.close();
       s.server.kill();
     }
+    await channel?.stop();
   }
 }
 

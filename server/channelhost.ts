@@ -136,14 +136,29 @@ export class ChannelHost implements ChannelSource {
   }
 
   /**
-   * The channel table for the next state: bytes move from the sockets into it within the client's credit and
-   * MAX_IN_FLIGHT (counted from `acked`, the state the client has acknowledged, whose bytes are no longer kept),
-   * ends and credit are updated, channels the client closed are gone. Returns `current` itself when nothing
+   * Whether update(..., moveBytes) would move bytes into the state now: some are read and not in it yet, within
+   * the client's credit and MAX_IN_FLIGHT counted from `acked` (the owner then wakes when a background frame may go).
+   */
+  canMove(acked: ChannelTable | null): boolean {
+    let budget = MAX_IN_FLIGHT;
+    let movable = false;
+    for (const ch of this.channels.values()) {
+      budget -= ch.sent - Math.min(ch.sent, acked?.marks.get(ch.id)?.sent ?? 0);
+      if (ch.end > ch.sent && ch.peerWindow > ch.sent) movable = true;
+    }
+    return movable && budget > 0;
+  }
+
+  /**
+   * The channel table for the next state: bytes move from the sockets into it (if `moveBytes`: the owner adds them
+   * only when a background frame may leave, so they never ride on a keystroke's echo) within the client's credit
+   * and MAX_IN_FLIGHT (counted from `acked`, the state the client has acknowledged, whose bytes are no longer
+   * kept), ends and credit are updated, channels the client closed are gone. Returns `current` itself when nothing
    * changed; null while there were never channels.
    */
-  update(current: ChannelTable | null, acked: ChannelTable | null): ChannelTable | null {
+  update(current: ChannelTable | null, acked: ChannelTable | null, moveBytes = true): ChannelTable | null {
     for (const ch of this.channels.values()) this.prune(ch, acked?.marks.get(ch.id)?.sent ?? 0);
-    let budget = MAX_IN_FLIGHT;
+    let budget = moveBytes ? MAX_IN_FLIGHT : 0;
     for (const ch of this.channels.values()) budget -= ch.sent - Math.min(ch.sent, acked?.marks.get(ch.id)?.sent ?? 0);
     const marks = new Map<number, ChannelMark>();
     for (const ch of this.channels.values()) {

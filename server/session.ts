@@ -151,16 +151,21 @@ export class ServerSession {
       // the screen changed (so it starts its frame timer), or when a frame is due now (so the frame is fresh).
       if (this.screenDirty) {
         const back = t.sender.sentStates[t.sender.sentStates.length - 1].state;
-        if (cur.equals(back) || t.waitTime() === 0) {
+        // (A change of channel bytes alone is background: the screen's frame does not wait for its pacing.)
+        if (cur.equals(back) || cur.backgroundChangeFrom(back) || t.waitTime() === 0) {
           snap = this.emulator.snapshot();
           this.screenDirty = false;
         }
       }
       if (snap !== cur.snapshot || echoAck !== cur.echoAck) t.setCurrentState(cur.withScreen(snap, echoAck));
       if (this.channelsOn) {
-        const now = t.currentState;
-        const table = this.channels.update(now.channels, t.sender.sentStates[0].state.channels);
-        if (table !== now.channels) t.setCurrentState(now.withChannels(table));
+        const live = t.currentState;
+        const back = t.sender.sentStates[t.sender.sentStates.length - 1].state;
+        // Bytes join the state only when a background frame may leave and no screen update waits to go: a
+        // keystroke's echo never carries them.
+        const move = now >= t.sender.backgroundPaceTime && (live.equals(back) || live.backgroundChangeFrom(back));
+        const table = this.channels.update(live.channels, t.sender.sentStates[0].state.channels, move);
+        if (table !== live.channels) t.setCurrentState(live.withChannels(table));
       }
     }
     t.tick();
@@ -185,6 +190,7 @@ export class ServerSession {
     if (this.lastClientState === null) wait = Math.min(wait, UNCONNECTED_WAKE_CAP, this.started + NO_CLIENT_TIMEOUT - now);
     if (t.sender.shutdownInProgress) wait = Math.min(wait, UNCONNECTED_WAKE_CAP);
     if (this.opts.networkTimeout > 0 && this.lastClientState !== null) wait = Math.min(wait, this.lastClientState + this.opts.networkTimeout * 1000 - now);
+    if (this.channelsOn && this.channels.canMove(t.sender.sentStates[0].state.channels)) wait = Math.min(wait, t.sender.backgroundPaceTime - now);
     return Math.max(0, wait);
   }
 

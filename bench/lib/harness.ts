@@ -54,6 +54,8 @@ export interface ClientOptions {
   env?: Record<string, string>;
   /** Extra arguments for node, before dist/cli.js (our client only), e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** Extra options for `dist/cli.js client` (our client only), e.g. -A. */
+  clientArgs?: string[];
 }
 
 export function startClient(o: ClientOptions): TimedClient {
@@ -70,7 +72,7 @@ export function startClient(o: ClientOptions): TimedClient {
   const [file, args] =
     o.kind === 'stock'
       ? ['mosh-client', ['127.0.0.1', String(o.port)]]
-      : [process.execPath, [...(o.nodeArgs ?? []), OUR_CLI, 'client', `--predict=${o.predict}`, '127.0.0.1', String(o.port)]];
+      : [process.execPath, [...(o.nodeArgs ?? []), OUR_CLI, 'client', `--predict=${o.predict}`, ...(o.clientArgs ?? []), '127.0.0.1', String(o.port)]];
   const proc = pty.spawn(file, args, { name: 'xterm-256color', cols: o.cols, rows: o.rows, env });
   const screen = new Screen(o.cols, o.rows);
   let written = Promise.resolve();

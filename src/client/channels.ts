@@ -102,10 +102,25 @@ export class ChannelManager {
   }
 
   /**
-   * One turn: follows the newest server state's channels (`latest`), given how far the server has acknowledged
-   * the user stream (`ackedCount`, the event count of the newest acknowledged state).
+   * Whether step(..., moveBytes) would put bytes into the user stream now (some wait, within the server's credit
+   * and MAX_IN_FLIGHT): the owner then wakes when a background frame may leave.
    */
-  step(latest: ChannelTable | null, ackedCount: number): void {
+  canMove(latest: ChannelTable | null): boolean {
+    if (this.disposed || MAX_IN_FLIGHT - this.bytesInFlight <= 0) return false;
+    for (const ch of this.channels.values()) {
+      const m = latest?.marks.get(ch.id);
+      if (m && !ch.closeSent && ch.pendingLength > 0 && ch.pushed < m.window) return true;
+    }
+    return false;
+  }
+
+  /**
+   * One turn: follows the newest server state's channels (`latest`), given how far the server has acknowledged
+   * the user stream (`ackedCount`, the event count of the newest acknowledged state). Our bytes go into the user
+   * stream only if `moveBytes` (the owner says so when a background frame may leave, so they never ride on a
+   * keystroke); credit and closes go at once (a few bytes).
+   */
+  step(latest: ChannelTable | null, ackedCount: number, moveBytes = true): void {
     if (this.disposed) return;
     while (this.inFlight.length > 0 && this.inFlight[0].at <= ackedCount) this.inFlight.shift();
     const marks = latest?.marks;
@@ -116,7 +131,7 @@ export class ChannelManager {
         this.openChannel(id, m.kind, m.closed && m.sent === 0);
       }
     }
-    let budget = MAX_IN_FLIGHT - this.bytesInFlight;
+    let budget = moveBytes ? MAX_IN_FLIGHT - this.bytesInFlight : 0;
     for (const ch of [...this.channels.values()]) {
       const m = marks?.get(ch.id);
       if (!m) {

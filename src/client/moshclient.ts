@@ -478,7 +478,13 @@ export class MoshClient {
     this.prediction.setSendInterval(t.connection.rtt.sendInterval());
     if (this.heardFrom) this.notifications.serverAcked(t.sender.sentStateAckedTimestamp);
 
-    this.channels?.step(latest.state.channels, this.ackedEventCount());
+    if (this.channels) {
+      // Channel bytes join the user stream only when a background frame may leave and no keystroke waits to go: a
+      // keystroke never carries them.
+      const cur = t.currentState;
+      const back = t.sender.sentStates[t.sender.sentStates.length - 1].state;
+      this.channels.step(latest.state.channels, this.ackedEventCount(), now >= t.sender.backgroundPaceTime && (cur.equals(back) || cur.backgroundChangeFrom(back)));
+    }
     t.tick();
     this.prediction.setLocalFrameSent(t.sender.sentStateLast);
     if (this.savedFloor !== null && t.connection.sequence + SEQ_GAP / 2n > this.savedFloor && !this.saveRequested) {
@@ -521,6 +527,7 @@ export class MoshClient {
     this.emitStatus();
 
     let wait = Math.min(t.waitTime(), this.prediction.waitTime(now), this.notifications.waitTime(now), 1000);
+    if (this.channels?.canMove(latest.state.channels)) wait = Math.min(wait, Math.max(0, t.sender.backgroundPaceTime - now));
     if (!this.heardFrom) wait = Math.min(wait, CONNECTING_WAKE);
     return wait;
   }

@@ -275,7 +275,9 @@ export class TransportSender<S extends SyncState<S>> {
     if (!this.currentState.equals(this.back.state)) {
       if (this.mindelayClock === null) this.mindelayClock = now;
       const paced = this.pacedFrom();
-      this.nextSendTime = Math.max(this.mindelayClock + this.sendMinDelay, paced + this.link.sendInterval());
+      // A background change leaves as soon as its clock allows: its owner adds its bytes all at once, when they may go.
+      const collect = this.isBackground?.(this.currentState, this.back.state) ? -Infinity : this.mindelayClock + this.sendMinDelay;
+      this.nextSendTime = Math.max(collect, paced + this.link.sendInterval());
     } else if (active && !this.currentState.equals(this.assumed.state)) {
       this.nextSendTime = this.back.timestamp + this.link.sendInterval();
       if (this.mindelayClock !== null) this.nextSendTime = Math.max(this.nextSendTime, this.mindelayClock + this.sendMinDelay);
@@ -288,6 +290,16 @@ export class TransportSender<S extends SyncState<S>> {
     if (this.shutdownInProgressFlag || this.ackNum === SHUTDOWN_NUM) {
       this.nextAckTime = this.back.timestamp + this.link.sendInterval();
     }
+  }
+
+  /**
+   * With isBackground: the earliest time a background change may leave (one background frame per frame interval;
+   * it leaves then, without the collection delay). An owner that adds background bytes only from then on, and only
+   * while no foreground change is waiting to go, keeps them out of foreground frames (which then carry a keystroke
+   * or a screen update alone, small and quick).
+   */
+  get backgroundPaceTime(): number {
+    return this.lastBackgroundSend + this.link.sendInterval();
   }
 
   /** The send the frame interval counts from for the change now pending. */

@@ -211,3 +211,40 @@ test(`a client frozen longer than the server's silence limit (${SERVER_ASSOCIATI
   assert.ok(remote.text().equals(sent), 'client -> server: every byte once, in order');
   noRefusedDiffs(rig);
 });
+
+test('keystrokes never ride with channel bytes: a diff that carries a key carries no channel data (busy channel, clean link)', () => {
+  const rig = new ChannelRig({ seed: 9, rule: { delayMs: 40, loss: 0 } });
+  rig.onAgent = (agent) => agent.on('data', (d: Buffer) => agent.write(d));
+  rig.run(500);
+  const remote = rig.remote();
+  const r = prng(10);
+  const sent = bytes(11, 150_000);
+  for (let at = 0; at < sent.length; ) {
+    const n = Math.min(sent.length - at, 4000);
+    remote.write(sent.subarray(at, at + n));
+    at += n;
+    // A keystroke now and then, at any phase of the channel's frames.
+    if (r() < 0.8) rig.client.currentState.pushBytes(new Uint8Array([0x61 + Math.floor(r() * 26)]));
+    rig.run(5 + Math.floor(r() * 60));
+  }
+  rig.run(300_000, () => remote.text().length >= sent.length);
+  assert.ok(remote.text().equals(sent));
+  const dec = new WireDecoder(new OcbAes128(rig.key));
+  let keyDiffs = 0;
+  for (const e of rig.net.log) {
+    const inst = dec.decode(e.msg);
+    if (!inst || inst.direction !== TO_SERVER || inst.diff.length === 0) continue;
+    const s = new UserStream();
+    s.apply(inst.diff);
+    const runs = s.runsSince(0);
+    if (!runs.some((x) => x.type === 'keys')) continue;
+    keyDiffs++;
+    const channelBytes = runs.reduce((n, x) => {
+      const ev = x.type === 'ext' ? decodeChannelEvent(x.bytes) : null;
+      return n + (ev && ev !== 'bad' ? ev.data.length : 0);
+    }, 0);
+    assert.equal(channelBytes, 0, `a keystroke's diff carried ${channelBytes} channel bytes`);
+  }
+  assert.ok(keyDiffs > 15, `${keyDiffs} keystroke diffs checked`);
+  noRefusedDiffs(rig);
+});

@@ -91,12 +91,26 @@ export class ChannelRig {
     });
     this.client.currentState.pushResize(80, 24);
     // Like the real event loops: a kick (bytes from a stream) runs the side at once, else its transport's timer.
-    this.serverPeer = { tick: () => this.serverTick(), waitTime: () => (this.serverKicked ? 0 : this.server.waitTime()) };
+    // Like the real event loops: a kick (bytes from a stream) runs the side at once, else its transport's timer, or
+    // the time a background frame may leave when channel bytes wait for it.
+    const serverWait = () => {
+      const s = this.server;
+      let w = s.waitTime();
+      if (this.host.canMove(s.sender.sentStates[0].state.channels)) w = Math.min(w, Math.max(0, s.sender.backgroundPaceTime - this.net.clock.now()));
+      return w;
+    };
+    const clientWait = () => {
+      const c = this.client;
+      let w = c.waitTime();
+      if (this.manager.canMove(c.latestRemote().state.channels)) w = Math.min(w, Math.max(0, c.sender.backgroundPaceTime - this.net.clock.now()));
+      return w;
+    };
+    this.serverPeer = { tick: () => this.serverTick(), waitTime: () => (this.serverKicked ? 0 : serverWait()) };
     this.clientPeer = {
       tick: () => {
         if (!this.frozen) this.clientTick();
       },
-      waitTime: () => (this.frozen ? Infinity : this.clientKicked ? 0 : this.client.waitTime()),
+      waitTime: () => (this.frozen ? Infinity : this.clientKicked ? 0 : clientWait()),
     };
   }
 
@@ -139,14 +153,19 @@ export class ChannelRig {
       s.pruneReceived();
     }
     const cur = s.currentState;
-    const table = this.host.update(cur.channels, s.sender.sentStates[0].state.channels);
+    const back = s.sender.sentStates[s.sender.sentStates.length - 1].state;
+    const move = this.net.clock.now() >= s.sender.backgroundPaceTime && (cur.equals(back) || cur.backgroundChangeFrom(back));
+    const table = this.host.update(cur.channels, s.sender.sentStates[0].state.channels, move);
     if (table !== cur.channels) s.setCurrentState(cur.withChannels(table));
     s.tick();
   }
 
   private clientTick(): void {
     this.clientKicked = false;
-    this.manager.step(this.client.latestRemote().state.channels, this.ackedCount());
+    const c = this.client;
+    const back = c.sender.sentStates[c.sender.sentStates.length - 1].state;
+    const move = this.net.clock.now() >= c.sender.backgroundPaceTime && (c.currentState.equals(back) || c.currentState.backgroundChangeFrom(back));
+    this.manager.step(c.latestRemote().state.channels, this.ackedCount(), move);
     this.client.tick();
   }
 }
