@@ -4,13 +4,14 @@
 // to reach answers every request with failure at once. (With stock peers: test/interop/stock-forwarding.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withSession } from '../support/fwdsession';
 import { needs } from '../support/peers';
 import { startSshAgent } from '../support/sshagent';
-import { until } from '../support/stock';
+import { startOurServer, until } from '../support/stock';
+import { runCli } from '../support/clirun';
 
 test('ssh-add -l in the session lists the local agent\'s key; the socket is 0600 in a 0700 folder, gone after the session', needs('ssh-agent', 'ssh-add', 'ssh-keygen'), async () => {
   const agent = await startSshAgent();
@@ -66,4 +67,36 @@ test('the host cannot create the agent socket: the client is told why forwarding
     await c.waitScreen((l) => l.some((x) => /ok-42$/.test(x)), 5_000, 'a command to run');
     assert.doesNotMatch(c.screen.lines().find((x) => /ok-42$/.test(x))!, /vscode-mosh-/);
   });
+});
+
+test('a saved session continued by a new client process forwards the agent again; a request cut off by the switch fails instead of hanging', needs('ssh-agent', 'ssh-add', 'ssh-keygen'), async () => {
+  const agent = await startSshAgent();
+  const dir = mkdtempSync(join(tmpdir(), 'mosh-fwd-resume-'));
+  const file = join(dir, 'session.json');
+  const server = await startOurServer({ command: ['/bin/sh'], env: { HOME: dir, PS1: '$ ', ENV: '' } });
+  const env = { MOSH_KEY: server.key, SSH_AUTH_SOCK: agent.sock, HOME: dir };
+  const first = runCli(['client', '-A', '--predict=never', '--save', file, '127.0.0.1', String(server.port)], { env });
+  let second: ReturnType<typeof runCli> | null = null;
+  try {
+    await first.waitFor((l) => l.some((x) => x.startsWith('$')), 'the prompt');
+    first.type('ssh-add -l; echo "rc=$?"\r');
+    await first.waitFor((l) => l.some((x) => x.includes(agent.fingerprint)) && l.includes('rc=0'), 'the key listed');
+    // A program that keeps a connection to the agent socket open across the switch (its request is never answered
+    // by the first client: the local agent never gets it), then the first client dies.
+    const cut = join(dir, 'cut.txt');
+    first.type(`clear; ${process.execPath} -e "const s=require('net').connect(process.env.SSH_AUTH_SOCK);s.on('close',()=>require('fs').writeFileSync('${cut}','closed'))" &\r`);
+    await new Promise((r) => setTimeout(r, 2500)); // a periodic save with the channel open
+    first.proc.kill('SIGKILL');
+    await first.exit;
+    second = runCli(['client', '--restore', file], { env: { SSH_AUTH_SOCK: agent.sock, HOME: dir } });
+    second.type('clear; ssh-add -l; echo "rc=$?"\r');
+    await second.waitFor((l) => l.some((x) => x.includes(agent.fingerprint)) && l.includes('rc=0'), 'the key listed after the restore');
+    await until(() => existsSync(cut), 10_000, 'the connection cut off by the switch to be closed');
+  } finally {
+    await first.stop();
+    await second?.stop();
+    server.kill();
+    await agent.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
