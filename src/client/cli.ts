@@ -16,7 +16,8 @@ import { BAR_TEXT, escapeKeyName } from '../predict';
 import { KeyError, parseKey } from '../transport/key';
 import { type ForwardAgentTarget, setPageantProvider } from './agentrelay';
 import { EscapeKeyHandler, escapeConfig } from './escape';
-import { type ForwardingStatus, MoshClient, type SavedSession } from './moshclient';
+import type { ForwardingStatus } from './forwarding';
+import { MoshClient, type SavedSession } from './moshclient';
 import { TtyPrompter } from './ttyprompt';
 
 const VERSION = 'vscode-mosh client 0.1.0 (mosh protocol 2, compatible with mosh 1.4)';

@@ -6,10 +6,8 @@
 
 import { clampScreenSize, newFrameBytes, type Snapshot } from '../emulator';
 import { BAR_TEXT, type DisplayPreference, NotificationEngine, PredictionEngine } from '../predict';
-import { encodeClientHello, EXTENSIONS_VERSION, FEATURE_CHANNELS, FEATURE_HISTORY, MAX_HISTORY_LINES } from '../statesync/extensions';
-import { ChannelInbox, type ChannelMark, type ChannelTable, FEATURE_AGENT, KIND_AGENT } from '../statesync/channels';
-import { type ForwardAgentTarget, openAgent } from './agentrelay';
-import { ChannelManager } from './channels';
+import { encodeClientHello, EXTENSIONS_VERSION, FEATURE_HISTORY, MAX_HISTORY_LINES } from '../statesync/extensions';
+import { AgentForwarding, type ForwardAgentTarget, type ForwardingStatus, loadedChannels, type SavedChannels, savedChannels } from './forwarding';
 import { type HistoryMark, HistoryLog } from '../statesync/history';
 import { type ServerHelloInfo, TerminalState } from '../statesync/terminal';
 import { scrollbackOutput } from './scrollback';
@@ -79,18 +77,8 @@ export interface MoshClientOptions {
   connectTimeoutMs?: number;
   /** Continue this saved session instead of starting a new one (see MoshClient.restore). */
   resume?: SavedSession;
-  /**
-   * Forward this agent to the session (with our server: the shell there gets SSH_AUTH_SOCK; see agentrelay.ts).
-   * Undefined: no forwarding.
-   */
+  /** Forward this agent to the session (our server gives the shell SSH_AUTH_SOCK: forwarding.ts); none if unset. */
   forwardAgent?: ForwardAgentTarget;
-}
-
-/** Whether agent forwarding is on for this session, and if not, why (once the server's first state is in). */
-export interface ForwardingStatus {
-  on: boolean;
-  /** Words for the user: why it is off (empty when on). */
-  reason: string;
 }
 
 /**
@@ -123,7 +111,7 @@ interface SavedTerminal {
   hello?: ServerHelloInfo | null;
   history?: HistoryMark | null;
   /** Ours: the channels (absent with a stock server, or without forwarding). */
-  channels?: { marks: [number, ChannelMark][]; agentError: string | null } | null;
+  channels?: SavedChannels;
 }
 
 /** Datagrams a client may send after a save before it must save again: half of this (the save event). */
@@ -158,10 +146,7 @@ export class MoshClient {
   private historyWritten = 0;
   private historyCleared = 0;
   private peerReported = false;
-  /** Channels (agent forwarding): the server's bytes as received, and the local ends. Null without forwarding. */
-  private readonly channelInbox = new ChannelInbox();
-  private readonly channels: ChannelManager | null = null;
-  private forwardingReported = false;
+  private readonly forwarding: AgentForwarding | null = null;
   /** The overlaid frame `lastDrawn` was made from (so an unchanged frame is not rebuilt). */
   private lastComposed: Snapshot | null = null;
   private lastRemoteNum = 0n;
@@ -205,6 +190,7 @@ export class MoshClient {
     const key = typeof opts.key === 'string' ? parseKey(opts.key) : opts.key;
     this.keyText = formatKey(key);
     const resume = opts.resume;
+    const inbox = AgentForwarding.inbox(opts.forwardAgent); // (where the received states put channel bytes)
     const connection = Connection.client({
       aead: new OcbAes128(key),
       clock: this.clock,
@@ -220,7 +206,7 @@ export class MoshClient {
       connection,
       clock: this.clock,
       initialLocal: new UserStream(),
-      initialRemote: TerminalState.initial(this.cols, this.rows, { log: this.historyLog, inbox: this.channelInbox }),
+      initialRemote: TerminalState.initial(this.cols, this.rows, { log: this.historyLog, inbox }),
       sendMinDelay: SEND_MINDELAY_CLIENT,
       // Keystrokes are not held back because a delayed ack just went out (Ctrl-C into a flood).
       paceFromDataOnly: true,
@@ -230,24 +216,10 @@ export class MoshClient {
         if (e.type === 'error') this.notifications.setNotificationString(e.text, this.clock.now());
       },
     });
-    const forwardAgent = opts.forwardAgent;
-    if (forwardAgent) {
-      this.channels = new ChannelManager({
-        inbox: this.channelInbox,
-        open: (kind) => (kind === KIND_AGENT ? openAgent({ target: forwardAgent }) : null),
-        push: (event) => {
-          this.transport.currentState.pushExt(event);
-          return this.transport.currentState.count;
-        },
-        kick: () => this.timer.kick(),
-      });
-      // Channel traffic never holds a keystroke back for a frame interval (TransportSender.isBackground).
-      this.transport.sender.isBackground = (current, base) => current.backgroundChangeFrom(base);
-    }
+    if (opts.forwardAgent && inbox) this.forwarding = new AgentForwarding(this.transport, inbox, opts.forwardAgent, () => this.timer.kick());
     if (resume) {
       this.transport.restore(resume.transport, this.userCodec, this.terminalCodec);
-      // The channels of the saved session belonged to the process that saved it: closed.
-      this.channels?.adopt([...this.transport.receivedStates.map((s) => s.state.channels)]);
+      this.forwarding?.adoptRestored();
       this.transport.limitAcksTo(this.transport.latestRemote().num);
       this.savedFloor = BigInt(resume.seqFloor);
       // The copy we came from starts at seqFloor too: nothing is sent until a newer floor is stored (confirmSaved).
@@ -261,10 +233,10 @@ export class MoshClient {
       const count = this.transport.latestRemote().state.history?.count ?? 0;
       this.historyWritten = Math.max(0, count - this.historyWanted);
       this.historyCleared = this.transport.latestRemote().state.history?.clearedBefore ?? 0;
-      if (this.historyWanted > 0 || this.channels) this.sayHello(this.historyWritten);
+      if (this.historyWanted > 0 || this.forwarding) this.sayHello(this.historyWritten);
     } else {
       this.transport.currentState.pushResize(this.cols, this.rows); // state 1: our window size (as stock)
-      if (this.historyWanted > 0 || this.channels) this.sayHello();
+      if (this.historyWanted > 0 || this.forwarding) this.sayHello();
     }
     this.prediction = new PredictionEngine({ display: opts.predict ?? 'adaptive', predictOverwrite: opts.predictOverwrite });
     this.notifications = new NotificationEngine({ now: this.started, escapeKeyName: opts.quitHint ?? '' });
@@ -281,18 +253,7 @@ export class MoshClient {
   static restore(saved: SavedSession, events: MoshClientEvents = {}, overrides: Partial<MoshClientOptions> = {}): MoshClient {
     if (saved.version !== 1) throw new Error(`cannot restore a saved session of version ${String(saved.version)}`);
     return new MoshClient(
-      {
-        host: saved.host,
-        port: saved.port,
-        key: saved.key,
-        cols: saved.cols,
-        rows: saved.rows,
-        predict: saved.predict,
-        predictOverwrite: saved.predictOverwrite,
-        forwardAgent: saved.forwardAgent,
-        ...overrides,
-        resume: saved,
-      },
+      { host: saved.host, port: saved.port, key: saved.key, cols: saved.cols, rows: saved.rows, predict: saved.predict, predictOverwrite: saved.predictOverwrite, forwardAgent: saved.forwardAgent, ...overrides, resume: saved },
       events,
     );
   }
@@ -357,33 +318,15 @@ export class MoshClient {
   private readonly terminalCodec = {
     save: (s: TerminalState): SavedTerminal => ({ snapshot: s.snapshot, echoAck: s.echoAck.toString(), hello: s.hello, history: s.history, channels: savedChannels(s.channels) }),
     load: (s: SavedTerminal) =>
-      new TerminalState(s.snapshot, BigInt(s.echoAck), { hello: s.hello ?? null, history: s.history ?? null, log: this.historyLog, channels: loadedChannels(s.channels), inbox: this.channelInbox }),
+      new TerminalState(s.snapshot, BigInt(s.echoAck), { hello: s.hello ?? null, history: s.history ?? null, log: this.historyLog, channels: loadedChannels(s.channels), inbox: this.forwarding?.inbox }),
   };
 
   /** Our hello to the server (an extension event a stock mosh-server ignores): we keep history lines, we forward the agent. */
   private sayHello(replayFrom?: number): void {
-    const features = [...(this.historyWanted > 0 ? [FEATURE_HISTORY] : []), ...(this.channels ? [FEATURE_CHANNELS, FEATURE_AGENT] : [])];
+    const features = [...(this.historyWanted > 0 ? [FEATURE_HISTORY] : []), ...(this.forwarding ? AgentForwarding.features : [])];
     this.transport.currentState.pushExt(
       encodeClientHello({ version: EXTENSIONS_VERSION, features, historyLines: this.historyWanted, replayFrom: replayFrom ? BigInt(replayFrom) : undefined }),
     );
-  }
-
-  /** Event count of the newest user-stream state the server acknowledged. */
-  private ackedEventCount(): number {
-    const s = this.transport.sender;
-    return (s.sentStates.find((x) => x.num === s.sentStateAcked) ?? s.sentStates[0]).state.count;
-  }
-
-  /** Agent forwarding asked for: once the server's first state is in, says whether it is on, and if not why. */
-  private reportForwarding(): void {
-    if (this.forwardingReported || !this.channels || this.lastRemoteNum === 0n) return;
-    this.forwardingReported = true;
-    const state = this.transport.latestRemote().state;
-    const hello = state.hello;
-    let reason = '';
-    if (hello === null) reason = `the server on ${this.opts.host} is a stock mosh-server, which cannot forward an ssh agent`;
-    else if (!hello.features.includes(FEATURE_AGENT)) reason = state.channels?.agentError ?? `the mosh server on ${this.opts.host} does not forward ssh agents`;
-    this.on.forwarding?.({ on: reason === '', reason });
   }
 
   /** Keystrokes (or pasted text) from the user. */
@@ -440,7 +383,7 @@ export class MoshClient {
     if (this.exited) return;
     this.exited = true;
     this.timer.dispose();
-    this.channels?.dispose();
+    this.forwarding?.dispose();
     await this.transport.close();
   }
 
@@ -478,13 +421,7 @@ export class MoshClient {
     this.prediction.setSendInterval(t.connection.rtt.sendInterval());
     if (this.heardFrom) this.notifications.serverAcked(t.sender.sentStateAckedTimestamp);
 
-    if (this.channels) {
-      // Channel bytes join the user stream only when a background frame may leave and no keystroke waits to go: a
-      // keystroke never carries them.
-      const cur = t.currentState;
-      const back = t.sender.sentStates[t.sender.sentStates.length - 1].state;
-      this.channels.step(latest.state.channels, this.ackedEventCount(), now >= t.sender.backgroundPaceTime && (cur.equals(back) || cur.backgroundChangeFrom(back)));
-    }
+    this.forwarding?.step(now);
     t.tick();
     this.prediction.setLocalFrameSent(t.sender.sentStateLast);
     if (this.savedFloor !== null && t.connection.sequence + SEQ_GAP / 2n > this.savedFloor && !this.saveRequested) {
@@ -523,11 +460,11 @@ export class MoshClient {
     }
 
     this.render(now);
-    this.reportForwarding();
+    this.forwarding?.report(this.opts.host, (s) => this.on.forwarding?.(s));
     this.emitStatus();
 
     let wait = Math.min(t.waitTime(), this.prediction.waitTime(now), this.notifications.waitTime(now), 1000);
-    if (this.channels?.canMove(latest.state.channels)) wait = Math.min(wait, Math.max(0, t.sender.backgroundPaceTime - now));
+    if (this.forwarding) wait = Math.min(wait, this.forwarding.waitTime(now));
     if (!this.heardFrom) wait = Math.min(wait, CONNECTING_WAKE);
     return wait;
   }
@@ -619,7 +556,7 @@ export class MoshClient {
     if (this.exited) return Infinity;
     this.exited = true;
     this.timer.dispose();
-    this.channels?.dispose();
+    this.forwarding?.dispose();
     this.render(this.clock.now());
     this.emitStatus();
     void this.transport.close().then(() => {
@@ -628,15 +565,6 @@ export class MoshClient {
     });
     return Infinity;
   }
-}
-
-function savedChannels(t: ChannelTable | null): SavedTerminal['channels'] {
-  return t === null ? null : { marks: [...t.marks], agentError: t.agentError };
-}
-
-function loadedChannels(t: SavedTerminal['channels']): ChannelTable | null {
-  if (!t || !Array.isArray(t.marks)) return null;
-  return { marks: new Map(t.marks), agentError: t.agentError ?? null };
 }
 
 /**

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ForwardingStatus } from '../../src/client/moshclient';
+import type { ForwardingStatus } from '../../src/client/forwarding';
 import { startOurClient } from './ourclient';
 import { type StockServer, startOurServer, startStockServer, until } from './stock';
 
