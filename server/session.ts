@@ -160,10 +160,9 @@ export class ServerSession {
       if (snap !== cur.snapshot || echoAck !== cur.echoAck) t.setCurrentState(cur.withScreen(snap, echoAck));
       if (this.channelsOn) {
         const live = t.currentState;
-        const back = t.sender.sentStates[t.sender.sentStates.length - 1].state;
         // Bytes join the state only when a background frame may leave and no screen update waits to go: a
         // keystroke's echo never carries them.
-        const move = now >= t.sender.backgroundPaceTime && (live.equals(back) || live.backgroundChangeFrom(back));
+        const move = now >= t.sender.backgroundPaceTime && !this.foregroundPending();
         const table = this.channels.update(live.channels, t.sender.sentStates[0].state.channels, move);
         if (table !== live.channels) t.setCurrentState(live.withChannels(table));
       }
@@ -190,7 +189,7 @@ export class ServerSession {
     if (this.lastClientState === null) wait = Math.min(wait, UNCONNECTED_WAKE_CAP, this.started + NO_CLIENT_TIMEOUT - now);
     if (t.sender.shutdownInProgress) wait = Math.min(wait, UNCONNECTED_WAKE_CAP);
     if (this.opts.networkTimeout > 0 && this.lastClientState !== null) wait = Math.min(wait, this.lastClientState + this.opts.networkTimeout * 1000 - now);
-    if (this.channelsOn && this.channels.canMove(t.sender.sentStates[0].state.channels)) wait = Math.min(wait, t.sender.backgroundPaceTime - now);
+    if (this.channelsOn && !this.foregroundPending() && this.channels.canMove(t.sender.sentStates[0].state.channels)) wait = Math.min(wait, t.sender.backgroundPaceTime - now);
     return Math.max(0, wait);
   }
 
@@ -221,6 +220,14 @@ export class ServerSession {
     }
     if (hadInput) this.echo.registerInput(num, now);
     if (!this.child && !this.shellExited) this.spawnChild();
+  }
+
+  /** The current state has a change other than channel bytes that has not been sent yet. */
+  private foregroundPending(): boolean {
+    const t = this.transport;
+    const live = t.currentState;
+    const back = t.sender.sentStates[t.sender.sentStates.length - 1].state;
+    return !live.equals(back) && !live.backgroundChangeFrom(back);
   }
 
   /** One of our extension events: the client's hello, or a channel event. Anything else is ignored. */

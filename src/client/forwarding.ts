@@ -73,16 +73,22 @@ export class AgentForwarding {
   /** One turn, before the transport's tick. */
   step(now: number): void {
     const t = this.t;
-    const cur = t.currentState;
-    const back = t.sender.sentStates[t.sender.sentStates.length - 1].state;
     // Channel bytes join the user stream only when a background frame may leave and no keystroke waits to go.
-    const move = now >= t.sender.backgroundPaceTime && (cur.equals(back) || cur.backgroundChangeFrom(back));
+    const move = now >= t.sender.backgroundPaceTime && !this.foregroundPending();
     this.manager.step(t.latestRemote().state.channels, this.ackedEventCount(), move);
   }
 
-  /** Milliseconds until channel bytes that wait may join the user stream (Infinity: none wait). */
+  /** Milliseconds until channel bytes that wait may join the user stream (Infinity: none wait, or a keystroke goes first). */
   waitTime(now: number): number {
-    return this.manager.canMove(this.t.latestRemote().state.channels) ? Math.max(0, this.t.sender.backgroundPaceTime - now) : Infinity;
+    if (this.foregroundPending() || !this.manager.canMove(this.t.latestRemote().state.channels)) return Infinity;
+    return Math.max(0, this.t.sender.backgroundPaceTime - now);
+  }
+
+  /** The user stream has events other than channel events that have not been sent yet (keystrokes, a resize). */
+  private foregroundPending(): boolean {
+    const cur = this.t.currentState;
+    const back = this.t.sender.sentStates[this.t.sender.sentStates.length - 1].state;
+    return !cur.equals(back) && !cur.backgroundChangeFrom(back);
   }
 
   /** Once the server's first state is in: whether it forwards, and if not, why (for `report`, once). */

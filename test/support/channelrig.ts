@@ -28,6 +28,17 @@ export interface RigOptions {
   open?: ((kind: string) => MemEnd | null) | null;
 }
 
+/** The side's current state has a change other than channel bytes not sent yet (as session.ts and forwarding.ts). */
+interface BackgroundAware<S> {
+  equals(o: S): boolean;
+  backgroundChangeFrom(o: S): boolean;
+}
+function fgPending<S extends BackgroundAware<S>>(t: { currentState: S; sender: { sentStates: { state: S }[] } }): boolean {
+  const cur = t.currentState;
+  const back = t.sender.sentStates[t.sender.sentStates.length - 1].state;
+  return !cur.equals(back) && !cur.backgroundChangeFrom(back);
+}
+
 export class ChannelRig {
   readonly net: FakeNet;
   readonly key = generateKey();
@@ -96,13 +107,13 @@ export class ChannelRig {
     const serverWait = () => {
       const s = this.server;
       let w = s.waitTime();
-      if (this.host.canMove(s.sender.sentStates[0].state.channels)) w = Math.min(w, Math.max(0, s.sender.backgroundPaceTime - this.net.clock.now()));
+      if (!fgPending(s) && this.host.canMove(s.sender.sentStates[0].state.channels)) w = Math.min(w, Math.max(0, s.sender.backgroundPaceTime - this.net.clock.now()));
       return w;
     };
     const clientWait = () => {
       const c = this.client;
       let w = c.waitTime();
-      if (this.manager.canMove(c.latestRemote().state.channels)) w = Math.min(w, Math.max(0, c.sender.backgroundPaceTime - this.net.clock.now()));
+      if (!fgPending(c) && this.manager.canMove(c.latestRemote().state.channels)) w = Math.min(w, Math.max(0, c.sender.backgroundPaceTime - this.net.clock.now()));
       return w;
     };
     this.serverPeer = { tick: () => this.serverTick(), waitTime: () => (this.serverKicked ? 0 : serverWait()) };
@@ -153,8 +164,7 @@ export class ChannelRig {
       s.pruneReceived();
     }
     const cur = s.currentState;
-    const back = s.sender.sentStates[s.sender.sentStates.length - 1].state;
-    const move = this.net.clock.now() >= s.sender.backgroundPaceTime && (cur.equals(back) || cur.backgroundChangeFrom(back));
+    const move = this.net.clock.now() >= s.sender.backgroundPaceTime && !fgPending(s);
     const table = this.host.update(cur.channels, s.sender.sentStates[0].state.channels, move);
     if (table !== cur.channels) s.setCurrentState(cur.withChannels(table));
     s.tick();
@@ -163,8 +173,7 @@ export class ChannelRig {
   private clientTick(): void {
     this.clientKicked = false;
     const c = this.client;
-    const back = c.sender.sentStates[c.sender.sentStates.length - 1].state;
-    const move = this.net.clock.now() >= c.sender.backgroundPaceTime && (c.currentState.equals(back) || c.currentState.backgroundChangeFrom(back));
+    const move = this.net.clock.now() >= c.sender.backgroundPaceTime && !fgPending(c);
     this.manager.step(c.latestRemote().state.channels, this.ackedCount(), move);
     this.client.tick();
   }
