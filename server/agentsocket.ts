@@ -30,8 +30,9 @@ export class AgentSocket {
    */
   static create(onConnection: (s: Socket) => void, base = tmpdir()): AgentSocket | { error: string } {
     let folder: string | null = null;
+    // A long $TMPDIR (macOS) would make the socket's path too long for a Unix socket: /tmp then.
+    const root = join(base, 'x').length + 40 > MAX_SOCKET_PATH ? '/tmp' : base;
     try {
-      const root = join(base, 'x').length + 40 > MAX_SOCKET_PATH ? '/tmp' : base;
       folder = mkdtempSync(join(root, 'vscode-mosh-'));
       chmodSync(folder, 0o700);
       const path = join(folder, `agent.${randomBytes(8).toString('hex')}`);
@@ -49,7 +50,7 @@ export class AgentSocket {
     } catch (e) {
       if (folder !== null) rmSync(folder, { recursive: true, force: true });
       const err = e as NodeJS.ErrnoException;
-      return { error: `the server could not create the agent socket in ${base}: ${err.code ?? err.message}` };
+      return { error: `the server could not create the agent socket in ${root}: ${err.code ?? err.message}` };
     }
   }
 
