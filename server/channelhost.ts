@@ -1,13 +1,15 @@
 // The server's side of the channels (src/statesync/channels.ts): one channel per accepted socket (a connection to
-// the forwarded agent's socket). Bytes read from a socket go into the terminal state's channel table as fast as
+// the forwarded agent's socket: the server opens it, odd ids), or per channel the client opens (even ids) for a
+// service this side offers (`service`; none offered: such a channel is ended at once, a refusal the client sees
+// as an end). Bytes read from a socket go into the terminal state's channel table as fast as
 // the client's credit and the in-flight limit allow, and are kept (a ChannelSource) until the client acknowledged
 // a state that has them; the client's channel events (data, credit, close) come from the user stream and are
 // written to the socket as long as they stay within the credit this side gave. Everything is bounded: at most
-// MAX_CHANNELS channels, at most CHANNEL_WINDOW bytes read ahead of the state per channel (then the socket is not
+// MAX_CHANNELS channels opened by each side, at most CHANNEL_WINDOW bytes read ahead of the state per channel (then the socket is not
 // read until the client catches up), MAX_IN_FLIGHT unacknowledged bytes in all, and at most CHANNEL_WINDOW bytes of
 // the client's waiting to be written per channel (a client that sends more has its channel reset).
 // Not the listening socket (agentsocket.ts) nor the session's event loop (session.ts).
-import { CHANNEL_WINDOW, type ChannelMark, type ChannelSource, type ChannelTable, MAX_CHANNELS, MAX_IN_FLIGHT, tablesEqual } from '../src/statesync/channels';
+import { CHANNEL_WINDOW, type ChannelMark, type ChannelSource, type ChannelTable, MAX_CHANNELS, MAX_IN_FLIGHT, serverOpened, tablesEqual } from '../src/statesync/channels';
 import type { ChannelEventInfo } from '../src/statesync/channelwire';
 
 /** What a channel needs of its socket (a net.Socket has it; tests use in-memory ones). */
@@ -49,11 +51,18 @@ export interface ChannelHostOptions {
   /** Something changed (bytes read, a socket ended): run the session's step soon. */
   kick: () => void;
   log?: (line: string) => void;
+  /** The socket a channel the client opens for `kind` connects to, or null to refuse it (default: refuse all). */
+  service?: (kind: string) => ChannelSocket | null;
 }
+
+/** The far end of a refused channel: takes nothing, says nothing (the channel is ended at once). */
+const NOWHERE: ChannelSocket = { write: () => false, end: (done) => done?.(), destroy: () => undefined, pause: () => undefined, resume: () => undefined, writableLength: 0, on: () => undefined };
 
 export class ChannelHost implements ChannelSource {
   private readonly channels = new Map<number, HostChannel>();
+  /** Our next channel's id (odd), and the newest id of a channel the client opened (even). */
   private nextId = 1;
+  private clientNewest = 0;
   private agentError: string | null = null;
   /** Channels reset because the client broke the rules (for tests and logs). */
   resets = 0;
@@ -70,15 +79,28 @@ export class ChannelHost implements ChannelSource {
     this.agentError = text;
   }
 
-  /** A new connection: a channel of `kind`, or false (the socket is closed) when MAX_CHANNELS are open. */
+  /** A new connection: a channel of `kind` we open, or false (the socket is closed) when MAX_CHANNELS are open. */
   accept(socket: ChannelSocket, kind: string): boolean {
-    if (this.channels.size >= MAX_CHANNELS) {
+    if (this.opened(true) >= MAX_CHANNELS) {
       this.opts.log?.(`refused a ${kind} connection: ${MAX_CHANNELS} channels are open`);
       socket.destroy();
       return false;
     }
+    this.add(this.nextId, kind, socket);
+    this.nextId += 2;
+    return true;
+  }
+
+  /** Channels open that `server` (true) or the client (false) opened. */
+  private opened(server: boolean): number {
+    let n = 0;
+    for (const id of this.channels.keys()) if (serverOpened(id) === server) n++;
+    return n;
+  }
+
+  private add(id: number, kind: string, socket: ChannelSocket): HostChannel {
     const ch: HostChannel = {
-      id: this.nextId++,
+      id,
       kind,
       socket,
       base: 0,
@@ -93,6 +115,11 @@ export class ChannelHost implements ChannelSource {
       window: CHANNEL_WINDOW,
     };
     this.channels.set(ch.id, ch);
+    if (socket === NOWHERE) {
+      ch.readEnded = true;
+      this.opts.kick();
+      return ch;
+    }
     socket.on('data', (d: Buffer) => {
       if (ch.readEnded || this.channels.get(ch.id) !== ch) return;
       ch.chunks.push(d);
@@ -112,7 +139,7 @@ export class ChannelHost implements ChannelSource {
     socket.on('close', ended);
     socket.on('error', ended);
     this.opts.kick();
-    return true;
+    return ch;
   }
 
   /** A channel event of the client's (from the user stream, in order, once each). */
@@ -123,6 +150,7 @@ export class ChannelHost implements ChannelSource {
       this.opts.log?.('ignored a malformed channel event');
       return;
     }
+    if (e.open !== undefined && !this.open(e.id, e.open)) return;
     const ch = this.channels.get(e.id);
     if (!ch) return; // over (closed or reset): its late events are expected
     if (e.data.length > 0) {
@@ -147,6 +175,23 @@ export class ChannelHost implements ChannelSource {
       if (ch.end > ch.sent && ch.peerWindow > ch.sent) movable = true;
     }
     return movable && budget > 0;
+  }
+
+  /**
+   * The client opens channel `id` for `kind`: connected to our service for it, or refused (ended at once). An open
+   * that breaks the rules (an odd id, one not above the client's earlier ones, more than MAX_CHANNELS of the
+   * client's open) is ignored, and so are the events that follow for it.
+   */
+  private open(id: number, kind: string): boolean {
+    if (serverOpened(id) || id <= this.clientNewest || this.opened(false) >= MAX_CHANNELS) {
+      this.opts.log?.(`ignored the client's open of channel ${id}`);
+      return false;
+    }
+    this.clientNewest = id;
+    const socket = this.opts.service?.(kind) ?? null;
+    if (!socket) this.opts.log?.(`refused the client's ${kind} channel`);
+    this.add(id, kind, socket ?? NOWHERE);
+    return true;
   }
 
   /**

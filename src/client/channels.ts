@@ -1,13 +1,15 @@
 // The client's side of the channels (src/statesync/channels.ts): for each channel the server opens (a program on
 // the remote host connected to the forwarded agent's socket), a local stream (the relay to the user's agent,
 // agentrelay.ts) that gets the server's bytes from the inbox, while what the local stream says goes back to the
-// server as channel events in the user stream. Credit both ways and the in-flight limit keep every buffer bounded:
+// server as channel events in the user stream. The client opens channels too (openLocal: a local stream for a
+// service on the server's side), with even ids; until the server's table has one, it sends within the initial
+// credit. Credit both ways and the in-flight limit keep every buffer bounded:
 // the inbox holds at most CHANNEL_WINDOW bytes per channel (the credit this side gives), a local stream is written
 // only while its own buffer is below LOCAL_WRITE_LIMIT, a local stream is not read while CHANNEL_WINDOW of its
 // bytes wait, and at most MAX_IN_FLIGHT bytes of events are unacknowledged (so keystrokes never wait behind a big
 // diff). Not the wire (channelwire.ts), the local agent (agentrelay.ts), nor the transport (moshclient.ts runs this
 // once per wake-up).
-import { CHANNEL_WINDOW, type ChannelInbox, type ChannelTable, MAX_IN_FLIGHT } from '../statesync/channels';
+import { CHANNEL_WINDOW, type ChannelInbox, type ChannelTable, MAX_CHANNELS, MAX_IN_FLIGHT, serverOpened } from '../statesync/channels';
 import { encodeChannelEvent, MAX_EVENT_DATA } from '../statesync/channelwire';
 
 /** A channel's local end (a net.Socket has all this; tests use in-memory ones). */
@@ -49,7 +51,14 @@ interface ClientChannel {
   windowGiven: number;
   /** Our close event is in the user stream: the channel waits only for the server to forget it. */
   closeSent: boolean;
+  /** The server's table has had it (always, for the server's channels; for ours, once it took our open). */
+  known: boolean;
+  /** The user stream's event count once our close was in it. */
+  closeAt: number;
 }
+
+/** How far a restored client's own channel ids jump past the newest it knows of (its original may have opened more). */
+const RESTORED_ID_GAP = 1 << 20;
 
 export interface ChannelManagerOptions {
   inbox: ChannelInbox;
@@ -64,8 +73,10 @@ export interface ChannelManagerOptions {
 
 export class ChannelManager {
   private readonly channels = new Map<number, ClientChannel>();
-  /** Channels up to this id have been seen (opened, refused or adopted). */
+  /** The server's channels up to this id have been seen (opened, refused or adopted). */
   private newest = -1;
+  /** Our next channel's id (even). */
+  private nextOwn = 2;
   /** Our data events not yet acknowledged: the stream count once each was pushed, and its bytes. */
   private inFlight: { at: number; bytes: number }[] = [];
   private disposed = false;
@@ -99,6 +110,30 @@ export class ChannelManager {
     }
     this.newest = max;
     this.o.inbox.retire(max);
+    // Our own ids go on well past any the process we continue may have used (it may have opened some after its save).
+    const ownFrom = Math.max(this.nextOwn, max + RESTORED_ID_GAP);
+    this.nextOwn = ownFrom + (ownFrom % 2);
+  }
+
+  /**
+   * Opens a channel from this side, for a service of `kind` on the server's side, with `stream` as its local end.
+   * Returns its id, or null (the stream is destroyed) when MAX_CHANNELS of ours are open.
+   */
+  openLocal(kind: string, stream: LocalStream): number | null {
+    let own = 0;
+    for (const id of this.channels.keys()) if (!serverOpened(id)) own++;
+    if (this.disposed || own >= MAX_CHANNELS) {
+      stream.destroy();
+      return null;
+    }
+    const id = this.nextOwn;
+    this.nextOwn += 2;
+    this.o.push(encodeChannelEvent({ id, offset: 0, data: new Uint8Array(0), close: false, open: kind }));
+    const ch = this.newChannel(id, false);
+    this.channels.set(id, ch);
+    this.opened++;
+    this.attach(ch, stream);
+    return id;
   }
 
   /**
@@ -109,7 +144,7 @@ export class ChannelManager {
     if (this.disposed || MAX_IN_FLIGHT - this.bytesInFlight <= 0) return false;
     for (const ch of this.channels.values()) {
       const m = latest?.marks.get(ch.id);
-      if (m && !ch.closeSent && ch.pendingLength > 0 && ch.pushed < m.window) return true;
+      if ((m || !ch.known) && !ch.closeSent && ch.pendingLength > 0 && ch.pushed < (m?.window ?? CHANNEL_WINDOW)) return true;
     }
     return false;
   }
@@ -125,8 +160,9 @@ export class ChannelManager {
     while (this.inFlight.length > 0 && this.inFlight[0].at <= ackedCount) this.inFlight.shift();
     const marks = latest?.marks;
     if (marks) {
-      for (const [id, m] of marks) {
-        if (id <= this.newest) continue;
+      const fresh = [...marks.keys()].filter((id) => serverOpened(id) && id > this.newest).sort((a, b) => a - b);
+      for (const id of fresh) {
+        const m = marks.get(id)!;
         this.newest = id;
         this.openChannel(id, m.kind, m.closed && m.sent === 0);
       }
@@ -134,15 +170,18 @@ export class ChannelManager {
     let budget = moveBytes ? MAX_IN_FLIGHT - this.bytesInFlight : 0;
     for (const ch of [...this.channels.values()]) {
       const m = marks?.get(ch.id);
-      if (!m) {
-        // The server forgot it (after our close, or it reset it).
+      if (m) ch.known = true;
+      else if (ch.known || (ch.closeSent && ackedCount >= ch.closeAt)) {
+        // The server forgot it (after our close, or it reset it), or (one of ours it never showed) it has our close.
         this.forget(ch);
         continue;
       }
+      // One of ours the server has not taken yet: the initial credit, nothing of the server's yet.
+      const serverWindow = m?.window ?? CHANNEL_WINDOW;
       if (ch.closeSent) continue;
       const inbox = this.o.inbox;
       // The server's bytes to the local stream, while it takes them.
-      if (ch.stream) {
+      if (ch.stream && m) {
         while (inbox.held(ch.id) > 0 && ch.stream.writableLength < LOCAL_WRITE_LIMIT) ch.stream.write(inbox.take(ch.id, LOCAL_WRITE_LIMIT - ch.stream.writableLength));
         if (m.closed && !ch.endedLocal && inbox.delivered(ch.id) >= m.sent && inbox.held(ch.id) === 0) {
           ch.endedLocal = true;
@@ -160,8 +199,8 @@ export class ChannelManager {
       let give: number | undefined = window - ch.windowGiven >= CHANNEL_WINDOW / 4 ? window : undefined;
       if (give !== undefined) ch.windowGiven = give;
       // Our bytes to the server, within its credit and the in-flight limit.
-      while (ch.pendingLength > 0 && budget > 0 && ch.pushed < m.window) {
-        const n = Math.min(ch.pendingLength, m.window - ch.pushed, budget, MAX_EVENT_DATA);
+      while (ch.pendingLength > 0 && budget > 0 && ch.pushed < serverWindow) {
+        const n = Math.min(ch.pendingLength, serverWindow - ch.pushed, budget, MAX_EVENT_DATA);
         const data = this.takePending(ch, n);
         const at = this.o.push(encodeChannelEvent({ id: ch.id, offset: ch.pushed, data, window: give, close: false }));
         give = undefined;
@@ -171,7 +210,8 @@ export class ChannelManager {
       }
       const done = ch.localEnded && ch.pendingLength === 0;
       if (give !== undefined || done) {
-        this.o.push(encodeChannelEvent({ id: ch.id, offset: ch.pushed, data: new Uint8Array(0), window: give, close: done }));
+        const at = this.o.push(encodeChannelEvent({ id: ch.id, offset: ch.pushed, data: new Uint8Array(0), window: give, close: done }));
+        if (done) ch.closeAt = at;
       }
       if (done) this.closeSent(ch);
       else if (ch.paused && ch.pendingLength < CHANNEL_WINDOW / 2) {
@@ -188,8 +228,12 @@ export class ChannelManager {
     this.channels.clear();
   }
 
+  private newChannel(id: number, known: boolean): ClientChannel {
+    return { id, stream: null, pending: [], pendingLength: 0, pushed: 0, paused: false, localEnded: false, endedLocal: false, windowGiven: CHANNEL_WINDOW, closeSent: false, known, closeAt: Infinity };
+  }
+
   private closedChannel(id: number): ClientChannel {
-    return { id, stream: null, pending: [], pendingLength: 0, pushed: 0, paused: false, localEnded: true, endedLocal: true, windowGiven: CHANNEL_WINDOW, closeSent: true };
+    return { ...this.newChannel(id, true), localEnded: true, endedLocal: true, closeSent: true };
   }
 
   private openChannel(id: number, kind: string, over: boolean): void {
@@ -202,40 +246,45 @@ export class ChannelManager {
       this.o.inbox.finish(id);
       return;
     }
-    const ch: ClientChannel = { id, stream: null, pending: [], pendingLength: 0, pushed: 0, paused: false, localEnded: false, endedLocal: false, windowGiven: CHANNEL_WINDOW, closeSent: false };
+    const ch = this.newChannel(id, true);
     this.channels.set(id, ch);
     this.opened++;
-    const attach = (stream: LocalStream) => {
-      if (this.disposed || ch.closeSent) {
-        stream.destroy();
-        return;
-      }
-      ch.stream = stream;
-      stream.on('data', (d: Buffer) => {
-        if (ch.localEnded) return;
-        ch.pending.push(d);
-        ch.pendingLength += d.length;
-        if (ch.pendingLength >= CHANNEL_WINDOW && !ch.paused) {
-          ch.paused = true;
-          stream.pause();
-        }
-        this.o.kick();
-      });
-      const ended = () => {
-        if (ch.localEnded) return;
+    if (!(opening instanceof Promise)) return this.attach(ch, opening);
+    opening.then(
+      (stream) => this.attach(ch, stream),
+      () => {
         ch.localEnded = true;
         this.o.kick();
-      };
-      stream.on('end', ended);
-      stream.on('close', ended);
-      stream.on('error', ended);
-      this.o.kick();
-    };
-    if (!(opening instanceof Promise)) return attach(opening);
-    opening.then(attach, () => {
-      ch.localEnded = true;
+      },
+    );
+  }
+
+  /** `stream` is the channel's local end from now on. */
+  private attach(ch: ClientChannel, stream: LocalStream): void {
+    if (this.disposed || ch.closeSent) {
+      stream.destroy();
+      return;
+    }
+    ch.stream = stream;
+    stream.on('data', (d: Buffer) => {
+      if (ch.localEnded) return;
+      ch.pending.push(d);
+      ch.pendingLength += d.length;
+      if (ch.pendingLength >= CHANNEL_WINDOW && !ch.paused) {
+        ch.paused = true;
+        stream.pause();
+      }
       this.o.kick();
     });
+    const ended = () => {
+      if (ch.localEnded) return;
+      ch.localEnded = true;
+      this.o.kick();
+    };
+    stream.on('end', ended);
+    stream.on('close', ended);
+    stream.on('error', ended);
+    this.o.kick();
   }
 
   private takePending(ch: ClientChannel, n: number): Uint8Array {

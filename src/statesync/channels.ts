@@ -8,9 +8,13 @@
 // checked apply, and the inbox. Not the sockets, the credit policy or when channels open and close: that is the
 // behaviour of the client (src/client/channels.ts) and the server (server/channelhost.ts).
 //
+// Either side opens channels: the server's have odd ids (1, 3, 5, ...), the client's even ones (2, 4, ...), each
+// side numbering upwards and never reusing a number; either side closes one (the client with a close event; the
+// server by ending its side, then forgetting the channel once the client closed too).
+//
 // Limits (each side enforces them on what the other sends):
-// - at most MAX_CHANNELS channels exist at a time (the server refuses more connections; a diff that would make
-//   more is refused);
+// - each side has at most MAX_CHANNELS channels open at a time (the server refuses more connections and ignores
+//   the client's opens beyond it; a diff that would make a table of more than 2 * MAX_CHANNELS is refused);
 // - each side takes at most CHANNEL_WINDOW bytes of a channel beyond what it has consumed (credit; a side that
 //   sends beyond the other's credit has its diff refused, or its channel reset);
 // - at most MAX_IN_FLIGHT channel bytes are unacknowledged in each direction, so a diff never carries more than
@@ -22,8 +26,13 @@ import { MAX_UPDATE_DATA, MAX_UPDATES, type ChannelUpdateInfo, type ChannelUpdat
 export const FEATURE_AGENT = 'agent';
 /** What a channel carries: a connection to the forwarded ssh agent. */
 export const KIND_AGENT = 'agent';
-/** Most channels open at a time in one session. */
+/** Most channels each side has open at a time in one session (a table holds at most twice this). */
 export const MAX_CHANNELS = 32;
+
+/** Whether the server opened channel `id` (odd ids; the client's are even). */
+export function serverOpened(id: number): boolean {
+  return id % 2 === 1;
+}
 /** Credit per channel and direction: the bytes a side takes beyond what it has consumed (also the initial credit). */
 export const CHANNEL_WINDOW = 64 << 10;
 /** Most unacknowledged channel bytes per direction, all channels together. */
@@ -117,14 +126,14 @@ export function diffTables(older: ChannelTable | null, newer: ChannelTable, sour
 
 /**
  * Checks that `u` fits `table` (client side, before anything changes): ids in increasing order, a new channel
- * named and above every id the table has, bytes that continue each channel's stream exactly, nothing after a
- * channel's end, credit that never shrinks, at most MAX_CHANNELS channels after, and (with an inbox) no bytes
- * beyond the credit the client gives. Throws ChannelStateError.
+ * named and above every id of its side the table has, bytes that continue each channel's stream exactly, nothing
+ * after a channel's end, credit that never shrinks, at most 2 * MAX_CHANNELS channels after, and (with an inbox) no
+ * bytes beyond the credit the client gives. Throws ChannelStateError.
  */
 export function checkUpdates(table: ChannelTable | null, u: ChannelUpdatesInfo, inbox: ChannelInbox | null): void {
   const marks = table?.marks ?? EMPTY_TABLE.marks;
-  let maxId = -1;
-  for (const id of marks.keys()) maxId = Math.max(maxId, id);
+  const maxId = [-1, -1]; // per side: [client (even), server (odd)]
+  for (const id of marks.keys()) maxId[id % 2] = Math.max(maxId[id % 2], id);
   let count = marks.size;
   let prev = -1;
   let newOnes = 0;
@@ -144,7 +153,7 @@ export function checkUpdates(table: ChannelTable | null, u: ChannelUpdatesInfo, 
     if (c.offset + c.data.length > Number.MAX_SAFE_INTEGER) bad('offset out of range');
     if (!m) {
       if (c.kind === undefined || c.kind === '') bad(`new channel ${c.id} without a kind`);
-      if (c.id <= maxId) bad(`new channel ${c.id} is not above the open ones`);
+      if (c.id <= maxId[c.id % 2]) bad(`new channel ${c.id} is not above the open ones of its side`);
       if (c.offset !== 0) bad(`new channel ${c.id} starts at ${c.offset}`);
       count++;
       newOnes++;
@@ -157,7 +166,7 @@ export function checkUpdates(table: ChannelTable | null, u: ChannelUpdatesInfo, 
     if (c.window !== undefined && c.window < m.window) bad(`channel ${c.id}: credit shrank`);
     inbox?.check(c.id, c.offset, c.data.length, false, newOnes);
   }
-  if (count > MAX_CHANNELS) bad(`more than ${MAX_CHANNELS} channels`);
+  if (count > 2 * MAX_CHANNELS) bad(`more than ${2 * MAX_CHANNELS} channels`);
 }
 
 /** Applies updates already checked with checkUpdates: the new table; the bytes go to the inbox. */
@@ -193,21 +202,23 @@ interface InboxEntry {
  * The client's store of the server's channel bytes, shared by every terminal state it holds: the bytes of a
  * channel arrive once or several times (diffs from different older states overlap) and are held, in order and
  * once, until taken. Bounded: each live channel holds at most CHANNEL_WINDOW bytes beyond those taken (checked
- * before a diff is applied), and at most 2 * MAX_CHANNELS channels are live. Channels are numbered upwards and
- * never reused: an id at or below the newest seen that is not live is over, and its bytes are ignored.
+ * before a diff is applied), and at most 4 * MAX_CHANNELS channels are live. Each side numbers its channels
+ * upwards and never reuses an id: an id at or below the newest seen of its side that is not live is over, and its
+ * bytes are ignored.
  */
 export class ChannelInbox {
   private readonly entries = new Map<number, InboxEntry>();
-  private newest = -1;
+  /** Per side: [client (even ids), server (odd ids)]. */
+  private readonly newest = [-1, -1];
 
   /** Live channels' ids. */
   get ids(): number[] {
     return [...this.entries.keys()];
   }
 
-  /** The newest channel id seen (-1: none). */
+  /** The newest channel id seen, of either side (-1: none). */
   get newestId(): number {
-    return this.newest;
+    return Math.max(this.newest[0], this.newest[1]);
   }
 
   has(id: number): boolean {
@@ -229,9 +240,9 @@ export class ChannelInbox {
   check(id: number, offset: number, length: number, isNew: boolean, newInThisDiff: number): void {
     const e = this.entries.get(id);
     if (!e) {
-      if (id <= this.newest) return; // over: ignored
+      if (id <= this.newest[id % 2]) return; // over: ignored
       if (!isNew) return; // a channel this inbox never knew (a restored client's): nothing to keep
-      if (this.entries.size + newInThisDiff > 2 * MAX_CHANNELS) throw new ChannelStateError('channel update refused: too many live channels');
+      if (this.entries.size + newInThisDiff > 4 * MAX_CHANNELS) throw new ChannelStateError('channel update refused: too many live channels');
       if (length > CHANNEL_WINDOW) throw new ChannelStateError(`channel update refused: channel ${id} sent beyond its credit`);
       return;
     }
@@ -243,8 +254,8 @@ export class ChannelInbox {
   put(id: number, offset: number, data: Uint8Array): void {
     let e = this.entries.get(id);
     if (!e) {
-      if (id <= this.newest || offset !== 0) return;
-      this.newest = id;
+      if (id <= this.newest[id % 2] || offset !== 0) return;
+      this.newest[id % 2] = id;
       e = { delivered: 0, have: 0, held: [] };
       this.entries.set(id, e);
     }
@@ -280,12 +291,12 @@ export class ChannelInbox {
   /** Channel `id` is over for the client: its held bytes go, and later ones are ignored. */
   finish(id: number): void {
     this.entries.delete(id);
-    if (id > this.newest) this.newest = id;
+    if (id > this.newest[id % 2]) this.newest[id % 2] = id;
   }
 
-  /** Every channel up to `id` is over (a restored client: the channels of the saved states are not its own). */
+  /** Every channel up to `id`, of both sides, is over (a restored client: the saved states' channels are not its own). */
   retire(id: number): void {
     for (const k of this.entries.keys()) if (k <= id) this.entries.delete(k);
-    if (id > this.newest) this.newest = id;
+    for (const side of [0, 1]) if (id > this.newest[side]) this.newest[side] = id;
   }
 }

@@ -26,6 +26,8 @@ export interface ChannelEventInfo {
   window?: number;
   /** The client is done with the channel (after `data`). */
   close: boolean;
+  /** The client opens this channel (an even id) for this kind of service. */
+  open?: string;
 }
 
 /** One channel's part of a host diff (server -> client). */
@@ -69,6 +71,7 @@ export function encodeChannelEvent(e: ChannelEventInfo): Uint8Array {
       data: e.data.length > 0 ? e.data : undefined,
       window: e.window === undefined ? undefined : BigInt(e.window),
       close: e.close || undefined,
+      open: e.open,
     }),
   );
   return toBinary(InstructionSchema, inst);
@@ -88,14 +91,16 @@ export function decodeChannelEvent(event: Uint8Array): ChannelEventInfo | 'bad' 
   if (!hasExtension(inst, channel_event)) return null;
   try {
     const e = getExtension(inst, channel_event);
-    if (e.data.length > MAX_EVENT_DATA) return 'bad';
-    return {
+    if (e.data.length > MAX_EVENT_DATA || e.open.length > MAX_KIND_LENGTH) return 'bad';
+    const out: ChannelEventInfo = {
       id: safe(e.id, 'id'),
       offset: safe(e.offset, 'offset'),
       data: e.data,
       window: e.window === 0n ? undefined : safe(e.window, 'window'),
       close: e.close,
     };
+    if (e.open !== '') out.open = e.open;
+    return out;
   } catch {
     return 'bad';
   }

@@ -248,3 +248,82 @@ test('keystrokes never ride with channel bytes: a diff that carries a key carrie
   assert.ok(keyDiffs > 15, `${keyDiffs} keystroke diffs checked`);
   noRefusedDiffs(rig);
 });
+
+test('the client opens a channel: bytes both ways in order and exactly once through 15 % loss and reordering; the client closes it', () => {
+  const rig = new ChannelRig({ seed: 12, rule: { delayMs: 30, loss: 0.15, jitterMs: 30 }, services: ['svc'] });
+  rig.onService = (service) => service.on('data', (d: Buffer) => service.write(d)); // the service echoes
+  rig.run(500);
+  const { end, id } = rig.openFromClient('svc');
+  assert.equal(id! % 2, 0, "the client's channels have even ids");
+  const sent = bytes(13, 120_000);
+  feed(rig, end, sent, 14);
+  rig.run(300_000, () => end.text().length >= sent.length);
+  assert.ok(rig.services[0].text().equals(sent), 'client -> server: every byte once, in order');
+  assert.ok(end.text().equals(sent), 'server -> client: the echo, every byte once, in order');
+  let serviceEnded = false;
+  rig.services[0].on('end', () => (serviceEnded = true));
+  end.end();
+  rig.run(30_000, () => serviceEnded && rig.host.size === 0 && rig.manager.size === 0);
+  assert.ok(serviceEnded, "the service saw the client's end");
+  assert.equal(rig.host.size, 0);
+  assert.equal(rig.manager.size, 0);
+  noRefusedDiffs(rig);
+});
+
+test('a channel the client opened, closed by the server\'s side: the client\'s local end ends, and both sides forget it', () => {
+  const rig = new ChannelRig({ seed: 15, rule: { delayMs: 20, loss: 0.1 }, services: ['svc'] });
+  rig.onService = (service) =>
+    service.on('data', () => {
+      service.write(Buffer.from('served'));
+      service.end();
+    });
+  rig.run(300);
+  const { end } = rig.openFromClient('svc');
+  let ended = false;
+  end.on('end', () => (ended = true));
+  end.write(Buffer.from('request'));
+  rig.run(20_000, () => ended && rig.host.size === 0 && rig.manager.size === 0);
+  assert.equal(end.text().toString(), 'served');
+  assert.ok(ended);
+  assert.equal(rig.host.size, 0);
+  assert.equal(rig.manager.size, 0);
+  noRefusedDiffs(rig);
+});
+
+test('a channel the client opens for a kind the server does not offer is refused: its local end ends at once, nothing is left', () => {
+  const rig = new ChannelRig({ seed: 16, rule: { delayMs: 20, loss: 0 } });
+  rig.run(300);
+  const { end } = rig.openFromClient('nope');
+  let ended = false;
+  end.on('end', () => (ended = true));
+  end.write(Buffer.from('anyone?'));
+  rig.run(10_000, () => ended && rig.host.size === 0 && rig.manager.size === 0);
+  assert.ok(ended, 'refused: the local end ended');
+  assert.equal(rig.host.size, 0);
+  assert.equal(rig.manager.size, 0);
+  noRefusedDiffs(rig);
+});
+
+test('a channel the client opens and closes before the server shows it is forgotten once the server has the close', () => {
+  const rig = new ChannelRig({ seed: 17, rule: { delayMs: 20, loss: 0 }, services: ['svc'] });
+  rig.run(300);
+  const { end } = rig.openFromClient('svc');
+  end.write(Buffer.from('x'));
+  end.end(); // open, one byte and close in one turn: the server takes and drops it in one step
+  rig.run(10_000, () => rig.manager.size === 0 && rig.host.size === 0);
+  assert.equal(rig.manager.size, 0);
+  assert.equal(rig.host.size, 0);
+  assert.equal(rig.services[0].text().toString(), 'x');
+});
+
+test('at most MAX_CHANNELS channels of the client\'s own: one more is refused at once', () => {
+  const rig = new ChannelRig({ seed: 18, services: ['svc'] });
+  rig.run(300);
+  const opened = Array.from({ length: MAX_CHANNELS + 1 }, () => rig.openFromClient('svc'));
+  assert.equal(opened.filter((o) => o.id !== null).length, MAX_CHANNELS);
+  assert.equal(opened[MAX_CHANNELS].id, null);
+  assert.ok(opened[MAX_CHANNELS].end.closed, 'the extra local end was closed');
+  rig.run(5000, () => rig.host.size === MAX_CHANNELS);
+  assert.equal(rig.host.size, MAX_CHANNELS);
+  noRefusedDiffs(rig);
+});

@@ -84,31 +84,32 @@ test('the agent error travels once, with the first diff that has it', () => {
 });
 
 test('apply refuses what does not fit the state, before anything changes', () => {
-  const base = table([[4, { sent: 10 }]]);
+  const base = table([[5, { sent: 10 }]]); // a channel the server opened (odd id)
   const inbox = new ChannelInbox();
-  inbox.put(4, 0, new Uint8Array(10));
+  inbox.put(5, 0, new Uint8Array(10));
   const data = (n: number) => new Uint8Array(n);
   const cases: [string, ChannelUpdatesInfo][] = [
-    ['a gap (bytes from past the state\'s count)', { updates: [{ id: 4, offset: 12, data: data(3), closed: false, gone: false }] }],
-    ['bytes from before the state\'s count', { updates: [{ id: 4, offset: 8, data: data(3), closed: false, gone: false }] }],
-    ['a new channel without a kind', { updates: [{ id: 5, offset: 0, data: data(1), closed: false, gone: false }] }],
-    ['a new channel below an open one', { updates: [{ id: 3, kind: 'agent', offset: 0, data: data(1), closed: false, gone: false }] }],
-    ['a new channel starting past 0', { updates: [{ id: 6, kind: 'agent', offset: 2, data: data(1), closed: false, gone: false }] }],
-    ['ids out of order', { updates: [{ id: 7, kind: 'agent', offset: 0, data: data(0), closed: false, gone: false }, { id: 4, offset: 10, data: data(1), closed: false, gone: false }] }],
-    ['gone for a channel the state lacks', { updates: [{ id: 9, offset: 0, data: data(0), closed: false, gone: true }] }],
-    ['shrinking credit', { updates: [{ id: 4, offset: 10, data: data(0), closed: false, window: 5, gone: false }] }],
-    ['bytes beyond the credit the client gave', { updates: [{ id: 4, offset: 10, data: data(CHANNEL_WINDOW), closed: false, gone: false }] }],
-    ['a changed kind', { updates: [{ id: 4, kind: 'x11', offset: 10, data: data(1), closed: false, gone: false }] }],
+    ['a gap (bytes from past the state\'s count)', { updates: [{ id: 5, offset: 12, data: data(3), closed: false, gone: false }] }],
+    ['bytes from before the state\'s count', { updates: [{ id: 5, offset: 8, data: data(3), closed: false, gone: false }] }],
+    ['a new channel without a kind', { updates: [{ id: 7, offset: 0, data: data(1), closed: false, gone: false }] }],
+    ['a new server channel below an open one', { updates: [{ id: 3, kind: 'agent', offset: 0, data: data(1), closed: false, gone: false }] }],
+    ['a new channel starting past 0', { updates: [{ id: 9, kind: 'agent', offset: 2, data: data(1), closed: false, gone: false }] }],
+    ['ids out of order', { updates: [{ id: 9, kind: 'agent', offset: 0, data: data(0), closed: false, gone: false }, { id: 5, offset: 10, data: data(1), closed: false, gone: false }] }],
+    ['gone for a channel the state lacks', { updates: [{ id: 11, offset: 0, data: data(0), closed: false, gone: true }] }],
+    ['shrinking credit', { updates: [{ id: 5, offset: 10, data: data(0), closed: false, window: 5, gone: false }] }],
+    ['bytes beyond the credit the client gave', { updates: [{ id: 5, offset: 10, data: data(CHANNEL_WINDOW), closed: false, gone: false }] }],
+    ['a changed kind', { updates: [{ id: 5, kind: 'x11', offset: 10, data: data(1), closed: false, gone: false }] }],
   ];
   for (const [what, u] of cases) {
-    const before = inbox.held(4);
+    const before = inbox.held(5);
     assert.throws(() => checkUpdates(base, u, inbox), ChannelStateError, what);
-    assert.equal(inbox.held(4), before, `${what}: the inbox is unchanged`);
+    assert.equal(inbox.held(5), before, `${what}: the inbox is unchanged`);
   }
-  const closed = table([[4, { sent: 10, closed: true }]]);
-  assert.throws(() => checkUpdates(closed, { updates: [{ id: 4, offset: 10, data: data(1), closed: false, gone: false }] }, inbox), /after its end/);
-  const full = table(Array.from({ length: MAX_CHANNELS }, (_, i) => [i + 1, { sent: 0 }] as [number, { sent: number }]));
-  assert.throws(() => checkUpdates(full, { updates: [{ id: 100, kind: 'agent', offset: 0, data: data(0), closed: false, gone: false }] }, null), /more than 32 channels/);
+  assert.doesNotThrow(() => checkUpdates(base, { updates: [{ id: 2, kind: 'svc', offset: 0, data: data(1), closed: false, gone: false }] }, inbox), 'a channel of the client\'s (even id) below a server one is fine: ids are per side');
+  const closed = table([[5, { sent: 10, closed: true }]]);
+  assert.throws(() => checkUpdates(closed, { updates: [{ id: 5, offset: 10, data: data(1), closed: false, gone: false }] }, inbox), /after its end/);
+  const full = table(Array.from({ length: 2 * MAX_CHANNELS }, (_, i) => [i + 1, { sent: 0 }] as [number, { sent: number }]));
+  assert.throws(() => checkUpdates(full, { updates: [{ id: 101, kind: 'agent', offset: 0, data: data(0), closed: false, gone: false }] }, null), /more than 64 channels/);
 });
 
 test('the wire refuses more than MAX_UPDATE_DATA bytes in one message, and channel events of more than MAX_EVENT_DATA', () => {
@@ -134,11 +135,16 @@ test('the inbox keeps overlapping deliveries once and in order, and ignores chan
   inbox.finish(1);
   inbox.put(1, 8, b('late'));
   assert.equal(inbox.held(1), 0, 'over: ignored');
-  inbox.put(2, 0, b('x')); // below the newest seen (1 was finished, 2 is new)
+  inbox.put(3, 0, b('x')); // the server's next channel
+  assert.equal(inbox.held(3), 1);
+  inbox.put(2, 0, b('y')); // a channel of the client's: ids are per side
   assert.equal(inbox.held(2), 1);
+  inbox.finish(3);
+  inbox.put(1, 0, b('z')); // below the newest of the server's side, not live: over
+  assert.equal(inbox.held(1), 0);
   inbox.retire(5);
-  inbox.put(3, 0, b('from a saved state'));
-  assert.equal(inbox.held(3), 0, 'a restored client ignores the channels of the states it was given');
+  inbox.put(5, 0, b('from a saved state'));
+  assert.equal(inbox.held(5), 0, 'a restored client ignores the channels of the states it was given');
   assert.doesNotThrow(() => inbox.check(4, 20, 5, false, 0), 'over channels are not checked');
 });
 

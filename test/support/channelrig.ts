@@ -26,6 +26,8 @@ export interface RigOptions {
   rule?: LinkRule;
   /** The client's local end for a new channel (default: a new agent end, kept in `agents`); null refuses. */
   open?: ((kind: string) => MemEnd | null) | null;
+  /** Kinds of channel the server takes from the client (each connects to a new "service" end, kept in `services`). */
+  services?: string[];
 }
 
 /** The side's current state has a change other than channel bytes not sent yet (as session.ts and forwarding.ts). */
@@ -51,6 +53,10 @@ export class ChannelRig {
   readonly agents: MemEnd[] = [];
   /** What each new agent end does when it is made (e.g. echo what it reads). */
   onAgent: (end: MemEnd) => void = () => undefined;
+  /** The far ends of the server's side of the channels the client opened, in order. */
+  readonly services: MemEnd[] = [];
+  /** What each new service end does when it is made. */
+  onService: (end: MemEnd) => void = () => undefined;
   /** Client paused: it neither ticks nor reads datagrams (a frozen process). */
   frozen = false;
   private serverKicked = false;
@@ -64,7 +70,16 @@ export class ChannelRig {
     this.net = new FakeNet(o.seed ?? 1);
     if (o.rule) this.net.defaultRule = o.rule;
     const clock = this.net.clock;
-    this.host = new ChannelHost({ kick: () => (this.serverKicked = true) });
+    this.host = new ChannelHost({
+      kick: () => (this.serverKicked = true),
+      service: (kind) => {
+        if (!(o.services ?? []).includes(kind)) return null;
+        const [theirs, service] = MemEnd.pair(false, true);
+        this.services.push(service);
+        this.onService(service);
+        return theirs;
+      },
+    });
     // eslint-disable-next-line prefer-const
     let server: Transport<TerminalState, UserStream>;
     const ssock = this.net.bind(RIG_SERVER.address, RIG_SERVER.port, (msg, from) => server.receive(msg, from));
@@ -130,6 +145,13 @@ export class ChannelRig {
     const [mine, theirs] = MemEnd.pair(collect, false);
     this.host.accept(theirs, 'agent');
     return mine;
+  }
+
+  /** The client opens a channel of `kind`: the local end a program on the client's side writes to and reads. */
+  openFromClient(kind: string): { end: MemEnd; id: number | null } {
+    const [mine, local] = MemEnd.pair(true, false);
+    const id = this.manager.openLocal(kind, local);
+    return { end: mine, id };
   }
 
   run(ms: number, stop?: () => boolean): void {

@@ -21,14 +21,14 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file statesync/gen/channels.proto.
  */
 export const file_statesync_gen_channels: GenFile = /*@__PURE__*/
-  fileDesc("ChxzdGF0ZXN5bmMvZ2VuL2NoYW5uZWxzLnByb3RvEgpWc2NvZGVNb3NoIlcKDENoYW5uZWxFdmVudBIKCgJpZBgBIAEoBBIOCgZvZmZzZXQYAiABKAQSDAoEZGF0YRgDIAEoDBIOCgZ3aW5kb3cYBCABKAQSDQoFY2xvc2UYBSABKAgidQoNQ2hhbm5lbFVwZGF0ZRIKCgJpZBgBIAEoBBIMCgRraW5kGAIgASgJEg4KBm9mZnNldBgDIAEoBBIMCgRkYXRhGAQgASgMEg4KBmNsb3NlZBgFIAEoCBIOCgZ3aW5kb3cYBiABKAQSDAoEZ29uZRgHIAEoCCJRCg5DaGFubmVsVXBkYXRlcxIqCgdjaGFubmVsGAEgAygLMhkuVnNjb2RlTW9zaC5DaGFubmVsVXBkYXRlEhMKC2FnZW50X2Vycm9yGAIgASgJOloKDWNoYW5uZWxfZXZlbnQSGi5DbGllbnRCdWZmZXJzLkluc3RydWN0aW9uGPI5IAEoCzIYLlZzY29kZU1vc2guQ2hhbm5lbEV2ZW50UgxjaGFubmVsRXZlbnQ6UQoIY2hhbm5lbHMSGC5Ib3N0QnVmZmVycy5JbnN0cnVjdGlvbhjyOSABKAsyGi5Wc2NvZGVNb3NoLkNoYW5uZWxVcGRhdGVzUghjaGFubmVscw", [file_statesync_gen_userinput, file_statesync_gen_hostinput]);
+  fileDesc("ChxzdGF0ZXN5bmMvZ2VuL2NoYW5uZWxzLnByb3RvEgpWc2NvZGVNb3NoImUKDENoYW5uZWxFdmVudBIKCgJpZBgBIAEoBBIOCgZvZmZzZXQYAiABKAQSDAoEZGF0YRgDIAEoDBIOCgZ3aW5kb3cYBCABKAQSDQoFY2xvc2UYBSABKAgSDAoEb3BlbhgGIAEoCSJ1Cg1DaGFubmVsVXBkYXRlEgoKAmlkGAEgASgEEgwKBGtpbmQYAiABKAkSDgoGb2Zmc2V0GAMgASgEEgwKBGRhdGEYBCABKAwSDgoGY2xvc2VkGAUgASgIEg4KBndpbmRvdxgGIAEoBBIMCgRnb25lGAcgASgIIlEKDkNoYW5uZWxVcGRhdGVzEioKB2NoYW5uZWwYASADKAsyGS5Wc2NvZGVNb3NoLkNoYW5uZWxVcGRhdGUSEwoLYWdlbnRfZXJyb3IYAiABKAk6WgoNY2hhbm5lbF9ldmVudBIaLkNsaWVudEJ1ZmZlcnMuSW5zdHJ1Y3Rpb24Y8jkgASgLMhguVnNjb2RlTW9zaC5DaGFubmVsRXZlbnRSDGNoYW5uZWxFdmVudDpRCghjaGFubmVscxIYLkhvc3RCdWZmZXJzLkluc3RydWN0aW9uGPI5IAEoCzIaLlZzY29kZU1vc2guQ2hhbm5lbFVwZGF0ZXNSCGNoYW5uZWxz", [file_statesync_gen_userinput, file_statesync_gen_hostinput]);
 
 /**
  * @generated from message VscodeMosh.ChannelEvent
  */
 export type ChannelEvent = Message<"VscodeMosh.ChannelEvent"> & {
   /**
-   * The channel (numbered by the server, never reused in a session).
+   * The channel, never reused in a session: odd ids are the server's (it opened them), even ids the client's.
    *
    * @generated from field: optional uint64 id = 1;
    */
@@ -59,6 +59,14 @@ export type ChannelEvent = Message<"VscodeMosh.ChannelEvent"> & {
    * @generated from field: optional bool close = 5;
    */
   close: boolean;
+
+  /**
+   * The client opens this channel (an even id above its earlier ones) for this kind of service; its data may
+   * follow in the same event, within the initial credit. The server's table then has it (refused: ended at once).
+   *
+   * @generated from field: optional string open = 6;
+   */
+  open: string;
 };
 
 /**
@@ -78,7 +86,7 @@ export type ChannelUpdate = Message<"VscodeMosh.ChannelUpdate"> & {
   id: bigint;
 
   /**
-   * Set for a channel the older state lacks: what it carries ("agent").
+   * Set for a channel the older state lacks: what it carries ("agent"; for a channel the client opened, its kind).
    *
    * @generated from field: optional string kind = 2;
    */
