@@ -33,7 +33,7 @@ export class AgentSocket {
     // A long $TMPDIR (macOS) would make the socket's path too long for a Unix socket: /tmp then.
     const root = join(base, 'x').length + 40 > MAX_SOCKET_PATH ? '/tmp' : base;
     try {
-      folder = mkdtempSync(join(root, 'vscode-mosh-'));
+      folder = mkdtempSync(join(root, 'vscode-mosh-agent-'));
       chmodSync(folder, 0o700);
       const path = join(folder, `agent.${randomBytes(8).toString('hex')}`);
       const server = createServer({ pauseOnConnect: false }, onConnection);
