@@ -9,12 +9,15 @@
 // Pairings: `--server stock|ours` runs both clients against that server (a client comparison); `--server both`
 // runs stock client + stock server against our client + our server (the whole path, as a user gets it);
 // `--pairs stock/ours,ours/ours,...` (client/server) runs any set.
+// --busy-channel: instead, our client and our server twice, both forwarding the agent (-A), one with its agent
+// channel idle and one with it busy both ways all along (bench/lib/busychannel.ts).
 // Prints one JSON line per flood and pairing, and comparison lines per flood.
-//   node build/bench/interrupt.js [--rtt 200] [--rounds 10] [--server stock|ours|both] [--pairs C/S,...] [--flood yes,seq]
+//   node build/bench/interrupt.js [--rtt 200] [--rounds 10] [--server stock|ours|both] [--pairs C/S,...] [--flood yes,seq] [--busy-channel]
 
 import { ImpairmentRelay, mulberry32 } from '../test/support/relay';
 import { type StockServer, startOurServer, startStockServer } from '../test/support/stock';
 import { type ClientKind, cpuMs, median, nowMs, quantile, round, sleep, startClient, type TimedClient, waitScreen } from './lib/harness';
+import { type BusyChannel, startBusyChannel } from './lib/busychannel';
 
 const argOf = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,7 +33,8 @@ interface Pair {
   client: Kind;
   server: Kind;
 }
-const SERVER = argOf('server') ?? 'stock';
+const BUSY = process.argv.includes('--busy-channel');
+const SERVER = BUSY ? 'ours' : (argOf('server') ?? 'stock');
 const PAIRS: Pair[] = argOf('pairs')
   ? argOf('pairs')!.split(',').map((p) => {
       const [client, server] = p.split('/') as [Kind, Kind];
@@ -59,17 +63,22 @@ interface Session {
   client: TimedClient;
   times: Record<string, number[]>;
   clientCpuMs: Record<string, number>;
+  /** --busy-channel: this session's agent channel is busy (else idle). */
+  busy: boolean;
 }
 
 const promptBack = (lines: string[], x: number, y: number): boolean => lines[y] === '$' && x === 2;
 
-async function open(kind: ClientKind, serverKind: Kind): Promise<Session> {
+async function open(kind: ClientKind, serverKind: Kind, channel: BusyChannel | null = null, busy = false): Promise<Session> {
   const start = serverKind === 'stock' ? startStockServer : startOurServer;
-  const server = await start({ command: ['/usr/bin/env', 'PS1=$ ', 'TERM=xterm-256color', 'bash', '--norc', '--noprofile'] });
+  const shell = ['/usr/bin/env', 'PS1=$ ', 'TERM=xterm-256color', 'bash', '--norc', '--noprofile'];
+  const command = channel && busy ? ['/bin/sh', '-c', `${channel.floodCommand} & exec /usr/bin/env 'PS1=$ ' TERM=xterm-256color bash --norc --noprofile`] : shell;
+  const server = await start({ command });
   const relay = await ImpairmentRelay.start({ upstreamPort: server.port, toServer: { delayMs: RTT / 2 }, toClient: { delayMs: RTT / 2 } });
-  const client = startClient({ kind, port: relay.port, key: server.key, cols: COLS, rows: ROWS, predict: 'never' });
+  const forward = channel ? { clientArgs: ['-A'], env: { SSH_AUTH_SOCK: channel.agentSock } } : {};
+  const client = startClient({ kind, port: relay.port, key: server.key, cols: COLS, rows: ROWS, predict: 'never', ...forward });
   await waitScreen(client, (s) => s.lines.some((l) => l === '$'), 15_000, 'the prompt');
-  return { kind, serverKind, server, relay, client, times: {}, clientCpuMs: {} };
+  return { kind, serverKind, server, relay, client, times: {}, clientCpuMs: {}, busy };
 }
 
 async function round1(s: Session, flood: string): Promise<void> {
@@ -136,8 +145,12 @@ function compare(flood: string, label: string, ours: Figures, stock: Figures, go
 
 async function main(): Promise<void> {
   const sessions: Session[] = [];
+  const channel = BUSY ? await startBusyChannel() : null;
   try {
-    for (const p of PAIRS) sessions.push(await open(p.client, p.server));
+    if (channel) sessions.push(await open('ours', 'ours', channel, false), await open('ours', 'ours', channel, true));
+    else for (const p of PAIRS) sessions.push(await open(p.client, p.server));
+    const channelBytes0 = channel?.bytes() ?? 0;
+    const t0 = nowMs();
     await sleep(1000);
     for (const flood of FLOODS) {
       for (let r = 0; r < ROUNDS; r++) for (const s of r % 2 === 0 ? sessions : [...sessions].reverse()) await round1(s, flood);
@@ -148,6 +161,8 @@ async function main(): Promise<void> {
           flood: FLOOD_COMMANDS[flood],
           client: CLIENT_NAMES[s.kind],
           server: SERVER_NAMES[s.serverKind],
+          ...(channel ? { agent_channel: s.busy ? 'busy' : 'idle' } : {}),
+          ...(channel && s.busy ? { channel_kib_per_s_each_way: round((channel.bytes() - channelBytes0) / ((nowMs() - t0) / 1000) / 1024) } : {}),
           rtt_ms: RTT,
           rounds: times.length,
           median_ms: round(median(times)),
@@ -164,6 +179,22 @@ async function main(): Promise<void> {
         const i = sessions.findIndex((s) => s.kind === c && s.serverKind === sv);
         return i < 0 ? undefined : { median_ms: out[i].median_ms, mean_ms: out[i].mean_ms, p90_ms: out[i].p90_ms };
       };
+      if (channel) {
+        const [idle, busy] = out;
+        console.log(
+          JSON.stringify({
+            bench: 'interrupt',
+            flood: FLOOD_COMMANDS[flood],
+            case: 'busy agent channel vs idle',
+            median_ms: { busy: busy.median_ms, idle: idle.median_ms },
+            mean_ms: { busy: busy.mean_ms, idle: idle.mean_ms },
+            p90_ms: { busy: busy.p90_ms, idle: idle.p90_ms },
+            goal: 'a busy channel slows Ctrl-C by nothing measurable',
+            met: busy.mean_ms <= idle.mean_ms + 10,
+          }),
+        );
+        continue;
+      }
       // Clients against the same server.
       for (const sv of ['stock', 'ours'] as const) {
         const o = fig('ours', sv);
@@ -183,6 +214,7 @@ async function main(): Promise<void> {
       await s.relay.close();
       s.server.kill();
     }
+    await channel?.stop();
   }
 }
 

@@ -4,7 +4,8 @@
 // bounds); a restored client's hello asks for the history again from a line number. A stock mosh-client never
 // says hello, so for it nothing here runs and its states carry nothing new. Not the wire format (statesync/).
 import type { Emulator } from '../src/emulator';
-import { decodeClientHello, EXTENSIONS_VERSION, FEATURE_HISTORY } from '../src/statesync/extensions';
+import { FEATURE_AGENT } from '../src/statesync/channels';
+import { decodeClientHello, EXTENSIONS_VERSION, FEATURE_CHANNELS, FEATURE_HISTORY } from '../src/statesync/extensions';
 import { HistoryRing, type HistoryMark, marksEqual, SERVER_HISTORY_LINES } from '../src/statesync/history';
 import type { ServerHelloInfo, TerminalExtras } from '../src/statesync/terminal';
 
@@ -41,6 +42,8 @@ export class SessionExtensions {
   constructor(
     private readonly emulator: Emulator,
     private readonly log: (line: string) => void,
+    /** The client takes channels (`agent`: and asks for agent forwarding): returns the features granted. */
+    private readonly onChannels: (agent: boolean) => string[] = () => [],
   ) {}
 
   /** An extension event from the client's user stream. */
@@ -49,8 +52,10 @@ export class SessionExtensions {
     if (h === null) return; // an extension this version does not know
     const lines = h.features.includes(FEATURE_HISTORY) ? Math.min(h.historyLines, SERVER_HISTORY_LINES) : 0;
     if (this.hello === null) {
-      this.hello = Object.freeze({ version: EXTENSIONS_VERSION, features: Object.freeze(lines > 0 ? [FEATURE_HISTORY] : []), historyLines: lines });
-      this.log(`Client said hello (extensions version ${h.version}; history ${lines} lines).`);
+      const channels = h.features.includes(FEATURE_CHANNELS) ? this.onChannels(h.features.includes(FEATURE_AGENT)) : [];
+      const features = [...(lines > 0 ? [FEATURE_HISTORY] : []), ...channels];
+      this.hello = Object.freeze({ version: EXTENSIONS_VERSION, features: Object.freeze(features), historyLines: lines });
+      this.log(`Client said hello (extensions version ${h.version}; history ${lines} lines; ${channels.length ? channels.join(', ') : 'no channels'}).`);
       if (lines > 0) this.startHistory(lines);
     }
     if (h.replayFrom !== undefined && this.ring !== null) {

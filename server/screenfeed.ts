@@ -103,7 +103,7 @@ export class ScreenFeed {
     const sent = this.sender.sentStates;
     const ext = this.extras(now, this.lastOutput, sent[sent.length - 1].state.history);
     if (snap !== cur.snapshot || echoAck !== cur.echoAck || ext.hello !== cur.hello || !marksEqual(ext.history ?? null, cur.history)) {
-      this.sender.setCurrentState(new TerminalState(snap, echoAck, ext));
+      this.sender.setCurrentState(cur.withScreen(snap, echoAck, ext));
     }
     if (settled) {
       this.burst = false;
@@ -133,6 +133,9 @@ export class ScreenFeed {
   /** The sender's current state differs from the last one it sent (its frame timer runs). */
   private senderKnowsOfChange(): boolean {
     const sent = this.sender.sentStates;
-    return !this.sender.currentState.equals(sent[sent.length - 1].state);
+    const back = sent[sent.length - 1].state;
+    const cur = this.sender.currentState;
+    // A change of channel bytes alone is background: the screen's frame does not wait for its pacing.
+    return !cur.equals(back) && !cur.backgroundChangeFrom(back);
   }
 }

@@ -18,6 +18,11 @@ import { WakeTimer } from '../src/transport/waketimer';
 import { KeyTranslator } from './keys';
 import { HeapGuard } from './heapguard';
 import { ScreenFeed } from './screenfeed';
+import { AgentSocket } from './agentsocket';
+import { ChannelHost } from './channelhost';
+import { decodeChannelEvent } from '../src/statesync/channelwire';
+import { FEATURE_AGENT, KIND_AGENT } from '../src/statesync/channels';
+import { decodeClientHello, FEATURE_CHANNELS } from '../src/statesync/extensions';
 
 export const NO_CLIENT_TIMEOUT = 60_000;
 export const UNCONNECTED_WAKE_CAP = 5_000;
@@ -69,15 +74,20 @@ export class ServerSession {
 
   /** Our extensions for a client that said hello (history); nothing for a stock client. */
   private readonly extensions: SessionExtensions;
+  /** Channels (ours): on once a client said hello with them; the agent's socket if it asked for forwarding. */
+  private readonly channels: ChannelHost;
+  private channelsOn = false;
+  private agentSocket: AgentSocket | null = null;
 
   constructor(private readonly opts: SessionOptions) {
     this.clock = opts.clock ?? systemClock;
     this.started = this.clock.now();
     this.done = new Promise((r) => (this.resolveDone = r));
     this.emulator = new Emulator(opts.cols, opts.rows);
-    this.extensions = new SessionExtensions(this.emulator, opts.log);
+    this.extensions = new SessionExtensions(this.emulator, opts.log, (agent) => this.startChannels(agent));
     // The application's queries (DA, DSR, ...) are answered by our emulator, as stock mosh-server does.
     this.emulator.onReply((data) => this.child?.write(data));
+    this.channels = new ChannelHost({ kick: () => this.timer.kick(), log: opts.log });
     const connection = Connection.server({
       aead: new OcbAes128(opts.key),
       clock: this.clock,
@@ -92,7 +102,7 @@ export class ServerSession {
     this.transport = new Transport<TerminalState, UserStream>({
       connection,
       clock: this.clock,
-      initialLocal: new TerminalState(this.emulator.snapshot()),
+      initialLocal: new TerminalState(this.emulator.snapshot(), 0n, { channelSource: this.channels }),
       initialRemote: new UserStream(),
       sendMinDelay: SEND_MINDELAY_SERVER,
       onEvent: (e) => e.type === 'error' && opts.log(e.text),
@@ -146,7 +156,17 @@ export class ServerSession {
       t.pruneReceived();
     }
 
-    if (!t.sender.shutdownInProgress) this.feed.publish(this.echo.update(now));
+    if (!t.sender.shutdownInProgress) {
+      this.feed.publish(this.echo.update(now));
+      if (this.channelsOn) {
+        const live = t.currentState;
+        // Bytes join the state only when a background frame may leave and no screen update waits to go: a
+        // keystroke's echo never carries them.
+        const move = now >= t.sender.backgroundPaceTime && !this.foregroundPending();
+        const table = this.channels.update(live.channels, t.sender.sentStates[0].state.channels, move);
+        if (table !== live.channels) t.setCurrentState(live.withChannels(table));
+      }
+    }
     t.tick();
     this.heapGuard.check();
 
@@ -170,6 +190,7 @@ export class ServerSession {
     let wait = Math.min(t.waitTime(), this.echo.waitTime(now), this.feed.waitTime(), this.extensions.waitTime(now, sent[sent.length - 1].state.history));
     if (this.lastClientState === null) wait = Math.min(wait, UNCONNECTED_WAKE_CAP, this.started + NO_CLIENT_TIMEOUT - now);
     if (t.sender.shutdownInProgress) wait = Math.min(wait, UNCONNECTED_WAKE_CAP);
+    if (this.channelsOn && !this.foregroundPending() && this.channels.canMove(t.sender.sentStates[0].state.channels)) wait = Math.min(wait, t.sender.backgroundPaceTime - now);
     if (this.opts.networkTimeout > 0 && this.lastClientState !== null) wait = Math.min(wait, this.lastClientState + this.opts.networkTimeout * 1000 - now);
     return Math.max(0, wait);
   }
@@ -182,8 +203,8 @@ export class ServerSession {
     for (let i = 0; i < runs.length; i++) {
       const r = runs[i];
       if (r.type === 'ext') {
-        // Ours (a hello from our client); the session starts keeping history for it. Not input.
-        this.extensions.event(r.bytes);
+        // Ours (our client's hello, a channel event). Not input.
+        this.extensionEvent(r.bytes);
         continue;
       }
       if (r.type === 'resize') {
@@ -219,6 +240,46 @@ export class ServerSession {
     }
   }
 
+  /** The current state has a change other than channel bytes that has not been sent yet. */
+  private foregroundPending(): boolean {
+    const t = this.transport;
+    const live = t.currentState;
+    const back = t.sender.sentStates[t.sender.sentStates.length - 1].state;
+    return !live.equals(back) && !live.backgroundChangeFrom(back);
+  }
+
+  /** One of our extension events: the client's hello (extensions.ts), or a channel event. Anything else is ignored. */
+  private extensionEvent(bytes: Uint8Array): void {
+    if (decodeClientHello(bytes) !== null) return this.extensions.event(bytes);
+    const e = decodeChannelEvent(bytes);
+    if (e !== null && this.channelsOn) this.channels.event(e);
+  }
+
+  /**
+   * The client takes channels (and asked for agent forwarding): the features granted, for our hello; the agent's
+   * socket for the shell (spawned after this, at the end of the first client state). Once per session.
+   */
+  private startChannels(agent: boolean): string[] {
+    if (this.channelsOn) return [];
+    this.channelsOn = true;
+    this.transport.sender.isBackground = (current, base) => current.backgroundChangeFrom(base);
+    const features = [FEATURE_CHANNELS];
+    if (agent && !this.child && !this.shellExited) {
+      const made = AgentSocket.create((socket) => this.channels.accept(socket, KIND_AGENT));
+      if (made instanceof AgentSocket) {
+        this.agentSocket = made;
+        features.push(FEATURE_AGENT);
+        this.opts.log(`agent forwarding: ${made.path}`);
+      } else {
+        this.channels.setAgentError(made.error);
+        this.opts.log(`agent forwarding is off: ${made.error}`);
+      }
+    } else if (agent) {
+      this.channels.setAgentError('the session was already running when agent forwarding was asked for');
+    }
+    return features;
+  }
+
   /** The shell starts once the first client state has arrived (sized to the client), as stock does. */
   private spawnChild(): void {
     try {
@@ -227,7 +288,7 @@ export class ServerSession {
         cols: this.emulator.cols,
         rows: this.emulator.rows,
         cwd: this.opts.cwd,
-        env: this.opts.env,
+        env: this.agentSocket ? { ...this.opts.env, SSH_AUTH_SOCK: this.agentSocket.path } : this.opts.env,
         encoding: null,
       });
     } catch (e) {
@@ -257,6 +318,8 @@ export class ServerSession {
     this.finished = true;
     this.exitReason = reason;
     this.timer.dispose();
+    this.channels.closeAll();
+    this.agentSocket?.close();
     const child = this.child;
     this.child = null;
     if (child) {

@@ -1,7 +1,7 @@
 // Entry point of dist/cli.js, the terminal front end of MoshClient:
-//   MOSH_KEY=KEY node dist/cli.js client [--predict=adaptive|always|never|experimental] [--predict-overwrite] IP PORT
+//   MOSH_KEY=KEY node dist/cli.js client [--predict=adaptive|always|never|experimental] [--predict-overwrite] [-A] IP PORT
 // a drop-in for stock mosh-client (its environment variables too), and
-//   node dist/cli.js connect [--ssh-port N] [-i IDENTITY] [-p PORT[:PORT2]] [--server=...] [--predict=...] [user@]host
+//   node dist/cli.js connect [--ssh-port N] [-i IDENTITY] [-p PORT[:PORT2]] [--server=...] [--predict=...] [-A|-a] [user@]host
 // the `mosh` wrapper's job: the ssh bootstrap (src/ssh/bootstrap.ts, questions asked on this tty), then the same
 // session. Raw tty, window-size changes followed, the escape key, and the tty restored on every exit path.
 
@@ -14,7 +14,9 @@ import { setFlagsFromString as setV8Flags } from 'node:v8';
 import type { DisplayPreference } from '../predict';
 import { BAR_TEXT, escapeKeyName } from '../predict';
 import { KeyError, parseKey } from '../transport/key';
+import { type ForwardAgentTarget, setPageantProvider } from './agentrelay';
 import { EscapeKeyHandler, escapeConfig } from './escape';
+import type { ForwardingStatus } from './forwarding';
 import { MoshClient, type SavedSession } from './moshclient';
 import { MAX_HISTORY_LINES } from '../statesync/extensions';
 import type { ServerHelloInfo } from '../statesync/terminal';
@@ -23,10 +25,13 @@ import { TtyPrompter } from './ttyprompt';
 const VERSION = 'vscode-mosh client 0.1.0 (mosh protocol 2, compatible with mosh 1.4)';
 const MODES: DisplayPreference[] = ['adaptive', 'always', 'never', 'experimental'];
 const USAGE =
-  `Usage: MOSH_KEY=KEY node dist/cli.js client [--predict=${MODES.join('|')}] [--predict-overwrite] [--scrollback N] [--save FILE] IP PORT\n` +
+  `Usage: MOSH_KEY=KEY node dist/cli.js client [--predict=${MODES.join('|')}] [--predict-overwrite] [--scrollback N] [-A] [--save FILE] IP PORT\n` +
   `       node dist/cli.js client --restore FILE [--save FILE]     (continue a saved session in a new process)\n` +
   `       node dist/cli.js connect [--ssh-port N] [-i IDENTITY] [-p PORT[:PORT2]] [--server=auto|bundled|system|PATH]\n` +
-  `                                [--predict=${MODES.join('|')}] [--predict-overwrite] [--scrollback N] [-v] [user@]host[:sshport] [-- COMMAND...]`;
+  `                                [--predict=${MODES.join('|')}] [--predict-overwrite] [--scrollback N] [-A|-a] [-v] [user@]host[:sshport] [-- COMMAND...]\n` +
+  `  -A forwards your ssh agent (SSH_AUTH_SOCK) to the session, as ssh -A does (ssh_config's ForwardAgent too; -a: never)`;
+/** How long the notification bar says that agent forwarding is off. */
+const FORWARDING_NOTICE_MS = 10_000;
 const SAVE_INTERVAL_MS = 2000;
 
 /** Leaves every mode the remote application may have set, then the alternate screen. */
@@ -52,6 +57,7 @@ function runClient(args: string[]): void {
   let saveFile: string | undefined;
   let restoreFile: string | undefined;
   let scrollback = DEFAULT_SCROLLBACK;
+  let forwardAgent: ForwardAgentTarget | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--save' || a === '--restore') {
@@ -62,6 +68,7 @@ function runClient(args: string[]): void {
     } else if (a.startsWith('--predict=')) predict = a.slice('--predict='.length);
     else if (a === '--predict-overwrite') overwrite = true;
     else if (a === '--scrollback' || a.startsWith('--scrollback=')) scrollback = scrollbackArg(a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i]);
+    else if (a === '-A' || a === '--forward-agent') forwardAgent = {};
     else if (a === '-#') continue;
     else if (a.startsWith('-') && a !== '-') fail(`Unknown option ${a}.\n${USAGE}`);
     else positional.push(a);
@@ -100,7 +107,7 @@ function runClient(args: string[]): void {
       fail(e instanceof KeyError ? e.message : String(e));
     }
   }
-  runSession({ ip, port, key, saved, predict: predict as DisplayPreference | undefined, overwrite, saveFile, scrollback });
+  runSession({ ip, port, key, saved, predict: predict as DisplayPreference | undefined, overwrite, saveFile, scrollback, forwardAgent });
 }
 
 interface SessionOptions {
@@ -116,6 +123,8 @@ interface SessionOptions {
   scrollback: number;
   /** Extra words when the server was never heard from (after connect: ssh worked, so UDP is blocked). */
   noContactHint?: string;
+  /** Forward this agent (-A, ForwardAgent). */
+  forwardAgent?: ForwardAgentTarget;
 }
 
 /** The mosh session on this tty, until it ends (then the process exits with the session's status). */
@@ -173,12 +182,16 @@ function runSession(o: SessionOptions): void {
       out.write('\x1b[?1049l');
       client.repaint();
     },
+    // Asked for and not possible: said once, in the notification bar.
+    forwarding: (f: ForwardingStatus) => {
+      if (!f.on) client.notify(`Agent forwarding is off: ${f.reason}.`, { lifetimeMs: FORWARDING_NOTICE_MS });
+    },
   };
   let client: MoshClient;
   try {
     client = saved
-      ? MoshClient.restore(saved, events, { ...size, quitHint, scrollback: o.scrollback, ...(predict ? { predict } : {}) })
-      : new MoshClient({ host: ip, port, key: key!, ...size, predict, predictOverwrite: overwrite, quitHint, scrollback: o.scrollback }, events);
+      ? MoshClient.restore(saved, events, { ...size, quitHint, scrollback: o.scrollback, ...(predict ? { predict } : {}), ...(o.forwardAgent ? { forwardAgent: o.forwardAgent } : {}) })
+      : new MoshClient({ host: ip, port, key: key!, ...size, predict, predictOverwrite: overwrite, quitHint, scrollback: o.scrollback, forwardAgent: o.forwardAgent }, events);
   } catch (e) {
     restoreTty();
     fail(`Cannot continue the saved session: ${(e as Error).message}`);
@@ -267,6 +280,7 @@ async function runConnect(args: string[]): Promise<void> {
   let overwrite = process.env.MOSH_PREDICTION_OVERWRITE === 'yes';
   let verbose = false;
   let scrollback = DEFAULT_SCROLLBACK;
+  let forward: boolean | undefined;
   let target: string | undefined;
   let command: string[] | undefined;
   for (let i = 0; i < args.length; i++) {
@@ -295,6 +309,8 @@ async function runConnect(args: string[]): Promise<void> {
     else if (a === '--predict-overwrite') overwrite = true;
     else if (a === '--scrollback' || a.startsWith('--scrollback=')) scrollback = scrollbackArg(a.includes('=') ? a.slice(a.indexOf('=') + 1) : value(a));
     else if (a === '-v' || a === '--verbose') verbose = true;
+    else if (a === '-A' || a === '--forward-agent') forward = true;
+    else if (a === '-a' || a === '--no-forward-agent') forward = false;
     else if (a.startsWith('-') && a !== '-') fail(`Unknown option ${a}.\n${USAGE}`);
     else if (target === undefined) target = a;
     else {
@@ -337,7 +353,25 @@ async function runConnect(args: string[]): Promise<void> {
     process.off('SIGINT', onInterrupt);
   }
   if (scrollback > 0 && r.server.kind !== 'bundled') process.stderr.write(`mosh: ${r.server.description} keeps no scrollback history: only what the screen shows scrolls by.\n`);
-  runSession({ ip: r.ip, port: r.port, key: r.key, predict: predict as DisplayPreference | undefined, overwrite, scrollback, noContactHint: udpBlockedHint(r, ports) });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { forwardTarget, pageantStream } = require('../ssh/agentforward') as typeof import('../ssh/agentforward');
+  let forwardAgent = forwardTarget(r.host, forward) ?? undefined;
+  if (process.platform === 'win32') setPageantProvider(pageantStream);
+  if (forwardAgent && r.server.kind !== 'bundled') {
+    // Only our server forwards an agent: said before the session starts, and the session goes on without it.
+    process.stderr.write(`mosh: agent forwarding is off: the mosh server on ${r.host.hostname} is ${r.server.description}, which cannot forward an ssh agent (only ours can).\n`);
+    forwardAgent = undefined;
+  }
+  runSession({
+    ip: r.ip,
+    port: r.port,
+    key: r.key,
+    predict: predict as DisplayPreference | undefined,
+    overwrite,
+    scrollback,
+    noContactHint: udpBlockedHint(r, ports),
+    forwardAgent,
+  });
 }
 
 // A terminal client is a small, long-lived process: V8 would grow its young generation to 32 MiB under a fast

@@ -7,6 +7,7 @@
 import { clampScreenSize, newFrameBytes, type Snapshot } from '../emulator';
 import { BAR_TEXT, type DisplayPreference, NotificationEngine, PredictionEngine } from '../predict';
 import { encodeClientHello, EXTENSIONS_VERSION, FEATURE_HISTORY, MAX_HISTORY_LINES } from '../statesync/extensions';
+import { AgentForwarding, type ForwardAgentTarget, type ForwardingStatus, loadedChannels, type SavedChannels, savedChannels } from './forwarding';
 import { type HistoryMark, HistoryLog } from '../statesync/history';
 import { type ServerHelloInfo, TerminalState } from '../statesync/terminal';
 import { scrollbackOutput } from './scrollback';
@@ -76,6 +77,8 @@ export interface MoshClientOptions {
   connectTimeoutMs?: number;
   /** Continue this saved session instead of starting a new one (see MoshClient.restore). */
   resume?: SavedSession;
+  /** Forward this agent to the session (our server gives the shell SSH_AUTH_SOCK: forwarding.ts); none if unset. */
+  forwardAgent?: ForwardAgentTarget;
 }
 
 /**
@@ -97,6 +100,8 @@ export interface SavedSession {
   transport: SavedTransport<SerializedUserStream, SavedTerminal>;
   /** Wall-clock time of the save (ms since the epoch), for "saved N seconds ago" messages. */
   savedAt: number;
+  /** The agent this session forwards (absent: none). */
+  forwardAgent?: ForwardAgentTarget;
 }
 
 interface SavedTerminal {
@@ -105,6 +110,8 @@ interface SavedTerminal {
   /** Ours: the server's hello and how far the history went (absent with a stock server). */
   hello?: ServerHelloInfo | null;
   history?: HistoryMark | null;
+  /** Ours: the channels (absent with a stock server, or without forwarding). */
+  channels?: SavedChannels;
 }
 
 /** Datagrams a client may send after a save before it must save again: half of this (the save event). */
@@ -121,6 +128,8 @@ export interface MoshClientEvents {
   save?: () => void;
   /** The first state from the server arrived: its hello (our server) or null (a stock mosh-server). Once. */
   peer?: (hello: ServerHelloInfo | null) => void;
+  /** Agent forwarding was asked for: whether the server does it, once its first state arrived. */
+  forwarding?: (s: ForwardingStatus) => void;
 }
 
 export class MoshClient {
@@ -139,6 +148,7 @@ export class MoshClient {
   private peerReported = false;
   /** Restored: history lines up to the saved count come again from the server (sayHello's replay). */
   private awaitingReplay = false;
+  private readonly forwarding: AgentForwarding | null = null;
   /** The overlaid frame `lastDrawn` was made from (so an unchanged frame is not rebuilt). */
   private lastComposed: Snapshot | null = null;
   private lastRemoteNum = 0n;
@@ -182,6 +192,7 @@ export class MoshClient {
     const key = typeof opts.key === 'string' ? parseKey(opts.key) : opts.key;
     this.keyText = formatKey(key);
     const resume = opts.resume;
+    const inbox = AgentForwarding.inbox(opts.forwardAgent); // (where the received states put channel bytes)
     const connection = Connection.client({
       aead: new OcbAes128(key),
       clock: this.clock,
@@ -197,7 +208,7 @@ export class MoshClient {
       connection,
       clock: this.clock,
       initialLocal: new UserStream(),
-      initialRemote: TerminalState.initial(this.cols, this.rows, { log: this.historyLog }),
+      initialRemote: TerminalState.initial(this.cols, this.rows, { log: this.historyLog, inbox }),
       sendMinDelay: SEND_MINDELAY_CLIENT,
       // Keystrokes are not held back because a delayed ack just went out (Ctrl-C into a flood).
       paceFromDataOnly: true,
@@ -207,8 +218,10 @@ export class MoshClient {
         if (e.type === 'error') this.notifications.setNotificationString(e.text, this.clock.now());
       },
     });
+    if (opts.forwardAgent && inbox) this.forwarding = new AgentForwarding(this.transport, inbox, opts.forwardAgent, () => this.timer.kick());
     if (resume) {
       this.transport.restore(resume.transport, this.userCodec, this.terminalCodec);
+      this.forwarding?.adoptRestored();
       this.transport.limitAcksTo(this.transport.latestRemote().num);
       this.savedFloor = BigInt(resume.seqFloor);
       // The copy we came from starts at seqFloor too: nothing is sent until a newer floor is stored (confirmSaved).
@@ -222,13 +235,11 @@ export class MoshClient {
       const count = this.transport.latestRemote().state.history?.count ?? 0;
       this.historyWritten = Math.max(0, count - this.historyWanted);
       this.historyCleared = this.transport.latestRemote().state.history?.clearedBefore ?? 0;
-      if (this.historyWanted > 0) {
-        this.sayHello(this.historyWritten);
-        this.awaitingReplay = count > this.historyWritten;
-      }
+      if (this.historyWanted > 0 || this.forwarding) this.sayHello(this.historyWritten);
+      this.awaitingReplay = this.historyWanted > 0 && count > this.historyWritten;
     } else {
       this.transport.currentState.pushResize(this.cols, this.rows); // state 1: our window size (as stock)
-      if (this.historyWanted > 0) this.sayHello();
+      if (this.historyWanted > 0 || this.forwarding) this.sayHello();
     }
     this.prediction = new PredictionEngine({ display: opts.predict ?? 'adaptive', predictOverwrite: opts.predictOverwrite });
     this.notifications = new NotificationEngine({ now: this.started, escapeKeyName: opts.quitHint ?? '' });
@@ -245,7 +256,7 @@ export class MoshClient {
   static restore(saved: SavedSession, events: MoshClientEvents = {}, overrides: Partial<MoshClientOptions> = {}): MoshClient {
     if (saved.version !== 1) throw new Error(`cannot restore a saved session of version ${String(saved.version)}`);
     return new MoshClient(
-      { host: saved.host, port: saved.port, key: saved.key, cols: saved.cols, rows: saved.rows, predict: saved.predict, predictOverwrite: saved.predictOverwrite, ...overrides, resume: saved },
+      { host: saved.host, port: saved.port, key: saved.key, cols: saved.cols, rows: saved.rows, predict: saved.predict, predictOverwrite: saved.predictOverwrite, forwardAgent: saved.forwardAgent, ...overrides, resume: saved },
       events,
     );
   }
@@ -273,6 +284,7 @@ export class MoshClient {
       seqFloor: floor.toString(),
       transport: this.transport.save(this.userCodec, this.terminalCodec),
       savedAt: Date.now(),
+      ...(this.opts.forwardAgent ? { forwardAgent: this.opts.forwardAgent } : {}),
     };
   }
 
@@ -307,14 +319,16 @@ export class MoshClient {
 
   private readonly userCodec = { save: (s: UserStream) => s.serialize(), load: (s: SerializedUserStream) => UserStream.deserialize(s) };
   private readonly terminalCodec = {
-    save: (s: TerminalState): SavedTerminal => ({ snapshot: s.snapshot, echoAck: s.echoAck.toString(), hello: s.hello, history: s.history }),
-    load: (s: SavedTerminal) => new TerminalState(s.snapshot, BigInt(s.echoAck), { hello: s.hello ?? null, history: s.history ?? null, log: this.historyLog }),
+    save: (s: TerminalState): SavedTerminal => ({ snapshot: s.snapshot, echoAck: s.echoAck.toString(), hello: s.hello, history: s.history, channels: savedChannels(s.channels) }),
+    load: (s: SavedTerminal) =>
+      new TerminalState(s.snapshot, BigInt(s.echoAck), { hello: s.hello ?? null, history: s.history ?? null, log: this.historyLog, channels: loadedChannels(s.channels), inbox: this.forwarding?.inbox }),
   };
 
-  /** Our hello to the server (an extension event a stock mosh-server ignores): we keep history lines. */
+  /** Our hello to the server (an extension event a stock mosh-server ignores): we keep history lines, we forward the agent. */
   private sayHello(replayFrom?: number): void {
+    const features = [...(this.historyWanted > 0 ? [FEATURE_HISTORY] : []), ...(this.forwarding ? AgentForwarding.features : [])];
     this.transport.currentState.pushExt(
-      encodeClientHello({ version: EXTENSIONS_VERSION, features: [FEATURE_HISTORY], historyLines: this.historyWanted, replayFrom: replayFrom === undefined ? undefined : BigInt(replayFrom) }),
+      encodeClientHello({ version: EXTENSIONS_VERSION, features, historyLines: this.historyWanted, replayFrom: replayFrom === undefined ? undefined : BigInt(replayFrom) }),
     );
   }
 
@@ -343,7 +357,7 @@ export class MoshClient {
   }
 
   /** Shows a message in the notification bar (e.g. a front end's escape-key help). */
-  notify(text: string, opts?: { permanent?: boolean; showQuitKeystroke?: boolean }): void {
+  notify(text: string, opts?: { permanent?: boolean; showQuitKeystroke?: boolean; lifetimeMs?: number }): void {
     if (text) this.notifications.setNotificationString(text, this.clock.now(), opts);
     else this.notifications.clearMessage();
     this.timer.kick();
@@ -372,6 +386,7 @@ export class MoshClient {
     if (this.exited) return;
     this.exited = true;
     this.timer.dispose();
+    this.forwarding?.dispose();
     await this.transport.close();
   }
 
@@ -409,6 +424,7 @@ export class MoshClient {
     this.prediction.setSendInterval(t.connection.rtt.sendInterval());
     if (this.heardFrom) this.notifications.serverAcked(t.sender.sentStateAckedTimestamp);
 
+    this.forwarding?.step(now);
     t.tick();
     this.prediction.setLocalFrameSent(t.sender.sentStateLast);
     if (this.savedFloor !== null && t.connection.sequence + SEQ_GAP / 2n > this.savedFloor && !this.saveRequested) {
@@ -447,9 +463,11 @@ export class MoshClient {
     }
 
     this.render(now);
+    this.forwarding?.report(this.opts.host, (s) => this.on.forwarding?.(s));
     this.emitStatus();
 
     let wait = Math.min(t.waitTime(), this.prediction.waitTime(now), this.notifications.waitTime(now), 1000);
+    if (this.forwarding) wait = Math.min(wait, this.forwarding.waitTime(now));
     if (!this.heardFrom) wait = Math.min(wait, CONNECTING_WAKE);
     return wait;
   }
@@ -552,6 +570,7 @@ export class MoshClient {
     if (this.exited) return Infinity;
     this.exited = true;
     this.timer.dispose();
+    this.forwarding?.dispose();
     this.render(this.clock.now());
     this.emitStatus();
     void this.transport.close().then(() => {

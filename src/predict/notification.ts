@@ -116,11 +116,11 @@ export class NotificationEngine {
    * Shows `text` ("mosh: text"). Ordinary messages last MESSAGE_LIFETIME_MS; permanent ones (exit messages, the
    * escape help) stay until replaced or cleared. An empty text clears the message.
    */
-  setNotificationString(text: string, now: number, opts: { permanent?: boolean; showQuitKeystroke?: boolean } = {}): void {
+  setNotificationString(text: string, now: number, opts: { permanent?: boolean; showQuitKeystroke?: boolean; lifetimeMs?: number } = {}): void {
     const s = this.s;
     s.message = text;
     s.messageIsNetworkError = false;
-    s.messageExpiration = opts.permanent ? null : now + MESSAGE_LIFETIME_MS;
+    s.messageExpiration = opts.permanent ? null : now + (opts.lifetimeMs ?? MESSAGE_LIFETIME_MS);
     s.showQuitKeystroke = opts.showQuitKeystroke ?? true;
   }
 

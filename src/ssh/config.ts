@@ -49,6 +49,11 @@ export interface ResolvedHost {
   numberOfPasswordPrompts: number;
   /** IdentityAgent as configured (socket or pipe path, "pageant", or "none"); undefined: the default agents. */
   identityAgent?: string;
+  /**
+   * ForwardAgent: false (no, the default), or the agent to forward: `yes` forwards IdentityAgent's agent (the
+   * default agents if unset), a path or `$VARIABLE` forwards that agent ("none" when the variable is unset).
+   */
+  forwardAgent: false | { path?: string };
   /** Seconds; undefined when not configured. */
   connectTimeout?: number;
   /** ServerAliveInterval in seconds (0: off); undefined when not configured. */
@@ -366,6 +371,17 @@ export function resolveHost(target: string | Target, opts: ResolveOptions = {}):
         : agentSetting === 'SSH_AUTH_SOCK'
           ? process.env.SSH_AUTH_SOCK || 'none'
           : expandPath(agentSetting.replace(/^\$([A-Za-z_]+)$/, (_m, v: string) => process.env[v] ?? ''), st);
+  const fwd = one('forwardagent');
+  const forwardAgent: ResolvedHost['forwardAgent'] =
+    fwd === undefined || /^(no|false)$/i.test(fwd)
+      ? false
+      : /^(yes|true)$/i.test(fwd)
+        ? identityAgent === undefined
+          ? {}
+          : { path: identityAgent }
+        : fwd.startsWith('$')
+          ? { path: process.env[fwd.slice(1)] || 'none' }
+          : { path: expandPath(fwd, st) };
   const ct = one('connecttimeout');
   const fam = (one('addressfamily') ?? 'any').toLowerCase();
   const nPrompts = Number(one('numberofpasswordprompts') ?? '3');
@@ -393,6 +409,7 @@ export function resolveHost(target: string | Target, opts: ResolveOptions = {}):
     kbdInteractiveAuthentication: yes(o.get('kbdinteractiveauthentication') ?? o.get('challengeresponseauthentication'), true),
     numberOfPasswordPrompts: Number.isInteger(nPrompts) && nPrompts >= 0 ? nPrompts : 3,
     identityAgent,
+    forwardAgent,
     connectTimeout: ct !== undefined && Number(ct) > 0 ? Number(ct) : undefined,
     serverAliveInterval: alive !== undefined && Number.isFinite(alive) && alive >= 0 ? alive : undefined,
     serverAliveCountMax: Number.isInteger(aliveMax) && aliveMax >= 1 ? aliveMax : 3,

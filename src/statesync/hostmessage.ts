@@ -15,6 +15,8 @@ import {
 } from './gen/hostinput_pb';
 import { HistoryLineSchema, HistoryLinesSchema, ServerHelloSchema, history, server_hello } from './gen/extensions_pb';
 import { MAX_HISTORY_LINES } from './extensions';
+import { channels } from './gen/channels_pb';
+import { channelUpdatesFromWire, channelUpdatesToWire, type ChannelUpdatesInfo } from './channelwire';
 
 /** A history line: its text (SGR renditions and printable characters only) and whether it runs on. */
 export interface HistoryLine {
@@ -29,7 +31,9 @@ export type HostInstruction =
   /** Ours (extensions.ts): what our server supports, for a client that said hello. */
   | { type: 'hello'; version: number; features: string[]; historyLines: number }
   /** Ours: lines that scrolled off the primary screen, numbered from `first`; see HistoryLines in the proto. */
-  | { type: 'history'; first: bigint; lines: HistoryLine[]; clearedBefore: bigint; keptFrom: bigint };
+  | { type: 'history'; first: bigint; lines: HistoryLine[]; clearedBefore: bigint; keptFrom: bigint }
+  /** Ours (channelwire.ts): the channel part of the state: bytes, ends, credit, channels opened and gone. */
+  | ({ type: 'channels' } & ChannelUpdatesInfo);
 
 /** Thrown by decodeHostMessage (and only there) on bytes that are not a valid HostMessage. */
 export class HostMessageError extends Error {
@@ -71,6 +75,9 @@ export function encodeHostMessage(list: HostInstruction[]): Uint8Array {
           }),
         );
         break;
+      case 'channels':
+        setExtension(inst, channels, channelUpdatesToWire(h));
+        break;
     }
     instruction.push(inst);
   }
@@ -111,6 +118,7 @@ export function decodeHostMessage(bytes: Uint8Array): HostInstruction[] {
           keptFrom: h.keptFrom,
         });
       }
+      if (hasExtension(inst, channels)) out.push({ type: 'channels', ...channelUpdatesFromWire(getExtension(inst, channels)) });
     }
   } catch (e) {
     throw new HostMessageError(`malformed HostMessage: ${e instanceof Error ? e.message : String(e)}`, { cause: e });

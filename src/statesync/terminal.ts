@@ -2,14 +2,15 @@
 // framebuffer snapshot plus the echo-ack number (the newest client input state the application has had 50 ms
 // to echo). Its diff is [echoack][resize][hostbytes = display differ from the old framebuffer]; applying it runs
 // the host bytes through a Framebuffer (client side). Between our own client and server it also carries the
-// server's hello and the scrollback history (history.ts), ahead of the screen. Not the echo-ack timing policy
-// (EchoAckTracker below) nor any network code.
+// server's hello and the scrollback history (history.ts), ahead of the screen, and the channels (channels.ts),
+// after it. Not the echo-ack timing policy (EchoAckTracker below) nor any network code.
 
 import { blankSnapshot, Framebuffer, newFrameBytes, screenSizeProblem, type Snapshot, snapshotsEqual } from '../emulator';
 import type { SyncState } from '../transport/state';
 import type { HistoryLog } from './history';
 import { type HistoryMark, type HistoryRing, marksEqual, NO_HISTORY } from './history';
 import { decodeHostMessage, encodeHostMessage, type HostInstruction } from './hostmessage';
+import { applyUpdates, type ChannelInbox, type ChannelSource, type ChannelTable, checkUpdates, diffTables, tablesEqual } from './channels';
 
 /** A diff that would resize the screen beyond the limits (emulator/limits.ts): refused before any allocation. */
 export class ScreenSizeError extends RangeError {
@@ -33,6 +34,12 @@ export interface TerminalExtras {
   ring?: HistoryRing | null;
   /** Client side: where apply puts history lines. */
   log?: HistoryLog | null;
+  /** The channels (null: none: a stock peer, or a client that did not ask for them). */
+  channels?: ChannelTable | null;
+  /** Server side: where diffFrom finds channel bytes. */
+  channelSource?: ChannelSource | null;
+  /** Client side: where apply puts channel bytes. */
+  inbox?: ChannelInbox | null;
 }
 
 /**
@@ -61,6 +68,9 @@ export class TerminalState implements SyncState<TerminalState> {
   history: HistoryMark | null;
   private readonly ring: HistoryRing | null;
   private readonly log: HistoryLog | null;
+  channels: ChannelTable | null;
+  private readonly channelSource: ChannelSource | null;
+  private readonly inbox: ChannelInbox | null;
 
   /** @param snapshot the framebuffer (immutable; shared freely between states) */
   constructor(
@@ -72,6 +82,9 @@ export class TerminalState implements SyncState<TerminalState> {
     this.history = extras.history ?? null;
     this.ring = extras.ring ?? null;
     this.log = extras.log ?? null;
+    this.channels = extras.channels ?? null;
+    this.channelSource = extras.channelSource ?? null;
+    this.inbox = extras.inbox ?? null;
   }
 
   /** State 0 as a client sees it: a blank screen of the client's own size. */
@@ -80,7 +93,31 @@ export class TerminalState implements SyncState<TerminalState> {
   }
 
   private extras(): TerminalExtras {
-    return { hello: this.hello, history: this.history, ring: this.ring, log: this.log };
+    return { hello: this.hello, history: this.history, ring: this.ring, log: this.log, channels: this.channels, channelSource: this.channelSource, inbox: this.inbox };
+  }
+
+  /** This state with another screen and echo-ack, and `extras` replaced (the server's next state; the rest carried over). */
+  withScreen(snapshot: Snapshot, echoAck: bigint, extras: TerminalExtras = {}): TerminalState {
+    return new TerminalState(snapshot, echoAck, { ...this.extras(), ...extras });
+  }
+
+  /** This state with another channel table. */
+  withChannels(channels: ChannelTable | null): TerminalState {
+    return new TerminalState(this.snapshot, this.echoAck, { ...this.extras(), channels });
+  }
+
+  /**
+   * Whether this state differs from `older` in its channels only (background traffic, which the sender paces on
+   * its own clock so that it never holds back a screen update: TransportSender.isBackground).
+   */
+  backgroundChangeFrom(older: TerminalState): boolean {
+    return (
+      !tablesEqual(this.channels, older.channels) &&
+      this.echoAck === older.echoAck &&
+      (this.hello === null) === (older.hello === null) &&
+      marksEqual(this.history, older.history) &&
+      (this.snapshot === older.snapshot || snapshotsEqual(this.snapshot, older.snapshot))
+    );
   }
 
   diffFrom(older: TerminalState): Uint8Array {
@@ -106,6 +143,10 @@ export class TerminalState implements SyncState<TerminalState> {
       const bytes = newFrameBytes(true, older.snapshot, this.snapshot, { vocabulary: 'mosh' });
       if (bytes.length > 0) tail.push({ type: 'hostbytes', bytes });
     }
+    if (this.channels !== null && this.channels !== older.channels) {
+      const u = diffTables(older.channels, this.channels, this.channelSource);
+      if (u) tail.push({ type: 'channels', ...u });
+    }
     if (historyBytes === null) return encodeHostMessage([...head, ...tail]);
     // A HostMessage is a list of instructions: encoded lists put one after another are the joined list.
     return Buffer.concat([encodeHostMessage(head), historyBytes, encodeHostMessage(tail)]);
@@ -122,12 +163,16 @@ export class TerminalState implements SyncState<TerminalState> {
    */
   apply(diff: Uint8Array): void {
     const list = decodeHostMessage(diff); // throws before anything changes
+    let channelParts = 0;
     for (const i of list) {
       if (i.type === 'resize') {
         const problem = screenSizeProblem(i.width, i.height);
         if (problem) throw new ScreenSizeError(`server screen ${problem}`);
       } else if (i.type === 'history') {
         if (i.first > BigInt(Number.MAX_SAFE_INTEGER) || i.clearedBefore > i.first + BigInt(i.lines.length)) throw new RangeError('history line numbers out of range');
+      } else if (i.type === 'channels') {
+        if (channelParts++ > 0) throw new RangeError('more than one channel part in a diff');
+        checkUpdates(this.channels, i, this.inbox);
       }
     }
     let fb: Framebuffer | null = null;
@@ -148,6 +193,10 @@ export class TerminalState implements SyncState<TerminalState> {
         this.history = { count: Math.max(count, prev.count), clearedBefore: Math.max(Number(i.clearedBefore), prev.clearedBefore), replayEpoch: 0, replayFrom: 0 };
         continue;
       }
+      if (i.type === 'channels') {
+        this.channels = applyUpdates(this.channels, i, this.inbox);
+        continue;
+      }
       fb ??= Framebuffer.from(this.snapshot);
       if (i.type === 'resize') fb.resize(Math.max(2, i.width), i.height);
       else fb.write(i.bytes);
@@ -160,6 +209,7 @@ export class TerminalState implements SyncState<TerminalState> {
       this.echoAck === other.echoAck &&
       (this.hello === null) === (other.hello === null) &&
       marksEqual(this.history, other.history) &&
+      tablesEqual(this.channels, other.channels) &&
       (this.snapshot === other.snapshot || snapshotsEqual(this.snapshot, other.snapshot))
     );
   }

@@ -234,6 +234,22 @@ export class UserStream implements SyncState<UserStream> {
     }
   }
 
+  /**
+   * Whether the events this stream has beyond `older` are all extension events (channel traffic: background, which
+   * the sender paces on its own clock so that it never holds back a keystroke: TransportSender.isBackground).
+   */
+  backgroundChangeFrom(older: UserStream): boolean {
+    const from = Math.max(older.total, this.first);
+    if (from >= this.total) return false;
+    const marks = this.log.marks;
+    let ext = 0;
+    for (let i = marksBefore(marks, from); i < marks.length && marks[i].at < this.total; i++) {
+      if (marks[i].ext === null) return false;
+      ext++;
+    }
+    return ext === this.total - from;
+  }
+
   /** Same event count and same events over the range both still hold. */
   equals(other: UserStream): boolean {
     if (this === other) return true;

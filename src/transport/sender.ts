@@ -76,6 +76,17 @@ export class TransportSender<S extends SyncState<S>> {
   private earlyRequested = false;
   /** When the last early frame was sent. */
   private lastEarlySend = -Infinity;
+  /**
+   * Optional, for our extensions: whether `current` differs from `base` only by background traffic (channel bytes).
+   * A background change is paced on a clock of its own (at most one background frame per frame interval), so it
+   * never holds a foreground change (a keystroke, a screen update) back for a frame interval; a foreground frame
+   * carries whatever background bytes are pending too. Null (the default): every change is foreground, as in mosh.
+   */
+  isBackground: ((current: S, base: S) => boolean) | null = null;
+  /** With isBackground: the pacing clocks that only foreground sends move, and the background one. */
+  private lastForegroundSend: number;
+  private lastForegroundDataSend = -Infinity;
+  private lastBackgroundSend = -Infinity;
 
   private shutdownInProgressFlag = false;
   private shutdownTries = 0;
@@ -97,6 +108,7 @@ export class TransportSender<S extends SyncState<S>> {
     this.nextAckTime = now;
     this.nextSendTime = now;
     this.sendMinDelay = sendMinDelay;
+    this.lastForegroundSend = now;
   }
 
   private get front(): TimestampedState<S> {
@@ -158,7 +170,7 @@ export class TransportSender<S extends SyncState<S>> {
    * over before this time less sendMinDelay: the frame would leave no sooner.
    */
   get paceTime(): number {
-    return (this.paceFromDataOnly ? this.lastDataSend : this.back.timestamp) + this.link.sendInterval();
+    return this.foregroundPacedFrom() + this.link.sendInterval();
   }
 
   /** Milliseconds until tick() has work, or Infinity. */
@@ -289,7 +301,9 @@ export class TransportSender<S extends SyncState<S>> {
     if (fresh) {
       if (this.mindelayClock === null) this.mindelayClock = now;
       const early = this.earlyRequested && now >= this.lastEarlySend + this.link.sendInterval();
-      this.nextSendTime = early ? now : Math.max(this.mindelayClock + this.sendMinDelay, this.paceTime);
+      // A background change leaves as soon as its clock allows: its owner adds its bytes all at once, when they may go.
+      const collect = this.isBackground?.(this.currentState, this.back.state) ? -Infinity : this.mindelayClock + this.sendMinDelay;
+      this.nextSendTime = early ? now : Math.max(collect, this.pacedFrom() + this.link.sendInterval());
     } else if (active && !this.currentState.equals(this.assumed.state)) {
       this.nextSendTime = this.back.timestamp + this.link.sendInterval();
       if (this.mindelayClock !== null) this.nextSendTime = Math.max(this.nextSendTime, this.mindelayClock + this.sendMinDelay);
@@ -302,6 +316,28 @@ export class TransportSender<S extends SyncState<S>> {
     if (this.shutdownInProgressFlag || this.ackNum === SHUTDOWN_NUM) {
       this.nextAckTime = this.back.timestamp + this.link.sendInterval();
     }
+  }
+
+  /**
+   * With isBackground: the earliest time a background change may leave (one background frame per frame interval;
+   * it leaves then, without the collection delay). An owner that adds background bytes only from then on, and only
+   * while no foreground change is waiting to go, keeps them out of foreground frames (which then carry a keystroke
+   * or a screen update alone, small and quick).
+   */
+  get backgroundPaceTime(): number {
+    return this.lastBackgroundSend + this.link.sendInterval();
+  }
+
+  /** The send the frame interval counts from for the change now pending. */
+  private pacedFrom(): number {
+    if (this.isBackground?.(this.currentState, this.back.state)) return this.lastBackgroundSend;
+    return this.foregroundPacedFrom();
+  }
+
+  /** The send a foreground change's frame interval counts from (a screen update, a keystroke). */
+  private foregroundPacedFrom(): number {
+    if (this.isBackground === null) return this.paceFromDataOnly ? this.lastDataSend : this.back.timestamp;
+    return this.paceFromDataOnly ? this.lastForegroundDataSend : this.lastForegroundSend;
   }
 
   /** The newest sent state the peer has probably received: sent less than RTO + ACK_DELAY ago, in a run from the acknowledged one. */
@@ -336,6 +372,7 @@ export class TransportSender<S extends SyncState<S>> {
     const newNum = this.newNum(this.back.num + 1n);
     this.addSentState(now, newNum);
     this.sendInFragments(new Uint8Array(0), newNum);
+    this.lastForegroundSend = now;
     this.nextAckTime = now + ACK_INTERVAL;
     this.nextSendTime = Infinity;
   }
@@ -346,6 +383,11 @@ export class TransportSender<S extends SyncState<S>> {
       this.earlyRequested = false;
     }
     this.lastDataSend = now;
+    // A new state is background if what it adds to the last one sent is (the pacing decision's view); a resend is
+    // background if what it carries is.
+    const fresh = !this.currentState.equals(this.back.state);
+    if (this.isBackground?.(this.currentState, fresh ? this.back.state : this.assumed.state)) this.lastBackgroundSend = now;
+    else this.lastForegroundSend = this.lastForegroundDataSend = now;
     const newNum = this.newNum(this.currentState.equals(this.back.state) ? this.back.num : this.back.num + 1n);
     this.addSentState(now, newNum);
     this.sendInFragments(diff, newNum);

@@ -1,5 +1,6 @@
 // Connects the VS Code terminal to the ssh bootstrap (src/ssh/bootstrap.ts): maps the extension's settings to
 // its options and its steps to progress messages. No logic of its own.
+import { forwardTarget } from '../ssh/agentforward';
 import { bootstrap as sshBootstrap, type BootstrapStep } from '../ssh/bootstrap';
 import type { Bootstrap } from './terminal';
 
@@ -24,5 +25,15 @@ export const bootstrap: Bootstrap = async (req) => {
     signal: req.signal,
     progress: (step) => req.progress(STEP_TEXT[step]),
   });
-  return { host: r.ip, port: r.port, key: r.key, server: r.server.description };
+  // Agent forwarding: the setting, else the host's ForwardAgent; only our server can do it.
+  const forward = forwardTarget(r.host, s.forwardAgent ? true : undefined) ?? undefined;
+  const ours = r.server.kind === 'bundled';
+  return {
+    host: r.ip,
+    port: r.port,
+    key: r.key,
+    server: r.server.description,
+    forwardAgent: ours ? forward : undefined,
+    forwardingOff: forward && !ours ? `the mosh server on ${r.host.hostname} is ${r.server.description}, which cannot forward an ssh agent (only this extension's server can)` : undefined,
+  };
 };

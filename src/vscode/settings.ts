@@ -14,6 +14,8 @@ export interface MoshSettings {
   remoteNodePath: string;
   /** "LOW:HIGH" or "PORT"; empty = the server's default (60001:60999) */
   udpPortRange: string;
+  /** Forward the local ssh agent to every session (as ssh -A); ssh_config's ForwardAgent also turns it on per host. */
+  forwardAgent: boolean;
   /** mosh.sshConfigFile, else Remote-SSH's remote.SSH.configFile, else '' (~/.ssh/config). */
   sshConfigFile: string;
   locale: string;
@@ -40,6 +42,8 @@ export function readSettings(): MoshSettings {
     server: c.get<string>('server', 'auto'),
     remoteNodePath: c.get<string>('remoteNodePath', ''),
     udpPortRange: c.get<string>('udpPortRange', ''),
+    // Application scope (package.json): a workspace cannot turn it on.
+    forwardAgent: c.get<boolean>('forwardAgent', false) === true,
     sshConfigFile: untilde(c.get<string>('sshConfigFile', '') || (typeof remoteSshConfig === 'string' ? remoteSshConfig : '')),
     locale: c.get<string>('locale', ''),
     allowClipboardWrite: c.get<boolean>('allowClipboardWrite', true),

@@ -5,6 +5,8 @@
 import * as vscode from 'vscode';
 import { randomUUID } from 'node:crypto';
 import { type ClientExit, type ClientStatus, MoshClient, type MoshClientEvents, type SavedSession } from '../client/moshclient';
+import type { ForwardingStatus } from '../client/forwarding';
+import { type ForwardAgentTarget, setPageantProvider } from '../client/agentrelay';
 import type { Prompter } from '../ssh/prompt';
 import { sshCode } from './load';
 import { applyHostSettings } from './hostsettings';
@@ -15,6 +17,9 @@ import { remoteCommand } from './target';
 /** How often an open panel saves its session (it also saves when the client asks). */
 const SAVE_INTERVAL_MS = 3000;
 
+// Pageant (Windows) speaks no socket: forwarded agent connections reach it through the ssh layer, loaded then.
+if (process.platform === 'win32') setPageantProvider(() => sshCode().pageantStream());
+
 
 /** Where to reach a freshly started mosh server (the result of the ssh bootstrap). */
 export interface ServerEndpoint {
@@ -23,6 +28,10 @@ export interface ServerEndpoint {
   key: string;
   /** Which server runs there, for the log: e.g. "bundled (node v20)" or "system mosh-server". */
   server?: string;
+  /** The agent to forward (mosh.forwardAgent or the host's ForwardAgent, with our server); absent: none. */
+  forwardAgent?: ForwardAgentTarget;
+  /** Forwarding was asked for but the server cannot do it: why. */
+  forwardingOff?: string;
 }
 
 export interface BootstrapRequest {
@@ -112,6 +121,7 @@ export class MoshTerminal implements vscode.Pseudoterminal {
   private events(firstFrame: () => void = () => undefined): MoshClientEvents {
     return {
       screen: (d) => this.writeEmitter.fire(d.toString('utf8')),
+      forwarding: (f) => this.forwardingKnown(f),
       title: (t) => this.nameEmitter.fire(t ? `${this.target}: ${t}` : this.target),
       status: (s) => {
         if (s.state !== 'connecting') firstFrame();
@@ -266,6 +276,7 @@ export class MoshTerminal implements vscode.Pseudoterminal {
     }
     if (this.closedByUser) return firstFrame();
     log.info(`${this.target}: mosh server at ${endpoint.host}:${endpoint.port}${endpoint.server ? ` (${endpoint.server})` : ''}`);
+    if (endpoint.forwardingOff) this.forwardingKnown({ on: false, reason: endpoint.forwardingOff });
     this.nameEmitter.fire(this.target);
     this.endpoint = { host: endpoint.host, port: endpoint.port };
     this.client = new MoshClient(
@@ -273,6 +284,7 @@ export class MoshTerminal implements vscode.Pseudoterminal {
         host: endpoint.host,
         port: endpoint.port,
         key: endpoint.key,
+        forwardAgent: endpoint.forwardAgent,
         cols: this.cols,
         rows: this.rows,
         predict: settings.predictionDisplay,
@@ -284,6 +296,16 @@ export class MoshTerminal implements vscode.Pseudoterminal {
       this.events(firstFrame),
     );
     this.startSaving();
+  }
+
+  /** Agent forwarding was asked for: the log says whether it is on; if it is off, a notification says why (once). */
+  private forwardingKnown(f: ForwardingStatus): void {
+    if (f.on) {
+      this.deps.log.info(`${this.target}: ssh agent forwarding is on`);
+      return;
+    }
+    this.deps.log.warn(`${this.target}: ssh agent forwarding is off: ${f.reason}`);
+    void vscode.window.showWarningMessage(`Mosh: ssh agent forwarding to ${this.target} is off: ${f.reason}.`);
   }
 
   private async offerHelp(message: string): Promise<void> {

@@ -19,6 +19,8 @@ interface Pending {
 export interface LinkRule {
   delayMs: number;
   loss: number;
+  /** Extra delay, uniform in [0, jitterMs): datagrams overtake each other (reordering). */
+  jitterMs?: number;
 }
 
 /** A small seeded PRNG (the relay's mulberry32). */
@@ -66,7 +68,8 @@ export class FakeNet {
         const rule = this.rules.get(key(to)) ?? this.rules.get(to.address) ?? this.defaultRule;
         const dropped = this.random() < rule.loss;
         this.log.push({ at: this.clock.now(), from: self, to, msg: Buffer.from(msg), dropped });
-        if (!dropped) this.queue.push({ at: this.clock.now() + rule.delayMs, order: this.order++, from: self, to, msg: Buffer.from(msg) });
+        const jitter = rule.jitterMs ? Math.floor(this.random() * rule.jitterMs) : 0;
+        if (!dropped) this.queue.push({ at: this.clock.now() + rule.delayMs + jitter, order: this.order++, from: self, to, msg: Buffer.from(msg) });
         cb(null);
       },
       close: () => {

@@ -2,7 +2,7 @@
 // same bytes: a headless xterm (Screen: cell attributes as xterm itself reports them) and our Emulator (a
 // Snapshot, cell-exact comparable with a server's framebuffer). Test support only.
 import { Emulator, rowsEqual, rowText, type Snapshot } from '../../src/emulator';
-import { type ClientExit, MoshClient, type MoshClientOptions } from '../../src/client/moshclient';
+import { type ClientExit, MoshClient, type MoshClientEvents, type MoshClientOptions } from '../../src/client/moshclient';
 import { Screen, until } from './stock';
 
 export interface OurClient {
@@ -33,7 +33,7 @@ export interface OurClient {
   close(): Promise<void>;
 }
 
-export function startOurClient(opts: Omit<MoshClientOptions, 'cols' | 'rows'> & { cols?: number; rows?: number }): OurClient {
+export function startOurClient(opts: Omit<MoshClientOptions, 'cols' | 'rows'> & { cols?: number; rows?: number }, events: MoshClientEvents = {}): OurClient {
   const cols = opts.cols ?? 80;
   const rows = opts.rows ?? 24;
   const screen = new Screen(cols, rows);
@@ -44,12 +44,16 @@ export function startOurClient(opts: Omit<MoshClientOptions, 'cols' | 'rows'> & 
   const client = new MoshClient(
     { ...opts, cols, rows },
     {
+      ...events,
       screen: (d) => {
         raw += d;
         emulator.write(d);
         written = written.then(() => screen.write(d));
       },
-      exit: (e) => (exit = e),
+      exit: (e) => {
+        exit = e;
+        events.exit?.(e);
+      },
     },
   );
   const settled = () => written;
