@@ -97,17 +97,6 @@ function clampInt(v: unknown, lo: number, hi: number): number {
 const MOUSE_TRACKING = [9, 1000, 1001, 1002, 1003];
 const MOUSE_ENCODING = [1005, 1006, 1015, 1016];
 
-/** Styles seen well formed (a frame repeats the same few; the regular expression costs more than the lookup). */
-const wellFormedStyles = new Set<string>();
-
-function wellFormed(style: string): boolean {
-  if (wellFormedStyles.has(style)) return true;
-  if (!isWellFormedStyle(style)) return false;
-  if (wellFormedStyles.size >= 4096) wellFormedStyles.clear();
-  wellFormedStyles.add(style);
-  return true;
-}
-
 /** Builds the output for one frame; tracks what the target terminal looks like as it goes. */
 class FrameWriter {
   readonly o = new ByteWriter();
@@ -139,7 +128,7 @@ class FrameWriter {
 
   mapStyle(style: unknown): string {
     if (style === this.lastIn) return this.lastOut;
-    const out = typeof style !== 'string' || !wellFormed(style) ? '' : this.mosh ? moshStyle(style) : style;
+    const out = typeof style !== 'string' || !isWellFormedStyle(style) ? '' : this.mosh ? moshStyle(style) : style;
     this.lastIn = style;
     this.lastOut = out;
     return out;
