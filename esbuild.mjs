@@ -65,7 +65,7 @@ await Promise.all([
   esbuild.build({ ...extensionBundle, entryPoints: ['src/vscode/sessionkit.ts'], outfile: 'dist/session.js', plugins: [lazyBundles] }),
   esbuild.build({ ...extensionBundle, entryPoints: ['src/vscode/sshkit.ts'], outfile: 'dist/ssh.js', plugins: [lazyBundles] }),
   esbuild.build({ ...common, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', plugins: [ptyBesideBundle] }),
-  esbuild.build({ ...common, entryPoints: ['src/client/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: sshOptionalNative }),
+  esbuild.build({ ...common, entryPoints: ['src/cli/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: sshOptionalNative }),
 ]);
 
 // This machine's pty binary, so dist/server.js runs here too.

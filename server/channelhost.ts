@@ -9,8 +9,7 @@
 // read until the client catches up), MAX_IN_FLIGHT unacknowledged bytes in all, and at most CHANNEL_WINDOW bytes of
 // the client's waiting to be written per channel (a client that sends more has its channel reset).
 // Not the listening socket (agentsocket.ts) nor the session's event loop (session.ts).
-import { CHANNEL_WINDOW, type ChannelMark, type ChannelSource, type ChannelTable, MAX_CHANNELS, MAX_IN_FLIGHT, serverOpened, tablesEqual } from '../src/statesync/channels';
-import type { ChannelEventInfo } from '../src/statesync/channelwire';
+import { CHANNEL_WINDOW, type ChannelEventInfo, type ChannelMark, type ChannelSource, type ChannelTable, MAX_CHANNELS, MAX_IN_FLIGHT, serverOpened, tablesEqual } from '../src/statesync';
 
 /** What a channel needs of its socket (a net.Socket has it; tests use in-memory ones). */
 export interface ChannelSocket {

@@ -4,10 +4,7 @@
 // bounds); a restored client's hello asks for the history again from a line number. A stock mosh-client never
 // says hello, so for it nothing here runs and its states carry nothing new. Not the wire format (statesync/).
 import type { Emulator } from '../src/emulator';
-import { FEATURE_AGENT } from '../src/statesync/channels';
-import { decodeClientHello, EXTENSIONS_VERSION, FEATURE_CHANNELS, FEATURE_HISTORY } from '../src/statesync/extensions';
-import { HistoryRing, type HistoryMark, marksEqual, SERVER_HISTORY_LINES } from '../src/statesync/history';
-import type { ServerHelloInfo, TerminalExtras } from '../src/statesync/terminal';
+import { decodeClientHello, EXTENSIONS_VERSION, FEATURE_AGENT, FEATURE_CHANNELS, FEATURE_HISTORY, type HistoryMark, historyMarksEqual, HistoryRing, SERVER_HISTORY_LINES, type ServerHelloInfo, type TerminalExtras } from '../src/statesync';
 
 /** Up to this many new history lines per HISTORY_FLOOD_INTERVAL_MS go out as they come, with the next frame. */
 export const HISTORY_FLOOD_LINES = 1000;
@@ -102,7 +99,7 @@ export class SessionExtensions {
       this.setMark(ring, ring.count);
     } else {
       if (ring.count > this.shipTo && this.shipNow(ring.count - this.shipTo, now)) this.shipTo = ring.count;
-      if (m.count < this.shipTo && (sent === null || marksEqual(sent, m))) {
+      if (m.count < this.shipTo && (sent === null || historyMarksEqual(sent, m))) {
         // Lines older than the client keeps when this step begins are skipped for good.
         const from = Math.max(m.count, this.shipTo - wish);
         if (from > m.count) this.sendFrom = from;
@@ -136,7 +133,7 @@ export class SessionExtensions {
     const ring = this.ring;
     const m = this.mark;
     if (ring === null || m === null || m.count === ring.count) return Infinity;
-    if (m.count < this.shipTo) return sent === null || marksEqual(sent, m) ? 0 : Infinity;
+    if (m.count < this.shipTo) return sent === null || historyMarksEqual(sent, m) ? 0 : Infinity;
     return Math.max(0, Math.min(this.windowStart + HISTORY_FLOOD_INTERVAL_MS, this.grewAt + HISTORY_QUIET_MS) - now);
   }
 }

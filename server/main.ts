@@ -5,8 +5,7 @@
 
 import { homedir, userInfo } from 'node:os';
 import { basename } from 'node:path';
-import { bindServerSocket, type Endpoint } from '../src/transport/connection';
-import { formatKey, generateKey } from '../src/transport/key';
+import { bindServerSocket, type Endpoint, formatKey, generateKey } from '../src/transport';
 import { DAEMON_FLAG, type DaemonConfig } from './launch';
 import { ServerSession } from './session';
 

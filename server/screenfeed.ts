@@ -8,10 +8,8 @@
 // No pty, timers or sockets: the session feeds it bytes and runs publish() at every wake-up of its event loop.
 
 import type { Emulator } from '../src/emulator';
-import { type HistoryMark, marksEqual } from '../src/statesync/history';
-import { type TerminalExtras, TerminalState } from '../src/statesync/terminal';
-import type { Clock } from '../src/transport/clock';
-import type { TransportSender } from '../src/transport/sender';
+import { type HistoryMark, historyMarksEqual, type TerminalExtras, TerminalState } from '../src/statesync';
+import type { Clock, TransportSender } from '../src/transport';
 
 /** Output gathered before it is emulated in any case (bytes): bounds the batch's memory and its delay. */
 export const OUTPUT_BATCH_BYTES = 64 * 1024;
@@ -102,7 +100,7 @@ export class ScreenFeed {
     }
     const sent = this.sender.sentStates;
     const ext = this.extras(now, this.lastOutput, sent[sent.length - 1].state.history);
-    if (snap !== cur.snapshot || echoAck !== cur.echoAck || ext.hello !== cur.hello || !marksEqual(ext.history ?? null, cur.history)) {
+    if (snap !== cur.snapshot || echoAck !== cur.echoAck || ext.hello !== cur.hello || !historyMarksEqual(ext.history ?? null, cur.history)) {
       this.sender.setCurrentState(cur.withScreen(snap, echoAck, ext));
     }
     if (settled) {

@@ -6,23 +6,14 @@
 import type { IPty } from '@lydell/node-pty';
 import * as pty from '@lydell/node-pty';
 import { clampScreenSize, Emulator } from '../src/emulator';
-import { TerminalState, EchoAckTracker } from '../src/statesync/terminal';
+import { decodeChannelEvent, decodeClientHello, EchoAckTracker, FEATURE_AGENT, FEATURE_CHANNELS, KIND_AGENT, TerminalState, UserStream } from '../src/statesync';
 import { SessionExtensions } from './extensions';
-import { UserStream } from '../src/statesync/userstream';
-import { type Clock, systemClock } from '../src/transport/clock';
-import { Connection, type Endpoint, type PacketSocket } from '../src/transport/connection';
-import { OcbAes128 } from '../src/transport/ocb';
-import { SEND_MINDELAY_SERVER } from '../src/transport/sender';
-import { Transport } from '../src/transport/transport';
-import { WakeTimer } from '../src/transport/waketimer';
+import { type Clock, Connection, type Endpoint, OcbAes128, type PacketSocket, SEND_MINDELAY_SERVER, systemClock, Transport, WakeTimer } from '../src/transport';
 import { KeyTranslator } from './keys';
 import { HeapGuard } from './heapguard';
 import { ScreenFeed } from './screenfeed';
 import { AgentSocket } from './agentsocket';
 import { ChannelHost } from './channelhost';
-import { decodeChannelEvent } from '../src/statesync/channelwire';
-import { FEATURE_AGENT, KIND_AGENT } from '../src/statesync/channels';
-import { decodeClientHello, FEATURE_CHANNELS } from '../src/statesync/extensions';
 
 export const NO_CLIENT_TIMEOUT = 60_000;
 export const UNCONNECTED_WAKE_CAP = 5_000;

@@ -9,8 +9,7 @@
 // bytes wait, and at most MAX_IN_FLIGHT bytes of events are unacknowledged (so keystrokes never wait behind a big
 // diff). Not the wire (channelwire.ts), the local agent (agentrelay.ts), nor the transport (moshclient.ts runs this
 // once per wake-up).
-import { CHANNEL_WINDOW, type ChannelInbox, type ChannelTable, MAX_CHANNELS, MAX_IN_FLIGHT, serverOpened } from '../statesync/channels';
-import { encodeChannelEvent, MAX_EVENT_DATA } from '../statesync/channelwire';
+import { CHANNEL_WINDOW, type ChannelInbox, type ChannelTable, encodeChannelEvent, MAX_CHANNELS, MAX_EVENT_DATA, MAX_IN_FLIGHT, serverOpened } from '../statesync';
 
 /** A channel's local end (a net.Socket has all this; tests use in-memory ones). */
 export interface LocalStream {

@@ -4,11 +4,8 @@
 // what the user is told once the server's first state says whether it forwards, and the channel table's saved
 // form. Not the channel protocol (statesync/channels.ts) nor the session (moshclient.ts, which calls this once per
 // wake-up).
-import { ChannelInbox, type ChannelMark, type ChannelTable, FEATURE_AGENT, KIND_AGENT } from '../statesync/channels';
-import { FEATURE_CHANNELS } from '../statesync/extensions';
-import type { TerminalState } from '../statesync/terminal';
-import type { UserStream } from '../statesync/userstream';
-import type { Transport } from '../transport/transport';
+import { ChannelInbox, type ChannelMark, type ChannelTable, FEATURE_AGENT, FEATURE_CHANNELS, KIND_AGENT, type TerminalState, type UserStream } from '../statesync';
+import type { Transport } from '../transport';
 import { type ForwardAgentTarget, openAgent } from './agentrelay';
 import { ChannelManager } from './channels';
 

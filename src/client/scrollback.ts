@@ -4,8 +4,7 @@
 // occupy are scrolled off the bottom, and the caller repaints the screen. Only renditions and printable text reach
 // the terminal (history.ts checks each line). Not where lines come from (statesync/history.ts).
 import { glibcWidth } from '../emulator';
-import { safeHistoryText } from '../statesync/history';
-import type { HistoryLine } from '../statesync/hostmessage';
+import { type HistoryLine, safeHistoryText } from '../statesync';
 
 /** Display width of text with SGR sequences in it (glibc widths, as the terminal is assumed to use). */
 function displayWidth(text: string): number {

@@ -7,7 +7,7 @@
 // `CSI 2147483647 S` would keep it busy for an hour. Guards clamp those parameters to the point where the result
 // stops changing (the screen height, the width, a screenful of repeats) before xterm's own handler runs.
 import type { Terminal } from '@xterm/headless';
-import { copyLineCells, decodeRow, historyLineText, lineCellsEqual, XtermInternals, type RawLine, type RawParams } from './xterminternals';
+import { copyLineCells, decodeRow, historyLineText, lineCellsEqual, type RawLine, type RawParams, XtermInternals } from './xterminternals';
 import { DEFAULT_MODES, type Modes, type MouseEncoding, type MouseTracking, type Row, type Snapshot } from './snapshot';
 import { newFrame } from './newframe';
 import { clampScreenSize } from './limits';

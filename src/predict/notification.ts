@@ -3,8 +3,7 @@
 // framebuffer (bold white on blue, the rest of the row blank white on blue, cursor hidden if it is on row 0).
 // Also the fixed bar texts of mosh-client (10.2). It reads no clock (the caller passes `now`, in ms) and never
 // edits the authoritative framebuffer; it does not decide when to show the escape help (the client does).
-import type { Snapshot } from '../emulator';
-import { glibcWidth } from '../emulator/widths';
+import { glibcWidth, type Snapshot } from '../emulator';
 import { SnapshotOverlay } from './overlay';
 
 /** No state from the server for longer than this (ms): "Last contact ...". */

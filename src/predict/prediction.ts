@@ -7,7 +7,7 @@
 // and prompts.ts (typing at a known prompt shown at once). Its data is state.ts.
 // It never edits the authoritative framebuffer, sends nothing and reads no clock: the caller passes `now`.
 import { glibcWidth, type Snapshot } from '../emulator';
-import { initialParserState, parseByte, type InputAction } from './inputparser';
+import { initialParserState, type InputAction, parseByte } from './inputparser';
 import { cellAt, cellsEqual, contentsMatch, isBlankText, SnapshotOverlay, withUnderline } from './overlay';
 import { nextLook, quickConfirmation, showing, stillPending, updateTriggers } from './policy';
 import { distrust, learnPrompt, startOfTyping } from './prompts';

@@ -2,7 +2,7 @@
 // cursors), the whole engine state as plain data (so a session can be saved and restored), and the small helpers
 // on a predicted cell. No behaviour beyond that: the engine is prediction.ts, the display policy policy.ts, our
 // two extensions rebase.ts and prompts.ts.
-import { contentsMatch, type Cell, BLANK_CELL } from './overlay';
+import { BLANK_CELL, type Cell, contentsMatch } from './overlay';
 import { initialParserState, type InputParserState } from './inputparser';
 
 export type DisplayPreference = 'always' | 'never' | 'adaptive' | 'experimental';

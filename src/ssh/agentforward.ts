@@ -4,15 +4,19 @@
 // support (list keys and sign; every other request gets SSH_AGENT_FAILURE). Not the channel or the relay itself
 // (src/client/channels.ts, agentrelay.ts).
 import { AgentProtocol, type BaseAgent, createAgent, type ParsedKey } from 'ssh2';
-import type { ForwardAgentTarget } from '../client/agentrelay';
-import type { LocalStream } from '../client/channels';
+import type { Duplex } from 'node:stream';
 import type { ResolvedHost } from './config';
+
+/** Which agent to forward: its socket or pipe path, or undefined for the default (client/agentrelay.ts reads it). */
+export interface AgentTarget {
+  path?: string;
+}
 
 /**
  * The agent to forward, or null for none. `wanted`: the front end's switch: true (-A, the setting on) forwards
  * even when ssh_config does not say so, false (-a) never forwards, undefined follows ssh_config's ForwardAgent.
  */
-export function forwardTarget(host: Pick<ResolvedHost, 'forwardAgent' | 'identityAgent'>, wanted?: boolean): ForwardAgentTarget | null {
+export function forwardTarget(host: Pick<ResolvedHost, 'forwardAgent' | 'identityAgent'>, wanted?: boolean): AgentTarget | null {
   if (wanted === false) return null;
   if (host.forwardAgent) return host.forwardAgent;
   if (wanted !== true) return null;
@@ -23,7 +27,7 @@ export function forwardTarget(host: Pick<ResolvedHost, 'forwardAgent' | 'identit
  * A stream that serves the agent protocol from `agent` (requests written to it, answers read from it): the
  * requests for keys and signatures go to `agent`, anything else is answered with failure.
  */
-export function agentProtocolStream(agent: BaseAgent): LocalStream {
+export function agentProtocolStream(agent: BaseAgent): Duplex {
   const proto = new AgentProtocol(false);
   proto.on('identities', (req) => {
     agent.getIdentities((err, keys) => {
@@ -45,6 +49,6 @@ export function agentProtocolStream(agent: BaseAgent): LocalStream {
 }
 
 /** Pageant as a forwarded agent (Windows). */
-export function pageantStream(): LocalStream {
+export function pageantStream(): Duplex {
   return agentProtocolStream(createAgent('pageant'));
 }

@@ -7,11 +7,11 @@
 // Not the mosh session itself (client/).
 
 import type { BaseAgent } from 'ssh2';
-import { type ResolveOptions, resolveHost, type ResolvedHost } from './config';
+import { type ResolvedHost, resolveHost, type ResolveOptions } from './config';
 import { connectSsh } from './connect';
 import { DEFAULT_CACHE_ROOT, loadBundle, uploadBundle } from './deploy';
 import { BootstrapError } from './errors';
-import { decide, parseMoshConnect, type ServerChoice, serverArgs, serverMode } from './launch';
+import { decide, parseMoshConnect, serverArgs, type ServerChoice, serverMode } from './launch';
 import type { Prompter } from './prompt';
 import { type ExecStage, runRemote } from './exec';
 import { parseProbe, remoteCommand, type RemoteProbe, type ServerMode } from './remote';

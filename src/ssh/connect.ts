@@ -12,7 +12,7 @@ import { isIP, connect as tcpConnect, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { Client, type BaseAgent } from 'ssh2';
 import { Authenticator } from './auth';
-import { type ResolvedHost, type ResolveOptions, resolveHost } from './config';
+import { type ResolvedHost, resolveHost, type ResolveOptions } from './config';
 import { BootstrapError } from './errors';
 import {
   addKnownHost,

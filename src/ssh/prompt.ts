@@ -1,7 +1,7 @@
 // The one interface through which the ssh bootstrap asks the user anything: passwords, key passphrases,
 // keyboard-interactive (2FA) questions and whether to trust an unknown host key. VS Code supplies an
 // implementation built on input boxes (src/vscode/), the terminal command line one that reads the tty
-// (src/client/cli.ts). This module only defines the shapes; it asks nothing itself and logs nothing. Texts from
+// (src/cli/cli.ts). This module only defines the shapes; it asks nothing itself and logs nothing. Texts from
 // the server (keyboard-interactive prompts, the banner) arrive here with control characters already removed.
 
 export type SecretKind = 'password' | 'passphrase' | 'keyboard-interactive';

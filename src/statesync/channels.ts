@@ -20,7 +20,7 @@
 // - at most MAX_IN_FLIGHT channel bytes are unacknowledged in each direction, so a diff never carries more than
 //   MAX_UPDATE_DATA bytes of channel data and a keystroke never waits behind a large one;
 // - one event carries at most MAX_EVENT_DATA bytes (channelwire.ts).
-import { MAX_UPDATE_DATA, MAX_UPDATES, type ChannelUpdateInfo, type ChannelUpdatesInfo } from './channelwire';
+import { type ChannelUpdateInfo, type ChannelUpdatesInfo, MAX_UPDATE_DATA, MAX_UPDATES } from './channelwire';
 
 /** Feature names in the hellos: channels at all, and ssh-agent forwarding over them. */
 export const FEATURE_AGENT = 'agent';
@@ -68,7 +68,7 @@ export interface ChannelSource {
   bytes(id: number, from: number, to: number): Uint8Array;
 }
 
-export function marksEqual(a: ChannelMark, b: ChannelMark): boolean {
+export function channelMarksEqual(a: ChannelMark, b: ChannelMark): boolean {
   return a === b || (a.kind === b.kind && a.sent === b.sent && a.closed === b.closed && a.window === b.window);
 }
 
@@ -78,7 +78,7 @@ export function tablesEqual(a: ChannelTable | null, b: ChannelTable | null): boo
   if (a.agentError !== b.agentError || a.marks.size !== b.marks.size) return false;
   for (const [id, m] of a.marks) {
     const o = b.marks.get(id);
-    if (!o || !marksEqual(m, o)) return false;
+    if (!o || !channelMarksEqual(m, o)) return false;
   }
   return true;
 }
@@ -108,7 +108,7 @@ export function diffTables(older: ChannelTable | null, newer: ChannelTable, sour
       updates.push({ id, offset: 0, data: new Uint8Array(0), closed: false, gone: true });
     } else if (!o) {
       updates.push({ id, kind: m.kind, offset: 0, data: bytes(id, 0, m.sent), closed: m.closed, window: m.window, gone: false });
-    } else if (!marksEqual(m, o)) {
+    } else if (!channelMarksEqual(m, o)) {
       updates.push({
         id,
         offset: o.sent,

@@ -4,7 +4,7 @@
 // for a terminal state, are in channels.ts; the behaviour (sockets, credit, closing) is the client's and the
 // server's (src/client/channels.ts, server/channelhost.ts).
 import { create, fromBinary, getExtension, hasExtension, setExtension, toBinary } from '@bufbuild/protobuf';
-import { ChannelEventSchema, ChannelUpdateSchema, ChannelUpdatesSchema, channel_event, type ChannelUpdates } from './gen/channels_pb';
+import { channel_event, ChannelEventSchema, type ChannelUpdates, ChannelUpdateSchema, ChannelUpdatesSchema } from './gen/channels_pb';
 import { InstructionSchema } from './gen/userinput_pb';
 
 /** Most bytes of data in one channel event (the client splits larger writes). */

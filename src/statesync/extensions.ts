@@ -4,7 +4,7 @@
 // instructions (hostmessage.ts). Limits on everything a peer may send are here too. Not the behaviour: the server
 // (server/) and the client (src/client/) decide what to do with them.
 import { create, fromBinary, getExtension, hasExtension, isFieldSet, setExtension, toBinary } from '@bufbuild/protobuf';
-import { ClientHelloSchema, client_hello } from './gen/extensions_pb';
+import { client_hello, ClientHelloSchema } from './gen/extensions_pb';
 import { InstructionSchema } from './gen/userinput_pb';
 
 /** Version of our extension protocol. */

@@ -27,7 +27,7 @@ export interface HistoryMark {
 
 export const NO_HISTORY: HistoryMark = Object.freeze({ count: 0, clearedBefore: 0, replayEpoch: 0, replayFrom: 0 });
 
-export function marksEqual(a: HistoryMark | null, b: HistoryMark | null): boolean {
+export function historyMarksEqual(a: HistoryMark | null, b: HistoryMark | null): boolean {
   if (a === b) return true;
   if (a === null || b === null) return false;
   return a.count === b.count && a.clearedBefore === b.clearedBefore && a.replayEpoch === b.replayEpoch && a.replayFrom === b.replayFrom && (a.sendFrom ?? 0) === (b.sendFrom ?? 0);

@@ -13,10 +13,10 @@ import {
   resize,
   type Instruction as HostWireInstruction,
 } from './gen/hostinput_pb';
-import { HistoryLineSchema, HistoryLinesSchema, ServerHelloSchema, history, server_hello } from './gen/extensions_pb';
+import { history, HistoryLineSchema, HistoryLinesSchema, server_hello, ServerHelloSchema } from './gen/extensions_pb';
 import { MAX_HISTORY_LINES } from './extensions';
 import { channels } from './gen/channels_pb';
-import { channelUpdatesFromWire, channelUpdatesToWire, type ChannelUpdatesInfo } from './channelwire';
+import { channelUpdatesFromWire, type ChannelUpdatesInfo, channelUpdatesToWire } from './channelwire';
 
 /** A history line: its text (SGR renditions and printable characters only) and whether it runs on. */
 export interface HistoryLine {

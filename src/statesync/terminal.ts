@@ -6,9 +6,8 @@
 // after it. Not the echo-ack timing policy (EchoAckTracker below) nor any network code.
 
 import { blankSnapshot, Framebuffer, newFrameBytes, screenSizeProblem, type Snapshot, snapshotsEqual } from '../emulator';
-import type { SyncState } from '../transport/state';
-import type { HistoryLog } from './history';
-import { type HistoryMark, type HistoryRing, marksEqual, NO_HISTORY } from './history';
+import type { SyncState } from '../transport';
+import { type HistoryLog, type HistoryMark, historyMarksEqual, type HistoryRing, NO_HISTORY } from './history';
 import { decodeHostMessage, encodeHostMessage, type HostInstruction } from './hostmessage';
 import { applyUpdates, type ChannelInbox, type ChannelSource, type ChannelTable, checkUpdates, diffTables, tablesEqual } from './channels';
 
@@ -115,7 +114,7 @@ export class TerminalState implements SyncState<TerminalState> {
       !tablesEqual(this.channels, older.channels) &&
       this.echoAck === older.echoAck &&
       (this.hello === null) === (older.hello === null) &&
-      marksEqual(this.history, older.history) &&
+      historyMarksEqual(this.history, older.history) &&
       (this.snapshot === older.snapshot || snapshotsEqual(this.snapshot, older.snapshot))
     );
   }
@@ -128,7 +127,7 @@ export class TerminalState implements SyncState<TerminalState> {
     // History lines go ahead of the screen diff: the client writes them into its terminal before the new screen.
     let historyBytes: Uint8Array | null = null;
     const h = this.history;
-    if (h !== null && this.ring !== null && !marksEqual(h, older.history)) {
+    if (h !== null && this.ring !== null && !historyMarksEqual(h, older.history)) {
       const o = older.history ?? NO_HISTORY;
       let start = o.count;
       if (h.replayEpoch !== o.replayEpoch) start = Math.min(start, h.replayFrom);
@@ -208,7 +207,7 @@ export class TerminalState implements SyncState<TerminalState> {
     return (
       this.echoAck === other.echoAck &&
       (this.hello === null) === (other.hello === null) &&
-      marksEqual(this.history, other.history) &&
+      historyMarksEqual(this.history, other.history) &&
       tablesEqual(this.channels, other.channels) &&
       (this.snapshot === other.snapshot || snapshotsEqual(this.snapshot, other.snapshot))
     );

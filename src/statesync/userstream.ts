@@ -9,7 +9,7 @@
 // shared log is safe. Key bytes are stored one byte each; resizes are sparse marks beside them.
 
 import { create, fromBinary, getExtension, hasExtension, setExtension, toBinary } from '@bufbuild/protobuf';
-import type { SyncState } from '../transport/state';
+import type { SyncState } from '../transport';
 import {
   InstructionSchema,
   KeystrokeSchema,

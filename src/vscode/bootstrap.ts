@@ -1,7 +1,6 @@
 // Connects the VS Code terminal to the ssh bootstrap (src/ssh/bootstrap.ts): maps the extension's settings to
 // its options and its steps to progress messages. No logic of its own.
-import { forwardTarget } from '../ssh/agentforward';
-import { bootstrap as sshBootstrap, type BootstrapStep } from '../ssh/bootstrap';
+import { bootstrap as sshBootstrap, type BootstrapStep, forwardTarget } from '../ssh';
 import type { Bootstrap } from './terminal';
 
 const STEP_TEXT: Record<BootstrapStep, string> = {

@@ -5,8 +5,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { listHosts } from '../ssh/hostlist';
-import { validateTarget } from '../ssh/names';
+import { listHosts, validateTarget } from '../ssh';
 import { parseConnectInput } from './target';
 
 const RECENT_KEY = 'mosh.recentHosts';

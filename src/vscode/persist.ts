@@ -4,7 +4,7 @@
 // Storage only: when to save and how to resume is MoshTerminal's business, which panels to bring back panels.ts'.
 import { randomUUID } from 'node:crypto';
 import type * as vscode from 'vscode';
-import type { SavedSession } from '../client/moshclient';
+import type { SavedSession } from '../client';
 import { SessionLeases } from './lease';
 import type { CommandSpec } from './target';
 

@@ -1,7 +1,7 @@
 // The ssh bootstrap's questions (src/ssh/prompt.ts) asked with VS Code's input boxes and modal dialogs.
 // Answers are never logged.
 import * as vscode from 'vscode';
-import type { HostKeyQuestion, Prompter, TextQuestion } from '../ssh/prompt';
+import type { HostKeyQuestion, Prompter, TextQuestion } from '../ssh';
 
 export class VsCodePrompter implements Prompter {
   constructor(private readonly log: vscode.LogOutputChannel) {}

@@ -2,7 +2,7 @@
 // open panel owns, and ends the ones the user picks (those no panel owns are picked already), so none are left
 // orphaned. A picked recent host with a command (`host -- command`) lists the host's sessions. Thin glue.
 import * as vscode from 'vscode';
-import { endRemoteSessions, listRemoteSessions } from '../ssh/sessions';
+import { endRemoteSessions, listRemoteSessions } from '../ssh';
 import { pickHost } from './hosts';
 import type { VsCodePrompter } from './prompter';
 import { readSettings } from './settings';

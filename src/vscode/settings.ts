@@ -3,7 +3,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { DisplayPreference } from '../predict';
+import type { DisplayPreference } from '../client';
 
 export interface MoshSettings {
   predictionDisplay: DisplayPreference;

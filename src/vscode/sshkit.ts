@@ -4,4 +4,4 @@
 export { bootstrap } from './bootstrap';
 export { openSshConfig, pickHost, rememberHost } from './hosts';
 export { manageRemoteSessions } from './sessions';
-export { pageantStream } from '../ssh/agentforward';
+export { pageantStream } from '../ssh';

@@ -1,7 +1,7 @@
 // The status bar item of the active mosh panel (texts in statustext.ts). A click runs mosh.statusMenu: Show Log,
 // Manage Remote Sessions, Reconnect. Holds no session state of its own.
 import * as vscode from 'vscode';
-import type { ClientStatus } from '../client/moshclient';
+import type { ClientStatus } from '../client';
 import { statusText } from './statustext';
 
 export class MoshStatusBar implements vscode.Disposable {

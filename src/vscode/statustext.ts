@@ -1,7 +1,7 @@
 // What the status bar item says about the active mosh panel: host, round-trip time, and, while nothing has come
 // back from the server for a while, how long ago the last packet arrived (the client reports this every second
 // while it lasts). Pure: ClientStatus in, text and tooltip out; the item itself is status.ts.
-import type { ClientStatus } from '../client/moshclient';
+import type { ClientStatus } from '../client';
 
 export interface StatusText {
   text: string;

@@ -4,10 +4,8 @@
 // per-host settings) comes from its PanelSpec and mosh.hosts. Thin glue: the session logic is MoshClient.
 import * as vscode from 'vscode';
 import { randomUUID } from 'node:crypto';
-import { type ClientExit, type ClientStatus, MoshClient, type MoshClientEvents, type SavedSession } from '../client/moshclient';
-import type { ForwardingStatus } from '../client/forwarding';
-import { type ForwardAgentTarget, setPageantProvider } from '../client/agentrelay';
-import type { Prompter } from '../ssh/prompt';
+import { type ClientExit, type ClientStatus, type ForwardAgentTarget, type ForwardingStatus, MoshClient, type MoshClientEvents, type SavedSession, setPageantProvider } from '../client';
+import type { Prompter } from '../ssh';
 import { sshCode } from './load';
 import { applyHostSettings } from './hostsettings';
 import type { PanelSpec, SessionStore } from './persist';

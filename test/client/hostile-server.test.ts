@@ -2,7 +2,7 @@
 // refused before anything is allocated, the bar says why, and the session goes on at its own size.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MoshClient } from '../../src/client/moshclient';
+import { MoshClient } from '../../src/client';
 import { MAX_CELLS } from '../../src/emulator';
 import { formatKey } from '../../src/transport/key';
 import { EchoServer } from '../support/echoserver';

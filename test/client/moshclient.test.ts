@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { type ClientExit, MoshClient } from '../../src/client/moshclient';
+import { type ClientExit, MoshClient } from '../../src/client';
 import { needs } from '../support/peers';
 import { ImpairmentRelay } from '../support/relay';
 import { type ServerStartOptions, type StockServer, Screen, startOurServer, startStockServer, until } from '../support/stock';

@@ -3,7 +3,7 @@
 // save is written; until then nothing at or past the stored floor leaves, and a failed save says so in the bar.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MoshClient } from '../../src/client/moshclient';
+import { MoshClient } from '../../src/client';
 import { openPacket, TO_SERVER } from '../../src/transport/datagram';
 import { parseKey } from '../../src/transport/key';
 import { OcbAes128 } from '../../src/transport/ocb';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { MoshClient } from '../../src/client/moshclient';
+import { MoshClient } from '../../src/client';
 import { encodeClientHello } from '../../src/statesync/extensions';
 import { UserStream } from '../../src/statesync/userstream';
 import { parseKey } from '../../src/transport/key';

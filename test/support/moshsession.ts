@@ -1,6 +1,6 @@
 // Drives one mosh session with our MoshClient (in this process) into a headless screen: wait for a shell
 // prompt, run a command, see its output, quit. For tests that must show a bootstrap ends in a working session.
-import { MoshClient } from '../../src/client/moshclient';
+import { MoshClient } from '../../src/client';
 import { Screen, until } from './stock';
 
 export interface Endpoint {

@@ -2,7 +2,7 @@
 // same bytes: a headless xterm (Screen: cell attributes as xterm itself reports them) and our Emulator (a
 // Snapshot, cell-exact comparable with a server's framebuffer). Test support only.
 import { Emulator, rowsEqual, rowText, type Snapshot } from '../../src/emulator';
-import { type ClientExit, MoshClient, type MoshClientEvents, type MoshClientOptions } from '../../src/client/moshclient';
+import { type ClientExit, MoshClient, type MoshClientEvents, type MoshClientOptions } from '../../src/client';
 import { Screen, until } from './stock';
 
 export interface OurClient {

@@ -1,7 +1,7 @@
 // The escape key of the terminal front end.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EscapeKeyHandler, escapeConfig } from '../../src/client/escape';
+import { EscapeKeyHandler, escapeConfig } from '../../src/cli/escape';
 
 const sent = (acts: ReturnType<EscapeKeyHandler['feed']>) => Buffer.concat(acts.filter((a) => a.type === 'send').map((a) => Buffer.from((a as { bytes: Uint8Array }).bytes))).toString('latin1');
 

@@ -4,7 +4,7 @@
 // scripts). Not the mosh session's tty handling (cli.ts).
 
 import { StringDecoder } from 'node:string_decoder';
-import type { HostKeyQuestion, Prompter, TextQuestion } from '../ssh/prompt';
+import type { HostKeyQuestion, Prompter, TextQuestion } from '../ssh';
 
 export interface TtyPrompterOptions {
   input?: NodeJS.ReadStream;

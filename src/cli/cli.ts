@@ -11,15 +11,21 @@ import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { setFlagsFromString as setV8Flags } from 'node:v8';
-import type { DisplayPreference } from '../predict';
-import { BAR_TEXT, escapeKeyName } from '../predict';
-import { KeyError, parseKey } from '../transport/key';
-import { type ForwardAgentTarget, setPageantProvider } from './agentrelay';
-import { EscapeKeyHandler, escapeConfig } from './escape';
-import type { ForwardingStatus } from './forwarding';
-import { MoshClient, type SavedSession } from './moshclient';
-import { MAX_HISTORY_LINES } from '../statesync/extensions';
-import type { ServerHelloInfo } from '../statesync/terminal';
+import {
+  BAR_TEXT,
+  type DisplayPreference,
+  escapeKeyName,
+  type ForwardAgentTarget,
+  type ForwardingStatus,
+  KeyError,
+  MAX_HISTORY_LINES,
+  MoshClient,
+  parseKey,
+  type SavedSession,
+  type ServerHelloInfo,
+  setPageantProvider,
+} from '../client';
+import { escapeConfig, EscapeKeyHandler } from './escape';
 import { TtyPrompter } from './ttyprompt';
 
 const VERSION = 'vscode-mosh client 0.1.0 (mosh protocol 2, compatible with mosh 1.4)';
@@ -330,9 +336,9 @@ async function runConnect(args: string[]): Promise<void> {
   process.on('SIGINT', onInterrupt);
   // The ssh side (ssh2 and its 16 MiB WebAssembly memory) is loaded only for `connect`, never for `client`.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { bootstrap, udpBlockedHint } = require('../ssh/bootstrap') as typeof import('../ssh/bootstrap');
+  const { bootstrap, udpBlockedHint } = require('../ssh') as typeof import('../ssh');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { BootstrapError } = require('../ssh/errors') as typeof import('../ssh/errors');
+  const { BootstrapError } = require('../ssh') as typeof import('../ssh');
   let r;
   try {
     r = await bootstrap({
@@ -354,7 +360,7 @@ async function runConnect(args: string[]): Promise<void> {
   }
   if (scrollback > 0 && r.server.kind !== 'bundled') process.stderr.write(`mosh: ${r.server.description} keeps no scrollback history: only what the screen shows scrolls by.\n`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { forwardTarget, pageantStream } = require('../ssh/agentforward') as typeof import('../ssh/agentforward');
+  const { forwardTarget, pageantStream } = require('../ssh') as typeof import('../ssh');
   let forwardAgent = forwardTarget(r.host, forward) ?? undefined;
   if (process.platform === 'win32') setPageantProvider(pageantStream);
   if (forwardAgent && r.server.kind !== 'bundled') {
