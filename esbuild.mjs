@@ -1,14 +1,15 @@
 // Bundles the entry points: dist/extension.js (VS Code's entry: small, loaded in every window at startup),
 // dist/session.js (the extension's session code: panels, MoshClient, xterm; required by dist/extension.js on first
 // use), dist/ssh.js (ssh2, the ssh config, the bootstrap; required by dist/session.js for a new connection),
-// dist/server.js (remote mosh-server), dist/cli.js (terminal client). Node >= 18, CommonJS, source
+// dist/server.js (remote mosh-server), dist/cli.js (terminal client) with dist/cli-ssh.js (its ssh layer,
+// required by `connect` only). Node >= 18, CommonJS, source
 // maps beside them (not packaged). The two extension bundles are minified: startup time is parse time.
 //
 // dist/server.js must run on a remote host with nothing installed beside it, so @lydell/node-pty's JavaScript
 // is bundled and its native binary is loaded from dist/pty/<platform>-<arch>/ (pty.node, and spawn-helper on
 // macOS), copied there from the platform package (this machine's at build time; all four when packaging).
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -48,12 +49,30 @@ exports.requireBinary = function requireBinary(file) {
 /** ssh2's optional native helpers (it falls back to JavaScript without them): left out of the bundles. */
 const sshOptionalNative = ['*.node', 'cpu-features'];
 
+/**
+ * Node flags for dist/cli.js, on its first line (`env -S`), so that running it as a program (`dist/cli.js
+ * connect host`) gets them: a terminal client's heap is a few MiB, and V8's worker threads (their malloc arenas
+ * and stacks, ~7 MiB private) and a growing young generation would be most of its memory. The benchmarks read
+ * them back from that line to launch it as users do. `node dist/cli.js` works too, with V8's defaults.
+ */
+const CLI_NODE_FLAGS = ['--single-threaded', '--max-semi-space-size=1'];
+
 /** src/vscode/load.ts requires './sessionkit' and './sshkit': in the bundles, dist/session.js and dist/ssh.js. */
 const lazyBundles = {
   name: 'lazy-bundles',
   setup(build) {
     build.onResolve({ filter: /^\.\/(sessionkit|sshkit)$/ }, (args) =>
       /[\\/]src[\\/]vscode[\\/]load\.ts$/.test(args.importer) ? { path: args.path === './sessionkit' ? './session.js' : './ssh.js', external: true } : undefined,
+    );
+  },
+};
+
+/** src/cli/cli.ts requires '../ssh' (for `connect` only): in the bundles, dist/cli-ssh.js, so `client` never loads ssh2. */
+const cliSshApart = {
+  name: 'cli-ssh-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/ssh$/ }, (args) =>
+      args.kind === 'require-call' && /[\\/]src[\\/]cli[\\/]cli\.ts$/.test(args.importer) ? { path: './cli-ssh.js', external: true } : undefined,
     );
   },
 };
@@ -65,8 +84,11 @@ await Promise.all([
   esbuild.build({ ...extensionBundle, entryPoints: ['src/vscode/sessionkit.ts'], outfile: 'dist/session.js', plugins: [lazyBundles] }),
   esbuild.build({ ...extensionBundle, entryPoints: ['src/vscode/sshkit.ts'], outfile: 'dist/ssh.js', plugins: [lazyBundles] }),
   esbuild.build({ ...common, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', plugins: [ptyBesideBundle] }),
-  esbuild.build({ ...common, entryPoints: ['src/cli/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: sshOptionalNative }),
+  esbuild.build({ ...common, entryPoints: ['src/ssh/index.ts'], outfile: 'dist/cli-ssh.js', external: sshOptionalNative }),
+  esbuild.build({ ...common, entryPoints: ['src/cli/cli.ts'], outfile: 'dist/cli.js', plugins: [cliSshApart], banner: { js: `#!/usr/bin/env -S node ${CLI_NODE_FLAGS.join(' ')}` }, external: sshOptionalNative }),
 ]);
+
+chmodSync('dist/cli.js', 0o755);
 
 // This machine's pty binary, so dist/server.js runs here too.
 const platformPkg = `@lydell/node-pty-${process.platform}-${process.arch}`;

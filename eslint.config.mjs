@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 // The layering of ARCHITECTURE.md ("Layers and imports"), enforced: each folder lists the layers it may import
 // (through their index.ts, never their files) and the packages it must not. An import against the picture fails
 // `npm run lint` with a message naming the rule it breaks.
-const LAYERS = ['transport', 'statesync', 'emulator', 'predict', 'client', 'ssh', 'vscode', 'cli'];
+const LAYERS = ['common', 'transport', 'statesync', 'emulator', 'predict', 'client', 'ssh', 'vscode', 'cli'];
 const RULE = 'ARCHITECTURE.md, "Layers and imports"';
 
 /** no-restricted-imports for a folder of src/ that may import `allowed` layers and none of `packages`. */
@@ -12,7 +12,7 @@ function layer(name, allowed, packages, why) {
   const patterns = [];
   for (const other of LAYERS) {
     if (other === name) continue;
-    if (allowed.includes(other)) {
+    if (allowed.includes(other) || other === 'common') {
       patterns.push({ group: [`../${other}/*`], message: `import ../${other} (its index.ts), not its files: each layer exposes one surface (${RULE}).` });
     } else {
       patterns.push({ group: [`../${other}`, `../${other}/*`], message: `${name}/ may not import ${other}/: ${why} (${RULE}).` });
@@ -40,6 +40,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  layer('common', [], ['vscode', 'ssh2', '@xterm/headless'], 'common/ holds process-level helpers that depend on no layer of ours'),
   layer('transport', [], ['vscode', 'ssh2', '@xterm/headless'], 'transport knows nothing of terminals, sessions or front ends'),
   layer('emulator', [], ['vscode', 'ssh2', 'node:dgram', 'node:net'], 'the emulator knows nothing of networks'),
   layer('statesync', ['transport', 'emulator'], ['vscode', 'ssh2'], 'the synchronized states sit on transport/ and emulator/ only'),
@@ -62,8 +63,8 @@ export default tseslint.config(
         {
           paths: ['vscode', 'ssh2', 'ssh-config'].map((p) => ({ name: p, message: `server/ may not use ${p}: it runs on the remote host under plain Node (${RULE}).` })),
           patterns: [
-            { group: ['../src/client', '../src/client/*', '../src/predict', '../src/predict/*', '../src/ssh', '../src/ssh/*', '../src/vscode', '../src/vscode/*', '../src/cli', '../src/cli/*', '../src/extension'], message: `server/ imports only statesync/, emulator/ and transport/ (${RULE}).` },
-            { group: ['../src/transport/*', '../src/statesync/*', '../src/emulator/*'], message: `import the layer's index.ts (../src/<layer>), not its files (${RULE}).` },
+            { group: ['../src/client', '../src/client/*', '../src/predict', '../src/predict/*', '../src/ssh', '../src/ssh/*', '../src/vscode', '../src/vscode/*', '../src/cli', '../src/cli/*', '../src/extension'], message: `server/ imports only statesync/, emulator/, transport/ and common/ (${RULE}).` },
+            { group: ['../src/transport/*', '../src/statesync/*', '../src/emulator/*', '../src/common/*'], message: `import the layer's index.ts (../src/<layer>), not its files (${RULE}).` },
           ],
         },
       ],

@@ -3,6 +3,7 @@
 // way), and our client (dist/cli.js) in this terminal, so predictive echo on a bad link can be seen at once.
 // Ctrl-^ . quits. Everything it starts stops with it.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const opt = (name, dflt) => {
@@ -35,7 +36,9 @@ const [, relayLine] = await firstLine(relay, /^(\{"port".*)$/, 'the relay');
 const relayPort = JSON.parse(relayLine).port;
 process.stderr.write(`mosh demo: our server on 127.0.0.1:${port}, link ${rtt} ms RTT with ${loss * 100} % loss each way, prediction ${predict}. Ctrl-^ . quits.\n`);
 await new Promise((r) => setTimeout(r, 800));
-const client = spawn(process.execPath, ['dist/cli.js', 'client', `--predict=${predict}`, '127.0.0.1', String(relayPort)], { stdio: 'inherit', env: { ...process.env, MOSH_KEY: key } });
+// node's flags from dist/cli.js's first line (`#!/usr/bin/env -S node FLAGS`), as running it as a program gives them
+const cliFlags = (/^#!\/usr\/bin\/env -S node(.*)$/.exec(readFileSync('dist/cli.js', 'utf8').split('\n', 1)[0])?.[1] ?? '').split(' ').filter(Boolean);
+const client = spawn(process.execPath, [...cliFlags, 'dist/cli.js', 'client', `--predict=${predict}`, '127.0.0.1', String(relayPort)], { stdio: 'inherit', env: { ...process.env, MOSH_KEY: key } });
 client.on('exit', (code) => {
   relay.kill('SIGTERM');
   process.exit(code ?? 1);

@@ -13,7 +13,7 @@ export const DAEMON_FLAG = '--vscode-mosh-daemon';
  * - no background threads for V8's own work (GC marking and sweeping, optimizing compiles run on the main
  *   thread): the machine's other cores are the shell's, and a worker's allocations would stay in memory of their
  *   own (about 0.5-1 MiB less private memory in a flood, no measurable cost in time);
- * - `gc` exposed, for HeapGuard (heapguard.ts), which collects sooner than V8 would in output floods.
+ * - `gc` exposed, for HeapGuard (src/common/heapguard.ts), which collects sooner than V8 would in output floods.
  * None limits the heap: no screen size or session length can run the process out of memory by these settings.
  * All exist in every Node >= 18 (an unknown V8 flag would stop node from starting).
  */

@@ -10,7 +10,7 @@ import { decodeChannelEvent, decodeClientHello, EchoAckTracker, FEATURE_AGENT, F
 import { SessionExtensions } from './extensions';
 import { type Clock, Connection, type Endpoint, OcbAes128, type PacketSocket, SEND_MINDELAY_SERVER, systemClock, Transport, WakeTimer } from '../src/transport';
 import { KeyTranslator } from './keys';
-import { HeapGuard } from './heapguard';
+import { HeapGuard } from '../src/common';
 import { ScreenFeed } from './screenfeed';
 import { AgentSocket } from './agentsocket';
 import { ChannelHost } from './channelhost';

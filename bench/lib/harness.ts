@@ -18,6 +18,13 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 export const OUR_CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
+/** The node flags dist/cli.js's first line gives it (`#!/usr/bin/env -S node FLAGS`): our client runs as users run it. */
+export function cliNodeFlags(): string[] {
+  const first = readFileSync(OUR_CLI, 'utf8').slice(0, 200).split('\n')[0];
+  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
+  return m ? m[1].split(' ').filter(Boolean) : [];
+}
+
 export interface ScreenState {
   /** The rows' text, right-trimmed. */
   lines: string[];
@@ -74,7 +81,7 @@ export function startClient(o: ClientOptions): TimedClient {
   const [file, args] =
     o.kind === 'stock'
       ? ['mosh-client', ['127.0.0.1', String(o.port)]]
-      : [process.execPath, [...(o.nodeArgs ?? []), OUR_CLI, 'client', `--predict=${o.predict}`, ...(o.clientArgs ?? []), '127.0.0.1', String(o.port)]];
+      : [process.execPath, [...cliNodeFlags(), ...(o.nodeArgs ?? []), OUR_CLI, 'client', `--predict=${o.predict}`, ...(o.clientArgs ?? []), '127.0.0.1', String(o.port)]];
   const proc = pty.spawn(file, args, { name: 'xterm-256color', cols: o.cols, rows: o.rows, env });
   const screen = new Screen(o.cols, o.rows, o.screenScrollback);
   let written = Promise.resolve();

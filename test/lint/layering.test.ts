@@ -29,6 +29,7 @@ test('the front ends talk to client/ and ssh/ only, and nothing below them uses 
   assert.match((await problems('src/cli/x.ts', "import { Emulator } from '../emulator';\nexport const a = Emulator;\n"))[0], /cli\/ may not import emulator\//);
   assert.match((await problems('src/client/x.ts', "import * as v from 'vscode';\nexport const a = v;\n"))[0], /client\/ may not use vscode/);
   assert.match((await problems('src/ssh/x.ts', "import { MoshClient } from '../client';\nexport const a = MoshClient;\n"))[0], /ssh\/ may not import client\//);
+  assert.match((await problems('src/common/x.ts', "import { Transport } from '../transport';\nexport const a = Transport;\n"))[0], /common\/ may not import transport\//);
   assert.deepEqual(await problems('src/vscode/x.ts', "import { MoshClient } from '../client';\nimport { listHosts } from '../ssh';\nexport const a = [MoshClient, listHosts];\n"), []);
 });
 

@@ -1,9 +1,9 @@
-// HeapGuard (server/heapguard.ts) with a fake heap and clock: it collects once the heap has grown GROWTH_STEP
+// HeapGuard (src/common/heapguard.ts) with a fake heap and clock: it collects once the heap has grown GROWTH_STEP
 // past its smallest size since the last collection, never sooner than its time share allows, and does nothing
 // without a gc function.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GC_TIME_SHARE, GROWTH_STEP, HeapGuard, MIN_GC_SPACING_MS } from '../../server/heapguard';
+import { GC_TIME_SHARE, GROWTH_STEP, HeapGuard, MIN_GC_SPACING_MS } from '../../src/common';
 
 const MiB = 1024 * 1024;
 
@@ -79,4 +79,14 @@ test('without a gc function it never collects', () => {
   const guard = new HeapGuard({ used: () => 1e12 });
   guard.check();
   assert.equal(guard.collections, 0);
+});
+
+test('a guard for this process exposes V8 gc at run time when asked, and collects with it', () => {
+  const guard = HeapGuard.forThisProcess({ exposeGc: true });
+  guard.check(); // learns the heap's size
+  const kept: number[][] = [];
+  for (let i = 0; i < 64; i++) kept.push(new Array(16 * 1024).fill(i)); // ~8 MiB, alive across the check
+  guard.check();
+  assert.equal(guard.collections, 1);
+  assert.equal(kept.length, 64);
 });
