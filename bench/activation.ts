@@ -34,8 +34,9 @@ interface Sample {
 
 /** The child: one measurement, printed as JSON on stdout. */
 async function child(bundle: string, which: Case): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  /* eslint-disable @typescript-eslint/no-require-imports */
   const { installFakeVscode } = require('../test/vscode/support/fakevscode') as typeof import('../test/vscode/support/fakevscode');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const saved = which === 'one saved panel';
   const session = { host: '127.0.0.1', port: 60001, key: 'AAAAAAAAAAAAAAAAAAAAAA', seqFloor: 0 };
   const fake = installFakeVscode({

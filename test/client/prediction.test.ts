@@ -142,8 +142,9 @@ async function typingAndPasswordPrompt(kind: ServerKind): Promise<void> {
     const secretState = await c.typeTracked('secret');
     await c.waitEchoAck(secretState, 5_000, `${kind}: the echo-ack for the secret`);
     await until(() => engine.stats.mispredicted > mispredictedBefore && !c.screen.lines().some((l) => l.includes('secret')), 2_000, 'the hidden predictions found wrong');
-    // eslint-disable-next-line no-control-regex
+    /* eslint-disable no-control-regex */
     const drawn = c.raw().slice(mark).replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/\x1b[^[]/g, '');
+    /* eslint-enable no-control-regex */
     assert.doesNotMatch(drawn, /[secrt]/, `nothing of the secret was drawn: ${JSON.stringify(c.raw().slice(mark))}`);
     assert.equal(engine.stats.glitches, glitchesBefore, 'no prediction was shown');
     c.type('\r');
