@@ -30,12 +30,21 @@ export interface HeapGuardOptions {
   used?: () => number;
   /** Milliseconds, monotonic, with sub-millisecond precision (default: performance.now). */
   now?: () => number;
+  /** Heap growth that triggers a collection (default GROWTH_STEP). */
+  growthStep?: number;
+  /** A GC taking d ms is followed by at least timeShare x d ms without one (default GC_TIME_SHARE). */
+  timeShare?: number;
+  /** And by at least this long (default MIN_GC_SPACING_MS). */
+  minSpacingMs?: number;
 }
 
 export class HeapGuard {
   private readonly gc: (() => void) | undefined;
   private readonly used: () => number;
   private readonly now: () => number;
+  private readonly growthStep: number;
+  private readonly timeShare: number;
+  private readonly minSpacingMs: number;
   /** The smallest heap seen since the guard's last GC (V8's own GCs lower it). */
   private base = Infinity;
   private notBefore = -Infinity;
@@ -46,20 +55,23 @@ export class HeapGuard {
     this.gc = opts.gc;
     this.used = opts.used ?? (() => getHeapStatistics().used_heap_size);
     this.now = opts.now ?? (() => performance.now());
+    this.growthStep = opts.growthStep ?? GROWTH_STEP;
+    this.timeShare = opts.timeShare ?? GC_TIME_SHARE;
+    this.minSpacingMs = opts.minSpacingMs ?? MIN_GC_SPACING_MS;
   }
 
   /**
    * The guard for this process: node's `gc` if it was started with --expose-gc (the daemon); else, with
    * `exposeGc`, V8's gc made available now (the terminal client), else a guard that does nothing.
    */
-  static forThisProcess(opts: { exposeGc?: boolean } = {}): HeapGuard {
+  static forThisProcess(opts: { exposeGc?: boolean } & Pick<HeapGuardOptions, 'growthStep' | 'timeShare' | 'minSpacingMs'> = {}): HeapGuard {
     let gc = (globalThis as { gc?: () => void }).gc;
     if (typeof gc !== 'function' && opts.exposeGc) {
       setFlagsFromString('--expose-gc');
       gc = runInNewContext('gc') as (() => void) | undefined;
     }
     const f = gc;
-    return new HeapGuard({ gc: typeof f === 'function' ? () => f() : undefined });
+    return new HeapGuard({ ...opts, gc: typeof f === 'function' ? () => f() : undefined });
   }
 
   /** Call now and then (e.g. after each frame): collects if the heap has grown enough and it is not too soon. */
@@ -71,7 +83,7 @@ export class HeapGuard {
     const end = this.now();
     this.collections++;
     this.base = this.used();
-    this.notBefore = end + Math.max(MIN_GC_SPACING_MS, GC_TIME_SHARE * (end - start));
+    this.notBefore = end + Math.max(this.minSpacingMs, this.timeShare * (end - start));
   }
 
   /** The heap has grown enough since the last collection. */
@@ -79,6 +91,6 @@ export class HeapGuard {
     if (this.gc === undefined) return false;
     const used = this.used();
     if (used < this.base) this.base = used;
-    return used - this.base >= GROWTH_STEP;
+    return used - this.base >= this.growthStep;
   }
 }

@@ -90,3 +90,26 @@ test('a guard for this process exposes V8 gc at run time when asked, and collect
   assert.equal(guard.collections, 1);
   assert.equal(kept.length, 64);
 });
+
+test('a guard with its own step and spacing collects at that step and no sooner than that spacing', () => {
+  let used = 0;
+  let now = 0;
+  let gcs = 0;
+  const guard = new HeapGuard({ gc: () => gcs++, used: () => used, now: () => now, growthStep: 4 << 20, timeShare: 100, minSpacingMs: 2000 });
+  guard.check();
+  used = 3 << 20;
+  guard.check();
+  assert.equal(gcs, 0, 'under the step');
+  used = 4 << 20;
+  guard.check();
+  assert.equal(gcs, 1, 'at the step');
+  used = 0;
+  guard.check();
+  used = 8 << 20;
+  now = 1999;
+  guard.check();
+  assert.equal(gcs, 1, 'not within the spacing');
+  now = 2000;
+  guard.check();
+  assert.equal(gcs, 2, 'after the spacing');
+});
