@@ -84,8 +84,8 @@ await Promise.all([
   esbuild.build({ ...extensionBundle, entryPoints: ['src/vscode/sessionkit.ts'], outfile: 'dist/session.js', plugins: [lazyBundles] }),
   esbuild.build({ ...extensionBundle, entryPoints: ['src/vscode/sshkit.ts'], outfile: 'dist/ssh.js', plugins: [lazyBundles] }),
   esbuild.build({ ...common, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', plugins: [ptyBesideBundle] }),
-  esbuild.build({ ...common, entryPoints: ['src/ssh/index.ts'], outfile: 'dist/cli-ssh.js', external: sshOptionalNative }),
-  esbuild.build({ ...common, entryPoints: ['src/cli/cli.ts'], outfile: 'dist/cli.js', plugins: [cliSshApart], banner: { js: `#!/usr/bin/env -S node ${CLI_NODE_FLAGS.join(' ')}` }, external: sshOptionalNative }),
+  esbuild.build({ ...common, entryPoints: ['src/ssh/index.ts'], outfile: 'dist/cli-ssh.js', minify: true, keepNames: true, external: sshOptionalNative }),
+  esbuild.build({ ...common, entryPoints: ['src/cli/cli.ts'], outfile: 'dist/cli.js', minify: true, keepNames: true, plugins: [cliSshApart], banner: { js: `#!/usr/bin/env -S node ${CLI_NODE_FLAGS.join(' ')}` }, external: sshOptionalNative }),
 ]);
 
 chmodSync('dist/cli.js', 0o755);
