@@ -21,6 +21,11 @@ const ASCII: string[] = Array.from({ length: 128 }, (_, i) => String.fromCharCod
 const MOUSE_TRACKING = new Set([9, 1000, 1001, 1002, 1003]);
 const MOUSE_ENCODING = new Set([1005, 1006, 1015, 1016]);
 
+/** CSI parameter i, or 1 when omitted or 0 (a module function: a closure per sequence was ~100 KB of garbage a frame). */
+function param(params: Int32Array, count: number, i: number): number {
+  return i < count && params[i] > 0 ? params[i] : 1;
+}
+
 function cleanTitle(s: string): string {
   // eslint-disable-next-line no-control-regex
   const t = s.replace(/[\x00-\x1f\x7f-\x9f]/g, '');
@@ -355,7 +360,6 @@ export class Framebuffer implements VtTarget {
     this.endPrint();
     this.joinState = 0;
     this.last = null;
-    const p = (i: number, dflt: number) => (i < count && params[i] > 0 ? params[i] : dflt);
     const s = this.scr;
     if (prefix === 0x3f) {
       if ((final === 0x68 || final === 0x6c) && intermediates === 0) this.privateModes(params, count, final === 0x68);
@@ -372,36 +376,36 @@ export class Framebuffer implements VtTarget {
     switch (final) {
       case 0x48: // CUP
       case 0x66: // HVP
-        s.x = (count >= 2 ? p(1, 1) : 1) - 1;
-        s.y = p(0, 1) - 1;
+        s.x = (count >= 2 ? param(params, count, 1) : 1) - 1;
+        s.y = param(params, count, 0) - 1;
         this.restrict(this.cols - 1);
         break;
       case 0x41: // CUU
         this.restrict(this.cols - 1);
-        s.y -= s.y >= s.top ? Math.min(s.y - s.top, p(0, 1)) : p(0, 1);
+        s.y -= s.y >= s.top ? Math.min(s.y - s.top, param(params, count, 0)) : param(params, count, 0);
         this.restrict(this.cols - 1);
         break;
       case 0x42: // CUD
         this.restrict(this.cols - 1);
-        s.y += s.y <= s.bottom ? Math.min(s.bottom - s.y, p(0, 1)) : p(0, 1);
+        s.y += s.y <= s.bottom ? Math.min(s.bottom - s.y, param(params, count, 0)) : param(params, count, 0);
         this.restrict(this.cols - 1);
         break;
       case 0x43: // CUF
         this.restrict(this.cols - 1);
-        s.x += p(0, 1);
+        s.x += param(params, count, 0);
         this.restrict(this.cols - 1);
         break;
       case 0x44: // CUB
         this.restrict(this.cols - 1);
-        s.x -= p(0, 1);
+        s.x -= param(params, count, 0);
         this.restrict(this.cols - 1);
         break;
       case 0x47: // CHA
-        s.x = p(0, 1) - 1;
+        s.x = param(params, count, 0) - 1;
         this.restrict(this.cols - 1);
         break;
       case 0x64: // VPA
-        s.y = p(0, 1) - 1;
+        s.y = param(params, count, 0) - 1;
         this.restrict(this.cols - 1);
         break;
       case 0x4a: // ED
@@ -412,11 +416,11 @@ export class Framebuffer implements VtTarget {
         break;
       case 0x58: // ECH
         this.restrict(this.cols - 1);
-        this.scr.eraseCells(s.y, s.x, s.x + p(0, 1), this.pen.eraseStyle());
+        this.scr.eraseCells(s.y, s.x, s.x + param(params, count, 0), this.pen.eraseStyle());
         break;
       case 0x72: {
         // DECSTBM
-        const top = p(0, 1);
+        const top = param(params, count, 0);
         let bottom = count >= 2 && params[1] > 0 ? params[1] : 0;
         if (count < 2 || bottom > this.rowsN || bottom === 0) bottom = this.rowsN;
         if (bottom > top) {

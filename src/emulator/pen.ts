@@ -100,10 +100,9 @@ export class Pen {
     let n = 0;
     for (let k = 0; k < count; k++) if (k === 0 || sub[k] === 0) mains[n++] = k;
     mains[n] = count;
-    const v = (k: number) => (params[k] < 0 ? 0 : params[k]);
     for (let m = 0; m < n; m++) {
       const k = mains[m];
-      const p = v(k);
+      const p = params[k] < 0 ? 0 : params[k];
       const hasSub = mains[m + 1] > k + 1;
       if (p >= 30 && p <= 37) this.fg = (this.fg & ~(CM_MASK | PCOLOR_MASK)) | CM_P16 | (p - 30);
       else if (p >= 40 && p <= 47) this.bg = (this.bg & ~(CM_MASK | PCOLOR_MASK)) | CM_P16 | (p - 40);
