@@ -19,7 +19,8 @@ export {
   snapshotsEqual,
   rowText,
 } from './snapshot';
-export { newFrame, newFrameBytes, checkSnapshotShape, type NewFrameOptions, type Vocabulary } from './newframe';
+export { newFrame, newFrameBytes, type NewFrameOptions, type Vocabulary } from './newframe';
+export { checkSnapshotShape } from './framecheck';
 export { styleOf, blankStyleOf, moshStyle, isBackgroundOnly } from './style';
 export { glibcWidth, isStableWidth } from './widths';
 export { MAX_COLS, MAX_ROWS, MAX_CELLS, screenSizeProblem, clampScreenSize } from './limits';

@@ -7,7 +7,7 @@
 // (`CSI n C`), ECH (`CSI n X`), EL (`CSI K`), ED (`CSI 2 J`), DECSTBM (`CSI t;b r`, `CSI r`), SGR (`CSI 0;... m`),
 // DECSET/DECRST of modes 5, 25, 2004, 9, 1000-1003, 1004-1006, 1015, 1016 (vocabulary 'xterm' adds 1 and 1049,
 // ESC = / ESC > and DECSCUSR `CSI n SP q`; the `synchronized` option adds 2026), OSC 0/1/2/52 ended by BEL. It never emits a query (DA, DSR, DECRQM, OSC ...;?) and never
-// origin mode: a stock mosh-client aborts on those. vocabulary.ts checks that, and the tests run it.
+// origin mode: a stock mosh-client aborts on those. The tests check that (test/support's vocabulary checker).
 //
 // Exactness: for snapshots taken from an Emulator (xterm), applying newFrame(last, next) to an Emulator showing
 // `last` gives `next` cell for cell, including empty-versus-space cells, wide characters, lone combining marks
@@ -22,7 +22,7 @@ import { blankRow, type Row, rowsEqual, type Snapshot } from './snapshot';
 import { isWellFormedStyle, moshStyle } from './style';
 import { isStableWidth } from './widths';
 import { ByteWriter } from './bytewriter';
-import { MAX_CELLS, MAX_COLS, MAX_ROWS } from './limits';
+import { checkSnapshotShape, clampInt, safeText, safeTitle } from './framecheck';
 
 /**
  * 'mosh': what a stock mosh 1.4 client's emulator takes (the default; use it for hoststrings sent to a peer of
@@ -47,52 +47,6 @@ export interface NewFrameOptions {
 
 const ESC = '\x1b';
 const CSI = '\x1b[';
-
-/** Throws a TypeError unless `s` has the shape of a Snapshot (sizes, row lengths). */
-export function checkSnapshotShape(s: Snapshot): void {
-  const bad = (what: string): never => {
-    throw new TypeError(`newFrame: malformed snapshot (${what})`);
-  };
-  if (s === null || typeof s !== 'object') bad('not an object');
-  const { cols, rows, lines } = s;
-  if (!Number.isInteger(cols) || cols < 1 || cols > MAX_COLS) bad('cols');
-  if (!Number.isInteger(rows) || rows < 1 || rows > MAX_ROWS || cols * rows > MAX_CELLS) bad('rows');
-  if (!Array.isArray(lines) || lines.length !== rows) bad('lines');
-  for (let y = 0; y < rows; y++) {
-    const r = lines[y];
-    if (r === null || typeof r !== 'object') bad(`row ${y}`);
-    if (!Array.isArray(r.text) || r.text.length !== cols) bad(`row ${y} text`);
-    if (!Array.isArray(r.style) || r.style.length !== cols) bad(`row ${y} style`);
-    if (r.widths !== null && (typeof r.widths !== 'string' || r.widths.length !== cols)) bad(`row ${y} widths`);
-  }
-  if (s.cursor === null || typeof s.cursor !== 'object') bad('cursor');
-  if (s.modes === null || typeof s.modes !== 'object') bad('modes');
-}
-
-// eslint-disable-next-line no-control-regex
-const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
-
-/** Cell text that cannot carry a control character to the terminal. */
-function safeText(t: unknown): string {
-  if (typeof t !== 'string') return '\ufffd';
-  if (t.length === 1) {
-    const c = t.charCodeAt(0);
-    return c >= 0x20 && c !== 0x7f && (c < 0x80 || c >= 0xa0) ? t : '\ufffd';
-  }
-  CONTROLS.lastIndex = 0;
-  return CONTROLS.test(t) ? t.replace(CONTROLS, '\ufffd') : t;
-}
-
-/** Title text without controls (they could end the OSC early and start something else). */
-function safeTitle(t: unknown): string {
-  return typeof t === 'string' ? t.replace(CONTROLS, '') : '';
-}
-
-
-function clampInt(v: unknown, lo: number, hi: number): number {
-  const n = typeof v === 'number' && Number.isFinite(v) ? Math.floor(v) : lo;
-  return n < lo ? lo : n > hi ? hi : n;
-}
 
 const MOUSE_TRACKING = [9, 1000, 1001, 1002, 1003];
 const MOUSE_ENCODING = [1005, 1006, 1015, 1016];
