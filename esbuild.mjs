@@ -40,7 +40,10 @@ exports.requireBinary = function requireBinary(file) {
       loader: 'js',
     }));
     build.onLoad({ filter: /@lydell[\\/]node-pty[\\/]unixTerminal\.js$/ }, (args) => ({
-      contents: readFileSync(args.path, 'utf8').replace('require.resolve(helperPath)', `require('path').join(${dirExpr}, 'spawn-helper')`),
+      contents: readFileSync(args.path, 'utf8').replace(
+        'require.resolve(helperPath)',
+        `require('path').join(${dirExpr}, 'spawn-helper')`,
+      ),
       loader: 'js',
     }));
   },
@@ -62,7 +65,9 @@ const lazyBundles = {
   name: 'lazy-bundles',
   setup(build) {
     build.onResolve({ filter: /^\.\/(sessionkit|sshkit)$/ }, (args) =>
-      /[\\/]src[\\/]vscode[\\/]load\.ts$/.test(args.importer) ? { path: args.path === './sessionkit' ? './session.js' : './ssh.js', external: true } : undefined,
+      /[\\/]src[\\/]vscode[\\/]load\.ts$/.test(args.importer)
+        ? { path: args.path === './sessionkit' ? './session.js' : './ssh.js', external: true }
+        : undefined,
     );
   },
 };
@@ -72,7 +77,9 @@ const cliSshApart = {
   name: 'cli-ssh-apart',
   setup(build) {
     build.onResolve({ filter: /^\.\.\/ssh$/ }, (args) =>
-      args.kind === 'require-call' && /[\\/]src[\\/]cli[\\/]cli\.ts$/.test(args.importer) ? { path: './cli-ssh.js', external: true } : undefined,
+      args.kind === 'require-call' && /[\\/]src[\\/]cli[\\/]cli\.ts$/.test(args.importer)
+        ? { path: './cli-ssh.js', external: true }
+        : undefined,
     );
   },
 };
@@ -80,12 +87,43 @@ const cliSshApart = {
 const extensionBundle = { ...common, minify: true, keepNames: true, external: ['vscode', ...sshOptionalNative] };
 
 await Promise.all([
-  esbuild.build({ ...extensionBundle, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', plugins: [lazyBundles] }),
-  esbuild.build({ ...extensionBundle, entryPoints: ['src/vscode/sessionkit.ts'], outfile: 'dist/session.js', plugins: [lazyBundles] }),
-  esbuild.build({ ...extensionBundle, entryPoints: ['src/vscode/sshkit.ts'], outfile: 'dist/ssh.js', plugins: [lazyBundles] }),
+  esbuild.build({
+    ...extensionBundle,
+    entryPoints: ['src/extension.ts'],
+    outfile: 'dist/extension.js',
+    plugins: [lazyBundles],
+  }),
+  esbuild.build({
+    ...extensionBundle,
+    entryPoints: ['src/vscode/sessionkit.ts'],
+    outfile: 'dist/session.js',
+    plugins: [lazyBundles],
+  }),
+  esbuild.build({
+    ...extensionBundle,
+    entryPoints: ['src/vscode/sshkit.ts'],
+    outfile: 'dist/ssh.js',
+    plugins: [lazyBundles],
+  }),
   esbuild.build({ ...common, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', plugins: [ptyBesideBundle] }),
-  esbuild.build({ ...common, entryPoints: ['src/ssh/index.ts'], outfile: 'dist/cli-ssh.js', minify: true, keepNames: true, external: sshOptionalNative }),
-  esbuild.build({ ...common, entryPoints: ['src/cli/cli.ts'], outfile: 'dist/cli.js', minify: true, keepNames: true, plugins: [cliSshApart], banner: { js: `#!/usr/bin/env -S node ${CLI_NODE_FLAGS.join(' ')}` }, external: sshOptionalNative }),
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/ssh/index.ts'],
+    outfile: 'dist/cli-ssh.js',
+    minify: true,
+    keepNames: true,
+    external: sshOptionalNative,
+  }),
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/cli/cli.ts'],
+    outfile: 'dist/cli.js',
+    minify: true,
+    keepNames: true,
+    plugins: [cliSshApart],
+    banner: { js: `#!/usr/bin/env -S node ${CLI_NODE_FLAGS.join(' ')}` },
+    external: sshOptionalNative,
+  }),
 ]);
 
 chmodSync('dist/cli.js', 0o755);

@@ -13,9 +13,15 @@ function layer(name, allowed, packages, why) {
   for (const other of LAYERS) {
     if (other === name) continue;
     if (allowed.includes(other) || other === 'common') {
-      patterns.push({ group: [`../${other}/*`], message: `import ../${other} (its index.ts), not its files: each layer exposes one surface (${RULE}).` });
+      patterns.push({
+        group: [`../${other}/*`],
+        message: `import ../${other} (its index.ts), not its files: each layer exposes one surface (${RULE}).`,
+      });
     } else {
-      patterns.push({ group: [`../${other}`, `../${other}/*`], message: `${name}/ may not import ${other}/: ${why} (${RULE}).` });
+      patterns.push({
+        group: [`../${other}`, `../${other}/*`],
+        message: `${name}/ may not import ${other}/: ${why} (${RULE}).`,
+      });
     }
   }
   patterns.push({ group: ['../extension', '../../*'], message: `${name}/ reaches outside its layers (${RULE}).` });
@@ -24,7 +30,10 @@ function layer(name, allowed, packages, why) {
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: packages.map((p) => ({ name: p, message: `${name}/ may not use ${p}: ${why} (${RULE}).` })), patterns },
+        {
+          paths: packages.map((p) => ({ name: p, message: `${name}/ may not use ${p}: ${why} (${RULE}).` })),
+          patterns,
+        },
       ],
     },
   };
@@ -35,24 +44,67 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  layer('common', [], ['vscode', 'ssh2', '@xterm/headless'], 'common/ holds process-level helpers that depend on no layer of ours'),
-  layer('transport', [], ['vscode', 'ssh2', '@xterm/headless'], 'transport knows nothing of terminals, sessions or front ends'),
+  layer(
+    'common',
+    [],
+    ['vscode', 'ssh2', '@xterm/headless'],
+    'common/ holds process-level helpers that depend on no layer of ours',
+  ),
+  layer(
+    'transport',
+    [],
+    ['vscode', 'ssh2', '@xterm/headless'],
+    'transport knows nothing of terminals, sessions or front ends',
+  ),
   layer('emulator', [], ['vscode', 'ssh2', 'node:dgram', 'node:net'], 'the emulator knows nothing of networks'),
-  layer('statesync', ['transport', 'emulator'], ['vscode', 'ssh2'], 'the synchronized states sit on transport/ and emulator/ only'),
-  layer('predict', ['emulator'], ['vscode', 'ssh2', 'node:dgram'], 'prediction reads framebuffers and draws overlays, nothing more'),
-  layer('client', ['transport', 'statesync', 'emulator', 'predict'], ['vscode', 'ssh2'], 'MoshClient composes the session layers; ssh and the front ends sit above it'),
+  layer(
+    'statesync',
+    ['transport', 'emulator'],
+    ['vscode', 'ssh2'],
+    'the synchronized states sit on transport/ and emulator/ only',
+  ),
+  layer(
+    'predict',
+    ['emulator'],
+    ['vscode', 'ssh2', 'node:dgram'],
+    'prediction reads framebuffers and draws overlays, nothing more',
+  ),
+  layer(
+    'client',
+    ['transport', 'statesync', 'emulator', 'predict'],
+    ['vscode', 'ssh2'],
+    'MoshClient composes the session layers; ssh and the front ends sit above it',
+  ),
   layer('ssh', [], ['vscode'], 'the ssh bootstrap stands alone: the front ends join it to the client'),
   layer('vscode', ['client', 'ssh'], [], 'the VS Code front end is thin: it talks to client/ and ssh/ only'),
   layer('cli', ['client', 'ssh'], ['vscode'], 'the terminal front end is thin: it talks to client/ and ssh/ only'),
   {
     files: ['src/extension.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: LAYERS.filter((l) => l !== 'vscode').flatMap((l) => [`./${l}`, `./${l}/*`]), message: `extension.ts registers what src/vscode/ provides and imports nothing else of ours (${RULE}).` }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: LAYERS.filter((l) => l !== 'vscode').flatMap((l) => [`./${l}`, `./${l}/*`]),
+              message: `extension.ts registers what src/vscode/ provides and imports nothing else of ours (${RULE}).`,
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -61,10 +113,31 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ['vscode', 'ssh2', 'ssh-config'].map((p) => ({ name: p, message: `server/ may not use ${p}: it runs on the remote host under plain Node (${RULE}).` })),
+          paths: ['vscode', 'ssh2', 'ssh-config'].map((p) => ({
+            name: p,
+            message: `server/ may not use ${p}: it runs on the remote host under plain Node (${RULE}).`,
+          })),
           patterns: [
-            { group: ['../src/client', '../src/client/*', '../src/predict', '../src/predict/*', '../src/ssh', '../src/ssh/*', '../src/vscode', '../src/vscode/*', '../src/cli', '../src/cli/*', '../src/extension'], message: `server/ imports only statesync/, emulator/, transport/ and common/ (${RULE}).` },
-            { group: ['../src/transport/*', '../src/statesync/*', '../src/emulator/*', '../src/common/*'], message: `import the layer's index.ts (../src/<layer>), not its files (${RULE}).` },
+            {
+              group: [
+                '../src/client',
+                '../src/client/*',
+                '../src/predict',
+                '../src/predict/*',
+                '../src/ssh',
+                '../src/ssh/*',
+                '../src/vscode',
+                '../src/vscode/*',
+                '../src/cli',
+                '../src/cli/*',
+                '../src/extension',
+              ],
+              message: `server/ imports only statesync/, emulator/, transport/ and common/ (${RULE}).`,
+            },
+            {
+              group: ['../src/transport/*', '../src/statesync/*', '../src/emulator/*', '../src/common/*'],
+              message: `import the layer's index.ts (../src/<layer>), not its files (${RULE}).`,
+            },
           ],
         },
       ],

@@ -35,7 +35,8 @@ interface Sample {
 /** The child: one measurement, printed as JSON on stdout. */
 async function child(bundle: string, which: Case): Promise<void> {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { installFakeVscode } = require('../test/vscode/support/fakevscode') as typeof import('../test/vscode/support/fakevscode');
+  const { installFakeVscode } =
+    require('../test/vscode/support/fakevscode') as typeof import('../test/vscode/support/fakevscode');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const saved = which === 'one saved panel';
   const session = { host: '127.0.0.1', port: 60001, key: 'AAAAAAAAAAAAAAAAAAAAAA', seqFloor: 0 };
@@ -79,7 +80,11 @@ function stats(xs: number[]): { min: number; median: number; max: number } {
 }
 
 function measureOnce(bundle: string, which: Case): Sample {
-  const r = spawnSync(process.execPath, [__filename, '--child', bundle, which], { encoding: 'utf8', cwd: REPO, timeout: 30_000 });
+  const r = spawnSync(process.execPath, [__filename, '--child', bundle, which], {
+    encoding: 'utf8',
+    cwd: REPO,
+    timeout: 30_000,
+  });
   if (r.status !== 0) throw new Error(`measuring ${bundle} (${which}) failed: ${r.stderr || r.stdout}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Sample;
 }
@@ -101,7 +106,9 @@ function buildBaseline(rev: string): { bundle: string; cleanup: () => void } {
 
 async function main(): Promise<void> {
   const runs = Number(argValue('runs') ?? 20);
-  const bundles: { label: string; path: string }[] = [{ label: 'current', path: argValue('bundle') ?? join(REPO, 'dist', 'extension.js') }];
+  const bundles: { label: string; path: string }[] = [
+    { label: 'current', path: argValue('bundle') ?? join(REPO, 'dist', 'extension.js') },
+  ];
   const rev = argValue('baseline');
   let cleanup = () => {};
   if (rev) {
@@ -140,12 +147,23 @@ async function main(): Promise<void> {
             activate_ms: stats(s.map((x) => x.activate_ms)),
             total_ms: total,
             ...(restored ? { panel_restored_ms: restored } : {}),
-            session_code_loaded: s.every((x) => x.session_loaded) ? 'always' : s.some((x) => x.session_loaded) ? 'sometimes' : 'never',
+            session_code_loaded: s.every((x) => x.session_loaded)
+              ? 'always'
+              : s.some((x) => x.session_loaded)
+                ? 'sometimes'
+                : 'never',
           }),
         );
       }
     }
-    console.log(JSON.stringify({ bench: 'activation', goal: `no saved panel: load + activate at most ${GOAL_MS} ms (median)`, median_ms: current, met: current <= GOAL_MS }));
+    console.log(
+      JSON.stringify({
+        bench: 'activation',
+        goal: `no saved panel: load + activate at most ${GOAL_MS} ms (median)`,
+        median_ms: current,
+        met: current <= GOAL_MS,
+      }),
+    );
   } finally {
     cleanup();
   }

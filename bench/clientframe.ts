@@ -71,7 +71,15 @@ async function runClient(kind: ClientKind, app: string): Promise<Record<string, 
   const start = SERVER === 'stock' ? startStockServer : startOurServer;
   const server: StockServer = await start({ command: [process.execPath, app] });
   const nodeArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  const c = startClient({ kind, port: server.port, key: server.key, cols: COLS, rows: ROWS, predict: 'adaptive', nodeArgs });
+  const c = startClient({
+    kind,
+    port: server.port,
+    key: server.key,
+    cols: COLS,
+    rows: ROWS,
+    predict: 'adaptive',
+    nodeArgs,
+  });
   const seen = new Set<string>();
   let counting = false;
   try {

@@ -46,14 +46,25 @@ async function timeToPrompt(file: string, args: string[], env: Record<string, st
   });
   try {
     const ms = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for the prompt of ${args.join(' ')}; the screen shows:\n${screen.text()}`)), 30_000);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(`timed out waiting for the prompt of ${args.join(' ')}; the screen shows:\n${screen.text()}`),
+          ),
+        30_000,
+      );
       check = () => {
         if (!PROMPT.test(screen.text())) return;
         check = null;
         clearTimeout(timer);
         resolve(Number(process.hrtime.bigint() - t0) / 1e6);
       };
-      void gone.then(() => setTimeout(() => check && reject(new Error(`exited before the prompt; the screen shows:\n${screen.text()}`)), 200));
+      void gone.then(() =>
+        setTimeout(
+          () => check && reject(new Error(`exited before the prompt; the screen shows:\n${screen.text()}`)),
+          200,
+        ),
+      );
     });
     return ms;
   } finally {
@@ -67,7 +78,14 @@ async function timeToPrompt(file: string, args: string[], env: Record<string, st
 function stats(name: string, ms: number[]): Record<string, unknown> {
   const s = [...ms].sort((a, b) => a - b);
   const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  return { bench: 'connect', variant: name, runs: s.length, median_ms: Math.round(median), min_ms: Math.round(s[0]), max_ms: Math.round(s[s.length - 1]) };
+  return {
+    bench: 'connect',
+    variant: name,
+    runs: s.length,
+    median_ms: Math.round(median),
+    min_ms: Math.round(s[0]),
+    max_ms: Math.round(s[s.length - 1]),
+  };
 }
 
 async function main(): Promise<void> {
@@ -81,9 +99,20 @@ async function main(): Promise<void> {
     mkdirSync(join(home, '.ssh'), { recursive: true, mode: 0o700 });
     const known = join(home, '.ssh', 'known_hosts');
     writeFileSync(known, sshd.knownHostsLine() + '\n');
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', TERM: 'xterm-256color' };
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: home,
+      LANG: 'C.UTF-8',
+      TERM: 'xterm-256color',
+    };
     const target = `${USER}@127.0.0.1`;
-    const ours = (extra: string[] = []) => timeToPrompt(process.execPath, [CLI, 'connect', '--ssh-port', String(sshd!.port), '-i', sshd!.userKey, ...extra, target], env, home);
+    const ours = (extra: string[] = []) =>
+      timeToPrompt(
+        process.execPath,
+        [CLI, 'connect', '--ssh-port', String(sshd!.port), '-i', sshd!.userKey, ...extra, target],
+        env,
+        home,
+      );
     const sshCmd = `ssh -p ${sshd.port} -i ${sshd.userKey} -o IdentitiesOnly=yes -o UserKnownHostsFile=${known} -o StrictHostKeyChecking=yes`;
     const stock = () => timeToPrompt(which('mosh')!, [`--ssh=${sshCmd}`, target], env, home);
     const cache = join(sshd.home, '.cache', 'vscode-mosh');
@@ -103,11 +132,24 @@ async function main(): Promise<void> {
       stockMs.push(await stock());
       system.push(await ours(['--server=system']));
     }
-    const results = [stats('ours-first-deploy', first), stats('ours-cached', cached), stats('ours-system', system), stats('stock', stockMs)];
+    const results = [
+      stats('ours-first-deploy', first),
+      stats('ours-cached', cached),
+      stats('ours-system', system),
+      stats('stock', stockMs),
+    ];
     for (const r of results) console.log(JSON.stringify(r));
     const c = results[1].median_ms as number;
     const s = results[3].median_ms as number;
-    console.log(JSON.stringify({ bench: 'connect', case: 'ours-cached vs stock', cached_minus_stock_ms: c - s, goal_at_most_ms: 200, met: c - s <= 200 }));
+    console.log(
+      JSON.stringify({
+        bench: 'connect',
+        case: 'ours-cached vs stock',
+        cached_minus_stock_ms: c - s,
+        goal_at_most_ms: 200,
+        met: c - s <= 200,
+      }),
+    );
   } finally {
     await sshd?.stop();
     // the bench user's leftover processes (a session that failed to quit), then the user

@@ -11,7 +11,16 @@
 
 import { ImpairmentRelay, mulberry32 } from '../test/support/relay';
 import { type StockServer, startOurServer, startStockServer } from '../test/support/stock';
-import { type ClientKind, nowMs, quantile, round, sleep, startClient, type TimedClient, waitScreen } from './lib/harness';
+import {
+  type ClientKind,
+  nowMs,
+  quantile,
+  round,
+  sleep,
+  startClient,
+  type TimedClient,
+  waitScreen,
+} from './lib/harness';
 import { type BusyChannel, startBusyChannel } from './lib/busychannel';
 
 const argOf = (name: string): string | undefined => {
@@ -40,13 +49,25 @@ async function runCase(name: string, gap: () => number, seedText: string): Promi
   const serverName = SERVER === 'stock' ? 'stock mosh-server' : 'our server (dist/server.js)';
   const channel: BusyChannel | null = BUSY ? await startBusyChannel() : null;
   try {
-    const variants = channel ? ([['ours', false], ['ours', true]] as const) : ([['stock', undefined], ['ours', undefined]] as const);
+    const variants = channel
+      ? ([
+          ['ours', false],
+          ['ours', true],
+        ] as const)
+      : ([
+          ['stock', undefined],
+          ['ours', undefined],
+        ] as const);
     for (const [kind, busy] of variants) {
       const start = SERVER === 'stock' ? startStockServer : startOurServer;
       // Clear first: stock mosh-server starts its child with the cursor on the second row.
       const flood = channel && busy ? `${channel.floodCommand} & ` : '';
       const server = await start({ command: ['/bin/sh', '-c', `${flood}printf "\\033[H\\033[2J"; exec cat`] });
-      const relay = await ImpairmentRelay.start({ upstreamPort: server.port, toServer: { delayMs: RTT / 2 }, toClient: { delayMs: RTT / 2 } });
+      const relay = await ImpairmentRelay.start({
+        upstreamPort: server.port,
+        toServer: { delayMs: RTT / 2 },
+        toClient: { delayMs: RTT / 2 },
+      });
       const client = startClient({
         kind,
         port: relay.port,
@@ -58,7 +79,16 @@ async function runCase(name: string, gap: () => number, seedText: string): Promi
       });
       sides.push({ kind, server, relay, client, latencies: [], busy });
     }
-    await Promise.all(sides.map((s) => waitScreen(s.client, (st) => st.cursorX === 0 && st.cursorY === 0 && st.lines.every((l) => l === ''), 15_000, 'a blank screen')));
+    await Promise.all(
+      sides.map((s) =>
+        waitScreen(
+          s.client,
+          (st) => st.cursorX === 0 && st.cursorY === 0 && st.lines.every((l) => l === ''),
+          15_000,
+          'a blank screen',
+        ),
+      ),
+    );
     await sleep(1500); // RTT samples
     const channelBytes0 = channel?.bytes() ?? 0;
     const t0 = nowMs();
@@ -70,7 +100,9 @@ async function runCase(name: string, gap: () => number, seedText: string): Promi
         // Start a new line (not measured) before the row is full.
         for (const s of sides) s.client.type('\r');
         const y = sides[0].client.state().cursorY + 1;
-        await Promise.all(sides.map((s) => waitScreen(s.client, (st) => st.cursorY === y && st.cursorX === 0, 5000, 'the new line')));
+        await Promise.all(
+          sides.map((s) => waitScreen(s.client, (st) => st.cursorY === y && st.cursorX === 0, 5000, 'the new line')),
+        );
         line = '';
         await sleep(gap());
       }
@@ -100,7 +132,9 @@ async function runCase(name: string, gap: () => number, seedText: string): Promi
       bench: 'echo',
       case: name,
       client: s.kind === 'stock' ? 'stock mosh-client' : 'our client (dist/cli.js)',
-      ...(channel ? { agent_channel: s.busy ? 'busy' : 'idle', ...(s.busy ? { channel_kib_per_s_each_way: channelRate } : {}) } : {}),
+      ...(channel
+        ? { agent_channel: s.busy ? 'busy' : 'idle', ...(s.busy ? { channel_kib_per_s_each_way: channelRate } : {}) }
+        : {}),
       server: serverName,
       predict: 'never',
       rtt_ms: RTT,
@@ -140,7 +174,9 @@ async function main(): Promise<void> {
           median_ms: { busy: ours.median_ms, idle: stock.median_ms },
           p90_ms: { busy: ours.p90_ms, idle: stock.p90_ms },
           goal: 'a busy channel slows typing by nothing measurable',
-          met: (ours.median_ms as number) <= (stock.median_ms as number) + 2 && (ours.p90_ms as number) <= (stock.p90_ms as number) + 5,
+          met:
+            (ours.median_ms as number) <= (stock.median_ms as number) + 2 &&
+            (ours.p90_ms as number) <= (stock.p90_ms as number) + 5,
         }),
       );
       continue;
@@ -152,7 +188,9 @@ async function main(): Promise<void> {
         median_ms: { ours: ours.median_ms, stock: stock.median_ms },
         p90_ms: { ours: ours.p90_ms, stock: stock.p90_ms },
         goal: 'ours no slower than stock',
-        met: (ours.median_ms as number) <= (stock.median_ms as number) + 2 && (ours.p90_ms as number) <= (stock.p90_ms as number) + 5,
+        met:
+          (ours.median_ms as number) <= (stock.median_ms as number) + 2 &&
+          (ours.p90_ms as number) <= (stock.p90_ms as number) + 5,
       }),
     );
   }

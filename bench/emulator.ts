@@ -28,16 +28,18 @@ function main(): void {
   em.write(screens[0]);
   em.snapshot();
   const writeFull = msPer(100, (i) => em.write(screens[i & 1]));
-  const snapFull = msPer(100, (i) => {
-    em.write(screens[i & 1]);
-    em.snapshot();
-  }) - writeFull;
+  const snapFull =
+    msPer(100, (i) => {
+      em.write(screens[i & 1]);
+      em.snapshot();
+    }) - writeFull;
   const oneLine = (i: number) => `\x1b[10;1H\x1b[32mline ${i}`;
   const writeLine = msPer(1000, (i) => em.write(oneLine(i)));
-  const snapLine = msPer(1000, (i) => {
-    em.write(oneLine(i));
-    em.snapshot();
-  }) - writeLine;
+  const snapLine =
+    msPer(1000, (i) => {
+      em.write(oneLine(i));
+      em.snapshot();
+    }) - writeLine;
   em.write(screens[0]);
   const a = em.snapshot();
   em.write(screens[1]);
@@ -50,7 +52,11 @@ function main(): void {
   const diffLine = msPer(2000, () => newFrame(true, b, c));
   const diffScroll = msPer(2000, () => newFrame(true, c, d));
   const repaint = msPer(200, () => newFrame(false, null, b));
-  const bytes = { full: newFrame(true, a, b).length, line: newFrame(true, b, c).length, scroll: newFrame(true, c, d).length };
+  const bytes = {
+    full: newFrame(true, a, b).length,
+    line: newFrame(true, b, c).length,
+    scroll: newFrame(true, c, d).length,
+  };
   const figures = {
     'write, full screen': writeFull,
     'snapshot after a full-screen change': snapFull,

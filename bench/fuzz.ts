@@ -64,19 +64,29 @@ function mutate(r: () => number, pool: Buffer[]): { msg: Buffer; kind: string } 
   const out = Buffer.from(pick);
   switch (Math.floor(r() * 6)) {
     case 0:
-      for (let i = 0, n = 1 + Math.floor(r() * 4); i < n && out.length; i++) out[Math.floor(r() * out.length)] ^= 1 << Math.floor(r() * 8);
+      for (let i = 0, n = 1 + Math.floor(r() * 4); i < n && out.length; i++)
+        out[Math.floor(r() * out.length)] ^= 1 << Math.floor(r() * 8);
       return { msg: out, kind: 'bitflip' };
     case 1:
       return { msg: out.subarray(0, Math.floor(r() * out.length)), kind: 'truncated' };
     case 2:
-      return { msg: Buffer.concat([out, Buffer.from(Array.from({ length: 1 + Math.floor(r() * 64) }, () => Math.floor(r() * 256)))]), kind: 'extended' };
+      return {
+        msg: Buffer.concat([
+          out,
+          Buffer.from(Array.from({ length: 1 + Math.floor(r() * 64) }, () => Math.floor(r() * 256))),
+        ]),
+        kind: 'extended',
+      };
     case 3:
       return { msg: out, kind: 'replay' };
     case 4:
       if (out.length > 8) out.fill(Math.floor(r() * 256), 8 + Math.floor(r() * (out.length - 8)));
       return { msg: out, kind: 'spliced' };
     default:
-      return { msg: Buffer.from(Array.from({ length: Math.floor(r() * 1600) }, () => Math.floor(r() * 256))), kind: 'random' };
+      return {
+        msg: Buffer.from(Array.from({ length: Math.floor(r() * 1600) }, () => Math.floor(r() * 256))),
+        kind: 'random',
+      };
   }
 }
 
@@ -91,7 +101,14 @@ async function main(): Promise<void> {
       if (pool.length < 2000) pool.push(Buffer.from(d));
     },
   });
-  const client = startClient({ kind: 'ours', port: relay.port, key: server.key, cols: 100, rows: 30, predict: 'never' });
+  const client = startClient({
+    kind: 'ours',
+    port: relay.port,
+    key: server.key,
+    cols: 100,
+    rows: 30,
+    predict: 'never',
+  });
   const result: Record<string, unknown> = { bench: 'fuzz', count: COUNT, seed: SEED };
   const fuzzer = createSocket('udp4');
   let answeredFuzzer = 0;
@@ -125,7 +142,9 @@ async function main(): Promise<void> {
           const toServer = (sent + i) % 2 === 0;
           const { msg, kind } = mutate(r, toServer ? toServerPool : toClientPool);
           kinds[kind] = (kinds[kind] ?? 0) + 1;
-          return new Promise<void>((res) => fuzzer.send(msg, toServer ? server.port : target.port, '127.0.0.1', () => res()));
+          return new Promise<void>((res) =>
+            fuzzer.send(msg, toServer ? server.port : target.port, '127.0.0.1', () => res()),
+          );
         }),
       );
       sent += burst;
@@ -149,7 +168,12 @@ async function main(): Promise<void> {
     let works = false;
     if (!crashes.length) {
       client.type('echo "after""-fuzz"\r');
-      works = await waitScreen(client, (s) => s.lines.some((l) => l === 'after-fuzz'), 15_000, 'a command after the fuzz').then(
+      works = await waitScreen(
+        client,
+        (s) => s.lines.some((l) => l === 'after-fuzz'),
+        15_000,
+        'a command after the fuzz',
+      ).then(
         () => true,
         () => false,
       );
@@ -164,7 +188,9 @@ async function main(): Promise<void> {
       crashes: crashes.length,
       crashed: crashes,
       screenChangedByFuzz: before !== after,
-      ...(before !== after ? { screenBefore: before.split('\n').slice(0, 3), screenAfter: after.split('\n').slice(0, 3) } : {}),
+      ...(before !== after
+        ? { screenBefore: before.split('\n').slice(0, 3), screenAfter: after.split('\n').slice(0, 3) }
+        : {}),
       datagramsSentToFuzzer: answeredFuzzer,
       stateChangesFromUnauthenticated: (before !== after ? 1 : 0) + (answeredFuzzer > 0 ? 1 : 0),
       sessionWorksAfter: works,

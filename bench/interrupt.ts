@@ -16,7 +16,18 @@
 
 import { ImpairmentRelay, mulberry32 } from '../test/support/relay';
 import { type StockServer, startOurServer, startStockServer } from '../test/support/stock';
-import { type ClientKind, cpuMs, median, nowMs, quantile, round, sleep, startClient, type TimedClient, waitScreen } from './lib/harness';
+import {
+  type ClientKind,
+  cpuMs,
+  median,
+  nowMs,
+  quantile,
+  round,
+  sleep,
+  startClient,
+  type TimedClient,
+  waitScreen,
+} from './lib/harness';
 import { type BusyChannel, startBusyChannel } from './lib/busychannel';
 
 const argOf = (name: string): string | undefined => {
@@ -36,10 +47,12 @@ interface Pair {
 const BUSY = process.argv.includes('--busy-channel');
 const SERVER = BUSY ? 'ours' : (argOf('server') ?? 'stock');
 const PAIRS: Pair[] = argOf('pairs')
-  ? argOf('pairs')!.split(',').map((p) => {
-      const [client, server] = p.split('/') as [Kind, Kind];
-      return { client, server };
-    })
+  ? argOf('pairs')!
+      .split(',')
+      .map((p) => {
+        const [client, server] = p.split('/') as [Kind, Kind];
+        return { client, server };
+      })
   : SERVER === 'both'
     ? [
         { client: 'stock', server: 'stock' },
@@ -50,7 +63,8 @@ const PAIRS: Pair[] = argOf('pairs')
         { client: 'ours', server: SERVER as Kind },
       ];
 for (const p of PAIRS) {
-  if (!['stock', 'ours'].includes(p.client) || !['stock', 'ours'].includes(p.server)) throw new Error(`bad pairing ${p.client}/${p.server}`);
+  if (!['stock', 'ours'].includes(p.client) || !['stock', 'ours'].includes(p.server))
+    throw new Error(`bad pairing ${p.client}/${p.server}`);
 }
 const COLS = 80;
 const ROWS = 24;
@@ -69,14 +83,38 @@ interface Session {
 
 const promptBack = (lines: string[], x: number, y: number): boolean => lines[y] === '$' && x === 2;
 
-async function open(kind: ClientKind, serverKind: Kind, channel: BusyChannel | null = null, busy = false): Promise<Session> {
+async function open(
+  kind: ClientKind,
+  serverKind: Kind,
+  channel: BusyChannel | null = null,
+  busy = false,
+): Promise<Session> {
   const start = serverKind === 'stock' ? startStockServer : startOurServer;
   const shell = ['/usr/bin/env', 'PS1=$ ', 'TERM=xterm-256color', 'bash', '--norc', '--noprofile'];
-  const command = channel && busy ? ['/bin/sh', '-c', `${channel.floodCommand} & exec /usr/bin/env 'PS1=$ ' TERM=xterm-256color bash --norc --noprofile`] : shell;
+  const command =
+    channel && busy
+      ? [
+          '/bin/sh',
+          '-c',
+          `${channel.floodCommand} & exec /usr/bin/env 'PS1=$ ' TERM=xterm-256color bash --norc --noprofile`,
+        ]
+      : shell;
   const server = await start({ command });
-  const relay = await ImpairmentRelay.start({ upstreamPort: server.port, toServer: { delayMs: RTT / 2 }, toClient: { delayMs: RTT / 2 } });
+  const relay = await ImpairmentRelay.start({
+    upstreamPort: server.port,
+    toServer: { delayMs: RTT / 2 },
+    toClient: { delayMs: RTT / 2 },
+  });
   const forward = channel ? { clientArgs: ['-A'], env: { SSH_AUTH_SOCK: channel.agentSock } } : {};
-  const client = startClient({ kind, port: relay.port, key: server.key, cols: COLS, rows: ROWS, predict: 'never', ...forward });
+  const client = startClient({
+    kind,
+    port: relay.port,
+    key: server.key,
+    cols: COLS,
+    rows: ROWS,
+    predict: 'never',
+    ...forward,
+  });
   await waitScreen(client, (s) => s.lines.some((l) => l === '$'), 15_000, 'the prompt');
   return { kind, serverKind, server, relay, client, times: {}, clientCpuMs: {}, busy };
 }
@@ -121,7 +159,13 @@ interface Figures {
   p90_ms: number;
 }
 
-function compare(flood: string, label: string, ours: Figures, stock: Figures, goal?: { median_ms_at_most: number; p90_ms_at_most: number }): void {
+function compare(
+  flood: string,
+  label: string,
+  ours: Figures,
+  stock: Figures,
+  goal?: { median_ms_at_most: number; p90_ms_at_most: number },
+): void {
   console.log(
     JSON.stringify({
       bench: 'interrupt',
@@ -153,7 +197,8 @@ async function main(): Promise<void> {
     const t0 = nowMs();
     await sleep(1000);
     for (const flood of FLOODS) {
-      for (let r = 0; r < ROUNDS; r++) for (const s of r % 2 === 0 ? sessions : [...sessions].reverse()) await round1(s, flood);
+      for (let r = 0; r < ROUNDS; r++)
+        for (const s of r % 2 === 0 ? sessions : [...sessions].reverse()) await round1(s, flood);
       const out = sessions.map((s) => {
         const times = s.times[flood];
         return {
@@ -162,7 +207,9 @@ async function main(): Promise<void> {
           client: CLIENT_NAMES[s.kind],
           server: SERVER_NAMES[s.serverKind],
           ...(channel ? { agent_channel: s.busy ? 'busy' : 'idle' } : {}),
-          ...(channel && s.busy ? { channel_kib_per_s_each_way: round((channel.bytes() - channelBytes0) / ((nowMs() - t0) / 1000) / 1024) } : {}),
+          ...(channel && s.busy
+            ? { channel_kib_per_s_each_way: round((channel.bytes() - channelBytes0) / ((nowMs() - t0) / 1000) / 1024) }
+            : {}),
           rtt_ms: RTT,
           rounds: times.length,
           median_ms: round(median(times)),
@@ -205,7 +252,10 @@ async function main(): Promise<void> {
       const whole = fig('ours', 'ours');
       const stockWhole = fig('stock', 'stock');
       if (whole && stockWhole) {
-        compare(flood, 'our client + our server vs stock client + stock server', whole, stockWhole, { median_ms_at_most: RTT + 30, p90_ms_at_most: RTT + 60 });
+        compare(flood, 'our client + our server vs stock client + stock server', whole, stockWhole, {
+          median_ms_at_most: RTT + 30,
+          p90_ms_at_most: RTT + 60,
+        });
       }
     }
   } finally {

@@ -67,7 +67,12 @@ interface Pair {
 async function startPair(kind: ClientKind, app: string): Promise<Pair> {
   const start = kind === 'ours' ? startOurServer : startStockServer;
   const server = await start({ command: [process.execPath, app, String(SEED)] });
-  const relay = await ImpairmentRelay.start({ upstreamPort: server.port, seed: SEED, toServer: { loss: LOSS }, toClient: { loss: LOSS } });
+  const relay = await ImpairmentRelay.start({
+    upstreamPort: server.port,
+    seed: SEED,
+    toServer: { loss: LOSS },
+    toClient: { loss: LOSS },
+  });
   const client = startClient({ kind, port: relay.port, key: server.key, cols: 200, rows: 50, predict: 'adaptive' });
   await waitScreen(client, (s) => s.lines.some((l) => l.trim() !== ''), 30_000, `${kind}: the busy application`);
   return { kind, server, relay, client, clientMem: new MemSampler(client.pid), serverMem: new MemSampler(server.pid) };
@@ -104,7 +109,8 @@ async function main(): Promise<void> {
       p.serverMem.sample();
       p.clientMem.stop();
       p.serverMem.stop();
-      const name = p.kind === 'ours' ? 'our client (dist/cli.js) + our server' : 'stock mosh-client + stock mosh-server';
+      const name =
+        p.kind === 'ours' ? 'our client (dist/cli.js) + our server' : 'stock mosh-client + stock mosh-server';
       console.log(
         JSON.stringify({
           bench: 'memory',

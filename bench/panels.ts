@@ -48,7 +48,12 @@ async function child(): Promise<void> {
     if (cmd === 'open') {
       while (clients.length < Number(arg)) {
         const t = targets[clients.length];
-        clients.push(new MoshClient({ host: '127.0.0.1', port: t.port, key: t.key, cols: 200, rows: 50, predict: 'adaptive' }, { screen: (d) => (bytes += d.length) }));
+        clients.push(
+          new MoshClient(
+            { host: '127.0.0.1', port: t.port, key: t.key, cols: 200, rows: 50, predict: 'adaptive' },
+            { screen: (d) => (bytes += d.length) },
+          ),
+        );
       }
       churn = true;
       process.stdout.write(`opened ${clients.length}\n`);
@@ -70,7 +75,10 @@ async function child(): Promise<void> {
 }
 
 function idleNodeAnonMiB(): number {
-  const r = spawnSync(process.execPath, ['-e', 'setTimeout(() => process.stdout.write(/Anonymous:\\s+(\\d+)/.exec(require("fs").readFileSync("/proc/self/smaps_rollup", "utf8"))[1]), 1000)']);
+  const r = spawnSync(process.execPath, [
+    '-e',
+    'setTimeout(() => process.stdout.write(/Anonymous:\\s+(\\d+)/.exec(require("fs").readFileSync("/proc/self/smaps_rollup", "utf8"))[1]), 1000)',
+  ]);
   return Math.round(Number(r.stdout.toString()) / 102.4) / 10;
 }
 
@@ -89,13 +97,20 @@ async function main(): Promise<void> {
     for (let i = 0; i < PANELS; i++) {
       const server = await startOurServer({ command: [process.execPath, app, String(SEED + i)] });
       servers.push(server);
-      const relay = await ImpairmentRelay.start({ upstreamPort: server.port, seed: SEED + i, toServer: { loss: LOSS }, toClient: { loss: LOSS } });
+      const relay = await ImpairmentRelay.start({
+        upstreamPort: server.port,
+        seed: SEED + i,
+        toServer: { loss: LOSS },
+        toClient: { loss: LOSS },
+      });
       relays.push(relay);
       targets.push({ port: relay.port, key: server.key });
     }
     const targetsFile = join(dir, 'targets.json');
     writeFileSync(targetsFile, JSON.stringify(targets));
-    const proc = spawn(process.execPath, [__filename, '--child', '--targets', targetsFile, '--seed', String(SEED)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, [__filename, '--child', '--targets', targetsFile, '--seed', String(SEED)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     const out = createInterface({ input: proc.stdout! });
     const said: string[] = [];
     let wake: (() => void) | null = null;

@@ -103,7 +103,8 @@ class Scorer {
     }
     if (match >= 0) {
       for (let k = 1; k <= match; k++) {
-        if (Number.isNaN(this.shownAt[k]) && !Number.isNaN(this.typedAt[k]) && !sameState(state, this.stateAtType[k]!)) this.shownAt[k] = at;
+        if (Number.isNaN(this.shownAt[k]) && !Number.isNaN(this.typedAt[k]) && !sameState(state, this.stateAtType[k]!))
+          this.shownAt[k] = at;
       }
       if (match > this.progress) this.progress = match;
     }
@@ -127,12 +128,26 @@ class Scorer {
         }
       }
     }
-    if (wrongRow >= 0 && !this.wrongNow) this.episodes.push({ key: this.sent, atMs: at, row: wrongRow, col: wrongCol, shown: state.lines[wrongRow], window: [lo, this.sent] });
+    if (wrongRow >= 0 && !this.wrongNow)
+      this.episodes.push({
+        key: this.sent,
+        atMs: at,
+        row: wrongRow,
+        col: wrongCol,
+        shown: state.lines[wrongRow],
+        window: [lo, this.sent],
+      });
     this.wrongNow = wrongRow >= 0;
   }
 }
 
-function summarize(trace: Trace, s: Scorer, refs: ScreenState[], finalOk: boolean, serverName: string): Record<string, unknown> {
+function summarize(
+  trace: Trace,
+  s: Scorer,
+  refs: ScreenState[],
+  finalOk: boolean,
+  serverName: string,
+): Record<string, unknown> {
   const latencies: number[] = [];
   let noEffect = 0;
   let neverShown = 0;
@@ -166,7 +181,13 @@ function summarize(trace: Trace, s: Scorer, refs: ScreenState[], finalOk: boolea
     p90_ms: round(quantile(latencies, 0.9)),
     never_shown: neverShown,
     final_screen_ok: finalOk,
-    episodes: s.episodes.slice(0, 5).map((e) => ({ key: e.key, label: trace.keys[e.key - 1]?.label ?? '', at: [e.row, e.col], shown: e.shown, refs: e.window })),
+    episodes: s.episodes.slice(0, 5).map((e) => ({
+      key: e.key,
+      label: trace.keys[e.key - 1]?.label ?? '',
+      at: [e.row, e.col],
+      shown: e.shown,
+      refs: e.window,
+    })),
   };
 }
 
@@ -208,8 +229,19 @@ async function runTrace(trace: Trace): Promise<Record<string, unknown>[]> {
       const d = traceDir(trace);
       const start = SERVER === 'stock' ? startStockServer : startOurServer;
       const server = await start({ command: d.command });
-      const relay = await ImpairmentRelay.start({ upstreamPort: server.port, toServer: { delayMs: RTT / 2 }, toClient: { delayMs: RTT / 2 } });
-      const client = startClient({ kind, port: relay.port, key: server.key, cols: trace.cols, rows: trace.rows, predict: PREDICT });
+      const relay = await ImpairmentRelay.start({
+        upstreamPort: server.port,
+        toServer: { delayMs: RTT / 2 },
+        toClient: { delayMs: RTT / 2 },
+      });
+      const client = startClient({
+        kind,
+        port: relay.port,
+        key: server.key,
+        cols: trace.cols,
+        rows: trace.rows,
+        predict: PREDICT,
+      });
       const scorer = new Scorer(client, refs, trace.cols);
       sides.push({ kind, server, relay, client, scorer, dispose: d.dispose });
     }
@@ -276,13 +308,17 @@ async function main(): Promise<void> {
         case: 'ours vs stock',
         instant_share: { ours: ours.instant_share, stock: stock.instant_share },
         mispredicted_share: { ours: ours.mispredicted_share, stock: stock.mispredicted_share },
-        ours_not_worse: (ours.instant_share as number) >= (stock.instant_share as number) && (ours.mispredicted_share as number) <= (stock.mispredicted_share as number),
+        ours_not_worse:
+          (ours.instant_share as number) >= (stock.instant_share as number) &&
+          (ours.mispredicted_share as number) <= (stock.mispredicted_share as number),
       }),
     );
   }
   const line = (name: string) => {
     const t = totals[name];
-    return t ? { keys_scored: t.n, instant_share: round(t.instant / t.n, 3), mispredicted_share: round(t.charged / t.n, 4) } : null;
+    return t
+      ? { keys_scored: t.n, instant_share: round(t.instant / t.n, 3), mispredicted_share: round(t.charged / t.n, 4) }
+      : null;
   };
   console.log(
     JSON.stringify({

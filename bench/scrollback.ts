@@ -100,7 +100,16 @@ async function wire(s: Setup): Promise<Record<string, unknown>> {
 async function throughput(history: number, file: string): Promise<Record<string, unknown>> {
   const server = await startOurServer({ command: ['/bin/sh'], env: { PS1: '$ ', ENV: '' } });
   const marker = `END-OF-CAT-${Math.random().toString(36).slice(2, 10)}`;
-  const c = startClient({ kind: 'ours', port: server.port, key: server.key, cols: 200, rows: 50, predict: 'never', clientArgs: ['--scrollback', String(history)], screenScrollback: 10_000 });
+  const c = startClient({
+    kind: 'ours',
+    port: server.port,
+    key: server.key,
+    cols: 200,
+    rows: 50,
+    predict: 'never',
+    clientArgs: ['--scrollback', String(history)],
+    screenScrollback: 10_000,
+  });
   try {
     await waitScreen(c, (st) => st.lines.some((l) => l.startsWith('$')), 15_000, 'the prompt');
     await new Promise((r) => setTimeout(r, 500));

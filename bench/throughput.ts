@@ -31,7 +31,20 @@ async function makeFile(path: string, bytes: number): Promise<void> {
   const out = createWriteStream(path);
   let written = 0;
   let n = 0;
-  const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima'];
+  const words = [
+    'alpha',
+    'bravo',
+    'charlie',
+    'delta',
+    'echo',
+    'foxtrot',
+    'golf',
+    'hotel',
+    'india',
+    'juliet',
+    'kilo',
+    'lima',
+  ];
   while (written < bytes) {
     let chunk = '';
     for (let i = 0; i < 1000; i++, n++) {
@@ -41,7 +54,7 @@ async function makeFile(path: string, bytes: number): Promise<void> {
       chunk += line + '\n';
     }
     written += chunk.length;
-    if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((r) => out.end(r));
 }
@@ -63,7 +76,14 @@ async function runOne(name: string, start: () => Promise<StockServer>, file: str
     name: 'xterm-256color',
     cols: COLS,
     rows: ROWS,
-    env: { ...process.env, MOSH_KEY: server.key, LANG: 'C.UTF-8', TERM: 'xterm-256color', MOSH_PREDICTION_DISPLAY: 'never', MOSH_NO_TERM_INIT: '1' },
+    env: {
+      ...process.env,
+      MOSH_KEY: server.key,
+      LANG: 'C.UTF-8',
+      TERM: 'xterm-256color',
+      MOSH_PREDICTION_DISPLAY: 'never',
+      MOSH_NO_TERM_INIT: '1',
+    },
   });
   // The client's output is rendered, and the screen searched: a differ redraws only changed cells, so the
   // marker need not appear contiguously in the byte stream.
@@ -162,7 +182,10 @@ async function main(): Promise<void> {
         bench: 'throughput',
         case: 'ours vs stock',
         time_ratio: timeRatio,
-        peak_rss_mib: { ours: peakRss, stock: Math.max(n(stock, 'server_peak_rss_mib'), n(stock, 'server_end_peak_rss_mib')) },
+        peak_rss_mib: {
+          ours: peakRss,
+          stock: Math.max(n(stock, 'server_peak_rss_mib'), n(stock, 'server_end_peak_rss_mib')),
+        },
         peak_anon_mib: { ours: n(ours, 'server_peak_anon_mib'), stock: n(stock, 'server_peak_anon_mib') },
         end_anon_mib: { ours: n(ours, 'server_end_anon_mib'), stock: n(stock, 'server_end_anon_mib') },
         settled_anon_mib: { ours: n(ours, 'server_settled_anon_mib'), stock: n(stock, 'server_settled_anon_mib') },

@@ -30,7 +30,13 @@ function run(aead: Aead, payload: number, ms: number, tally: Tally): void {
   while (now < limit) {
     for (let i = 0; i < 64; i++) {
       seq++;
-      const sealed = sealPacket(aead, { direction: TO_SERVER, seq: BigInt(seq), timestamp: seq & 0x7fff, timestampReply: 0xffff, payload: plaintext });
+      const sealed = sealPacket(aead, {
+        direction: TO_SERVER,
+        seq: BigInt(seq),
+        timestamp: seq & 0x7fff,
+        timestampReply: 0xffff,
+        payload: plaintext,
+      });
       const opened = openPacket(aead, sealed);
       if (!opened.ok || opened.packet.payload.length !== payload) throw new Error('round trip failed');
     }

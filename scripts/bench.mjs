@@ -3,7 +3,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
 const [name, ...rest] = process.argv.slice(2);
-const available = existsSync('build/bench') ? readdirSync('build/bench').filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3)) : [];
+const available = existsSync('build/bench')
+  ? readdirSync('build/bench')
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => f.slice(0, -3))
+  : [];
 if (!name || !available.includes(name)) {
   console.error(`usage: npm run bench -- NAME   (available: ${available.join(', ') || 'none; run the build'})`);
   process.exit(2);

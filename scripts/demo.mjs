@@ -29,16 +29,43 @@ function firstLine(child, re, what) {
   });
 }
 
-const server = spawn(process.execPath, ['dist/server.js', 'new', '-i', '127.0.0.1', '-p', '0'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, MOSH_SERVER_NETWORK_TMOUT: '600' } });
+const server = spawn(process.execPath, ['dist/server.js', 'new', '-i', '127.0.0.1', '-p', '0'], {
+  stdio: ['ignore', 'pipe', 'ignore'],
+  env: { ...process.env, MOSH_SERVER_NETWORK_TMOUT: '600' },
+});
 const [, port, key] = await firstLine(server, /^MOSH CONNECT (\d+) (\S{22})$/, 'the server');
-const relay = spawn(process.execPath, ['build/test/support/relay-cli.js', '--to', port, '--delay', String(rtt / 2), '--loss', String(loss), '--max-seconds', '3600'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const relay = spawn(
+  process.execPath,
+  [
+    'build/test/support/relay-cli.js',
+    '--to',
+    port,
+    '--delay',
+    String(rtt / 2),
+    '--loss',
+    String(loss),
+    '--max-seconds',
+    '3600',
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
 const [, relayLine] = await firstLine(relay, /^(\{"port".*)$/, 'the relay');
 const relayPort = JSON.parse(relayLine).port;
-process.stderr.write(`mosh demo: our server on 127.0.0.1:${port}, link ${rtt} ms RTT with ${loss * 100} % loss each way, prediction ${predict}. Ctrl-^ . quits.\n`);
+process.stderr.write(
+  `mosh demo: our server on 127.0.0.1:${port}, link ${rtt} ms RTT with ${loss * 100} % loss each way, prediction ${predict}. Ctrl-^ . quits.\n`,
+);
 await new Promise((r) => setTimeout(r, 800));
 // node's flags from dist/cli.js's first line (`#!/usr/bin/env -S node FLAGS`), as running it as a program gives them
-const cliFlags = (/^#!\/usr\/bin\/env -S node(.*)$/.exec(readFileSync('dist/cli.js', 'utf8').split('\n', 1)[0])?.[1] ?? '').split(' ').filter(Boolean);
-const client = spawn(process.execPath, [...cliFlags, 'dist/cli.js', 'client', `--predict=${predict}`, '127.0.0.1', String(relayPort)], { stdio: 'inherit', env: { ...process.env, MOSH_KEY: key } });
+const cliFlags = (
+  /^#!\/usr\/bin\/env -S node(.*)$/.exec(readFileSync('dist/cli.js', 'utf8').split('\n', 1)[0])?.[1] ?? ''
+)
+  .split(' ')
+  .filter(Boolean);
+const client = spawn(
+  process.execPath,
+  [...cliFlags, 'dist/cli.js', 'client', `--predict=${predict}`, '127.0.0.1', String(relayPort)],
+  { stdio: 'inherit', env: { ...process.env, MOSH_KEY: key } },
+);
 client.on('exit', (code) => {
   relay.kill('SIGTERM');
   process.exit(code ?? 1);

@@ -8,7 +8,16 @@
 // Files are replaced by rename, never rewritten in place: a running server may have dist/pty/*/pty.node mapped.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,7 +61,11 @@ function tarball(target, version) {
   mkdirSync(cache, { recursive: true });
   log(`npm pack ${pkg}@${version}`);
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const out = execFileSync(npm, ['pack', '--silent', `${pkg}@${version}`], { cwd: cache, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(npm, ['pack', '--silent', `${pkg}@${version}`], {
+    cwd: cache,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const name = out.trim().split('\n').pop();
   if (join(cache, name) !== file) renameSync(join(cache, name), file);
   if (want && sri(file) !== want) {
@@ -63,7 +76,9 @@ function tarball(target, version) {
 }
 
 export function preparePty({ root = ROOT } = {}) {
-  const version = JSON.parse(readFileSync(join(root, 'node_modules', '@lydell', 'node-pty', 'package.json'), 'utf8')).version;
+  const version = JSON.parse(
+    readFileSync(join(root, 'node_modules', '@lydell', 'node-pty', 'package.json'), 'utf8'),
+  ).version;
   for (const target of PTY_TARGETS) {
     const tgz = tarball(target, version);
     const tmp = mkdtempSync(join(root, '.cache', 'pty', 'x-'));

@@ -22,10 +22,14 @@ function walk(dir) {
   return out;
 }
 
-const files = walk('build/test').filter((f) => !only || f.includes(only)).sort();
+const files = walk('build/test')
+  .filter((f) => !only || f.includes(only))
+  .sort();
 if (files.length === 0) {
   console.error(`no test files found${only ? ` matching "${only}"` : ''} (did the build run?)`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...passthrough, ...files], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...passthrough, ...files], {
+  stdio: 'inherit',
+});
 process.exit(r.status ?? 1);

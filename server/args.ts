@@ -19,7 +19,8 @@ export interface ServerArgs {
   command?: string[];
 }
 
-export type ParseResult = { kind: 'new'; args: ServerArgs } | { kind: 'help' } | { kind: 'version' } | { kind: 'error'; message: string };
+export type ParseResult =
+  { kind: 'new'; args: ServerArgs } | { kind: 'help' } | { kind: 'version' } | { kind: 'error'; message: string };
 
 export const USAGE =
   'Usage: mosh-server new [-s] [-v] [-i LOCALADDR] [-p PORT[:PORT2]] [-c COLORS] [-l NAME=VALUE] [-- COMMAND...]';

@@ -9,7 +9,17 @@
 // read until the client catches up), MAX_IN_FLIGHT unacknowledged bytes in all, and at most CHANNEL_WINDOW bytes of
 // the client's waiting to be written per channel (a client that sends more has its channel reset).
 // Not the listening socket (agentsocket.ts) nor the session's event loop (session.ts).
-import { CHANNEL_WINDOW, type ChannelEventInfo, type ChannelMark, type ChannelSource, type ChannelTable, MAX_CHANNELS, MAX_IN_FLIGHT, serverOpened, tablesEqual } from '../src/statesync';
+import {
+  CHANNEL_WINDOW,
+  type ChannelEventInfo,
+  type ChannelMark,
+  type ChannelSource,
+  type ChannelTable,
+  MAX_CHANNELS,
+  MAX_IN_FLIGHT,
+  serverOpened,
+  tablesEqual,
+} from '../src/statesync';
 
 /** What a channel needs of its socket (a net.Socket has it; tests use in-memory ones). */
 export interface ChannelSocket {
@@ -55,7 +65,15 @@ export interface ChannelHostOptions {
 }
 
 /** The far end of a refused channel: takes nothing, says nothing (the channel is ended at once). */
-const NOWHERE: ChannelSocket = { write: () => false, end: (done) => done?.(), destroy: () => undefined, pause: () => undefined, resume: () => undefined, writableLength: 0, on: () => undefined };
+const NOWHERE: ChannelSocket = {
+  write: () => false,
+  end: (done) => done?.(),
+  destroy: () => undefined,
+  pause: () => undefined,
+  resume: () => undefined,
+  writableLength: 0,
+  on: () => undefined,
+};
 
 export class ChannelHost implements ChannelSource {
   private readonly channels = new Map<number, HostChannel>();

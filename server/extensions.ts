@@ -4,7 +4,19 @@
 // bounds); a restored client's hello asks for the history again from a line number. A stock mosh-client never
 // says hello, so for it nothing here runs and its states carry nothing new. Not the wire format (statesync/).
 import type { Emulator } from '../src/emulator';
-import { decodeClientHello, EXTENSIONS_VERSION, FEATURE_AGENT, FEATURE_CHANNELS, FEATURE_HISTORY, type HistoryMark, historyMarksEqual, HistoryRing, SERVER_HISTORY_LINES, type ServerHelloInfo, type TerminalExtras } from '../src/statesync';
+import {
+  decodeClientHello,
+  EXTENSIONS_VERSION,
+  FEATURE_AGENT,
+  FEATURE_CHANNELS,
+  FEATURE_HISTORY,
+  type HistoryMark,
+  historyMarksEqual,
+  HistoryRing,
+  SERVER_HISTORY_LINES,
+  type ServerHelloInfo,
+  type TerminalExtras,
+} from '../src/statesync';
 
 /** Up to this many new history lines per HISTORY_FLOOD_INTERVAL_MS go out as they come, with the next frame. */
 export const HISTORY_FLOOD_LINES = 1000;
@@ -51,8 +63,14 @@ export class SessionExtensions {
     if (this.hello === null) {
       const channels = h.features.includes(FEATURE_CHANNELS) ? this.onChannels(h.features.includes(FEATURE_AGENT)) : [];
       const features = [...(lines > 0 ? [FEATURE_HISTORY] : []), ...channels];
-      this.hello = Object.freeze({ version: EXTENSIONS_VERSION, features: Object.freeze(features), historyLines: lines });
-      this.log(`Client said hello (extensions version ${h.version}; history ${lines} lines; ${channels.length ? channels.join(', ') : 'no channels'}).`);
+      this.hello = Object.freeze({
+        version: EXTENSIONS_VERSION,
+        features: Object.freeze(features),
+        historyLines: lines,
+      });
+      this.log(
+        `Client said hello (extensions version ${h.version}; history ${lines} lines; ${channels.length ? channels.join(', ') : 'no channels'}).`,
+      );
       if (lines > 0) this.startHistory(lines);
     }
     if (h.replayFrom !== undefined && this.ring !== null) {
@@ -93,7 +111,12 @@ export class SessionExtensions {
     if (lastOutput > this.grewAt) this.grewAt = lastOutput;
     const m = this.mark;
     const wish = this.hello?.historyLines ?? 0;
-    if (m === null || m.clearedBefore !== ring.clearedBefore || m.replayEpoch !== this.replayEpoch || m.replayFrom !== this.replayFrom) {
+    if (
+      m === null ||
+      m.clearedBefore !== ring.clearedBefore ||
+      m.replayEpoch !== this.replayEpoch ||
+      m.replayFrom !== this.replayFrom
+    ) {
       this.shipTo = ring.count;
       this.sendFrom = Math.max(this.sendFrom, ring.clearedBefore);
       this.setMark(ring, ring.count);
@@ -110,7 +133,13 @@ export class SessionExtensions {
   }
 
   private setMark(ring: HistoryRing, count: number): void {
-    this.mark = Object.freeze({ count, clearedBefore: ring.clearedBefore, replayEpoch: this.replayEpoch, replayFrom: this.replayFrom, sendFrom: this.sendFrom });
+    this.mark = Object.freeze({
+      count,
+      clearedBefore: ring.clearedBefore,
+      replayEpoch: this.replayEpoch,
+      replayFrom: this.replayFrom,
+      sendFrom: this.sendFrom,
+    });
   }
 
   /** Whether `pending` new lines go out now (and are counted against the interval's allowance). */

@@ -54,8 +54,9 @@ export async function foreground(argv: string[]): Promise<void> {
   const m = line ? /^READY (\d+) ([A-Za-z0-9/+]{22})$/.exec(line) : null;
   if (!m) errorExit(line?.startsWith('ERROR ') ? line.slice(6) : 'mosh-server: the session process failed to start.');
   process.stdout.write(`MOSH CONNECT ${m[1]} ${m[2]}\n`);
-  process.stderr.write(`\n${VERSION}\nMIT licensed; speaks the mosh 1.4 protocol.\n\n[mosh-server detached, pid = ${child.pid}]\n`);
+  process.stderr.write(
+    `\n${VERSION}\nMIT licensed; speaks the mosh 1.4 protocol.\n\n[mosh-server detached, pid = ${child.pid}]\n`,
+  );
   child.stdout!.destroy();
   child.unref();
 }
-

@@ -27,7 +27,8 @@ export class KeyTranslator {
           }
           break;
         case 'ss3':
-          if (!applicationCursorKeys && b >= 0x41 && b <= 0x44) out.push(0x5b, b); // ESC [ A..D
+          if (!applicationCursorKeys && b >= 0x41 && b <= 0x44)
+            out.push(0x5b, b); // ESC [ A..D
           else out.push(SS3, b);
           this.state = b === ESC ? 'esc' : 'ground';
           break;

@@ -26,7 +26,11 @@ export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--single-threaded'
  * at 128 KiB), so freed memory at the top of the heap goes back to the system. About 1-2 MiB less private
  * memory, idle and in a flood; no measurable cost in time.
  */
-export const DAEMON_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '1', MALLOC_TOP_PAD_: '0', MALLOC_TRIM_THRESHOLD_: '131072' };
+export const DAEMON_ENV: Record<string, string> = {
+  MALLOC_ARENA_MAX: '1',
+  MALLOC_TOP_PAD_: '0',
+  MALLOC_TRIM_THRESHOLD_: '131072',
+};
 
 export interface DaemonConfig {
   args: ServerArgs;

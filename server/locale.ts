@@ -18,12 +18,19 @@ export interface LocaleChoice {
   note?: string;
 }
 
-export function chooseLocale(env: NodeJS.ProcessEnv, fromClient: Record<string, string>, available: () => string[] = listLocales): LocaleChoice {
+export function chooseLocale(
+  env: NodeJS.ProcessEnv,
+  fromClient: Record<string, string>,
+  available: () => string[] = listLocales,
+): LocaleChoice {
   if (isUtf8(effectiveCtype(env))) return { env: {} };
   const merged = { ...env, ...fromClient };
   if (Object.keys(fromClient).length && isUtf8(effectiveCtype(merged))) return { env: { ...fromClient } };
   const locales = available();
-  const fallback = locales.find((l) => /^C\.utf-?8$/i.test(l)) ?? locales.find((l) => /^en_US\.utf-?8$/i.test(l)) ?? locales.find((l) => isUtf8(l));
+  const fallback =
+    locales.find((l) => /^C\.utf-?8$/i.test(l)) ??
+    locales.find((l) => /^en_US\.utf-?8$/i.test(l)) ??
+    locales.find((l) => isUtf8(l));
   if (fallback) {
     return { env: { ...fromClient, LC_ALL: fallback }, note: `Using the UTF-8 locale ${fallback} (none was set).` };
   }
@@ -38,7 +45,9 @@ export function chooseLocale(env: NodeJS.ProcessEnv, fromClient: Record<string, 
 
 function listLocales(): string[] {
   try {
-    return execFileSync('locale', ['-a'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).split('\n').filter(Boolean);
+    return execFileSync('locale', ['-a'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 })
+      .split('\n')
+      .filter(Boolean);
   } catch {
     // No `locale` program: glibc >= 2.35 and musl have C.UTF-8 built in.
     return ['C.UTF-8'];

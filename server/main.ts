@@ -58,7 +58,8 @@ async function daemon(config: DaemonConfig): Promise<void> {
     ? [args.command[0], args.command.slice(1)]
     : [shell, LOGIN_SHELLS.has(basename(shell)) ? ['-l'] : []];
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'STY' && !k.startsWith('MOSH_SERVER_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && k !== 'STY' && !k.startsWith('MOSH_SERVER_')) env[k] = v;
   for (const [k, v] of Object.entries(config.userEnv ?? {})) {
     if (v === null) delete env[k];
     else env[k] = v;

@@ -39,7 +39,9 @@ export class ScreenFeed {
     private readonly sender: TransportSender<TerminalState>,
     private readonly clock: Clock,
     /** What states carry of our extensions (server/extensions.ts), asked after the output is emulated. */
-    private readonly extras: (now: number, lastOutput: number, sent: HistoryMark | null) => TerminalExtras = () => ({ hello: null }),
+    private readonly extras: (now: number, lastOutput: number, sent: HistoryMark | null) => TerminalExtras = () => ({
+      hello: null,
+    }),
   ) {}
 
   /**
@@ -92,7 +94,10 @@ export class ScreenFeed {
     let snap = cur.snapshot;
     const minDelay = this.sender.sendMinDelay;
     const stale = now - this.snapshotAt > minDelay || this.snapshotAt - this.burstStart <= minDelay;
-    if ((this.dirty || this.batched > 0) && (final || settled || this.changeToAnnounce() || (stale && this.sender.waitTime() === 0))) {
+    if (
+      (this.dirty || this.batched > 0) &&
+      (final || settled || this.changeToAnnounce() || (stale && this.sender.waitTime() === 0))
+    ) {
       this.flush();
       snap = this.emulator.snapshot();
       this.dirty = false;
@@ -100,7 +105,12 @@ export class ScreenFeed {
     }
     const sent = this.sender.sentStates;
     const ext = this.extras(now, this.lastOutput, sent[sent.length - 1].state.history);
-    if (snap !== cur.snapshot || echoAck !== cur.echoAck || ext.hello !== cur.hello || !historyMarksEqual(ext.history ?? null, cur.history)) {
+    if (
+      snap !== cur.snapshot ||
+      echoAck !== cur.echoAck ||
+      ext.hello !== cur.hello ||
+      !historyMarksEqual(ext.history ?? null, cur.history)
+    ) {
       this.sender.setCurrentState(cur.withScreen(snap, echoAck, ext));
     }
     if (settled) {

@@ -6,9 +6,28 @@
 import type { IPty } from '@lydell/node-pty';
 import * as pty from '@lydell/node-pty';
 import { clampScreenSize, Emulator } from '../src/emulator';
-import { decodeChannelEvent, decodeClientHello, EchoAckTracker, FEATURE_AGENT, FEATURE_CHANNELS, KIND_AGENT, TerminalState, UserStream } from '../src/statesync';
+import {
+  decodeChannelEvent,
+  decodeClientHello,
+  EchoAckTracker,
+  FEATURE_AGENT,
+  FEATURE_CHANNELS,
+  KIND_AGENT,
+  TerminalState,
+  UserStream,
+} from '../src/statesync';
 import { SessionExtensions } from './extensions';
-import { type Clock, Connection, type Endpoint, OcbAes128, type PacketSocket, SEND_MINDELAY_SERVER, systemClock, Transport, WakeTimer } from '../src/transport';
+import {
+  type Clock,
+  Connection,
+  type Endpoint,
+  OcbAes128,
+  type PacketSocket,
+  SEND_MINDELAY_SERVER,
+  systemClock,
+  Transport,
+  WakeTimer,
+} from '../src/transport';
 import { KeyTranslator } from './keys';
 import { HeapGuard } from '../src/common';
 import { ScreenFeed } from './screenfeed';
@@ -39,7 +58,8 @@ export interface SessionOptions {
   heapGuard?: HeapGuard;
 }
 
-export type ExitReason = 'shell-exited' | 'client-quit' | 'no-client' | 'network-timeout' | 'signal' | 'shutdown-timeout';
+export type ExitReason =
+  'shell-exited' | 'client-quit' | 'no-client' | 'network-timeout' | 'signal' | 'shutdown-timeout';
 
 export class ServerSession {
   readonly transport: Transport<TerminalState, UserStream>;
@@ -98,7 +118,9 @@ export class ServerSession {
       sendMinDelay: SEND_MINDELAY_SERVER,
       onEvent: (e) => e.type === 'error' && opts.log(e.text),
     });
-    this.feed = new ScreenFeed(this.emulator, this.transport.sender, this.clock, (now, lastOutput, sent) => this.extensions.extras(now, lastOutput, sent));
+    this.feed = new ScreenFeed(this.emulator, this.transport.sender, this.clock, (now, lastOutput, sent) =>
+      this.extensions.extras(now, lastOutput, sent),
+    );
     this.heapGuard = opts.heapGuard ?? HeapGuard.forThisProcess();
     this.timer = new WakeTimer(() => this.step());
   }
@@ -162,8 +184,10 @@ export class ServerSession {
     this.heapGuard.check();
 
     // Exit conditions (mosh-protocol.md 6.9): our shutdown acknowledged or timed out, or the client's acknowledged.
-    if (t.sender.shutdownInProgress && t.sender.shutdownAcknowledged) return this.finish(this.exitReason ?? 'shell-exited');
-    if (t.sender.shutdownInProgress && t.sender.shutdownAckTimedOut) return this.finish(this.exitReason === 'shell-exited' ? 'shell-exited' : 'shutdown-timeout');
+    if (t.sender.shutdownInProgress && t.sender.shutdownAcknowledged)
+      return this.finish(this.exitReason ?? 'shell-exited');
+    if (t.sender.shutdownInProgress && t.sender.shutdownAckTimedOut)
+      return this.finish(this.exitReason === 'shell-exited' ? 'shell-exited' : 'shutdown-timeout');
     if (t.sender.counterpartyShutdownAckSent) return this.finish('client-quit');
     if (this.shellExited && !t.connection.hasRemoteAddr()) return this.finish('shell-exited');
 
@@ -171,18 +195,31 @@ export class ServerSession {
       this.opts.log('No connection within 60 seconds.');
       return this.finish('no-client');
     }
-    if (this.opts.networkTimeout > 0 && this.lastClientState !== null && !t.sender.shutdownInProgress && now - this.lastClientState >= this.opts.networkTimeout * 1000) {
+    if (
+      this.opts.networkTimeout > 0 &&
+      this.lastClientState !== null &&
+      !t.sender.shutdownInProgress &&
+      now - this.lastClientState >= this.opts.networkTimeout * 1000
+    ) {
       this.opts.log(`Network idle for ${this.opts.networkTimeout} seconds.`);
       this.beginShutdown('network-timeout');
       t.tick();
     }
 
     const sent = t.sender.sentStates;
-    let wait = Math.min(t.waitTime(), this.echo.waitTime(now), this.feed.waitTime(), this.extensions.waitTime(now, sent[sent.length - 1].state.history));
-    if (this.lastClientState === null) wait = Math.min(wait, UNCONNECTED_WAKE_CAP, this.started + NO_CLIENT_TIMEOUT - now);
+    let wait = Math.min(
+      t.waitTime(),
+      this.echo.waitTime(now),
+      this.feed.waitTime(),
+      this.extensions.waitTime(now, sent[sent.length - 1].state.history),
+    );
+    if (this.lastClientState === null)
+      wait = Math.min(wait, UNCONNECTED_WAKE_CAP, this.started + NO_CLIENT_TIMEOUT - now);
     if (t.sender.shutdownInProgress) wait = Math.min(wait, UNCONNECTED_WAKE_CAP);
-    if (this.channelsOn && !this.foregroundPending() && this.channels.canMove(t.sender.sentStates[0].state.channels)) wait = Math.min(wait, t.sender.backgroundPaceTime - now);
-    if (this.opts.networkTimeout > 0 && this.lastClientState !== null) wait = Math.min(wait, this.lastClientState + this.opts.networkTimeout * 1000 - now);
+    if (this.channelsOn && !this.foregroundPending() && this.channels.canMove(t.sender.sentStates[0].state.channels))
+      wait = Math.min(wait, t.sender.backgroundPaceTime - now);
+    if (this.opts.networkTimeout > 0 && this.lastClientState !== null)
+      wait = Math.min(wait, this.lastClientState + this.opts.networkTimeout * 1000 - now);
     return Math.max(0, wait);
   }
 

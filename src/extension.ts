@@ -34,15 +34,25 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     log,
     status,
-    vscode.commands.registerCommand('mosh.connect', (arg?: unknown) => session().connect(arg).catch(failed('Connect to Host'))),
+    vscode.commands.registerCommand('mosh.connect', (arg?: unknown) =>
+      session().connect(arg).catch(failed('Connect to Host')),
+    ),
     vscode.commands.registerCommand('mosh.newTerminal', () => session().newTerminal().catch(failed('New Terminal'))),
     vscode.commands.registerCommand('mosh.showLog', () => log.show()),
-    vscode.commands.registerCommand('mosh.manageSessions', (arg?: unknown) => session().manageSessions(arg).catch(failed('Manage Remote Sessions'))),
+    vscode.commands.registerCommand('mosh.manageSessions', (arg?: unknown) =>
+      session().manageSessions(arg).catch(failed('Manage Remote Sessions')),
+    ),
     vscode.commands.registerCommand('mosh.statusMenu', () => session().statusMenu().catch(failed('the status menu'))),
     vscode.commands.registerCommand('mosh.reconnect', () => session().reconnect().catch(failed('Reconnect'))),
-    vscode.commands.registerCommand('mosh.openSshConfig', () => session().openSshConfig().catch(failed('Open SSH Config'))),
-    vscode.commands.registerCommand('mosh.gettingStarted', () => vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH, false)),
-    vscode.window.registerTerminalProfileProvider('mosh.terminal', { provideTerminalProfile: () => session().provideProfile() }),
+    vscode.commands.registerCommand('mosh.openSshConfig', () =>
+      session().openSshConfig().catch(failed('Open SSH Config')),
+    ),
+    vscode.commands.registerCommand('mosh.gettingStarted', () =>
+      vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH, false),
+    ),
+    vscode.window.registerTerminalProfileProvider('mosh.terminal', {
+      provideTerminalProfile: () => session().provideProfile(),
+    }),
     vscode.window.onDidOpenTerminal((t) => kit?.opened(t)),
     vscode.window.onDidCloseTerminal((t) => kit?.closed(t)),
     vscode.window.onDidChangeActiveTerminal(() => kit?.activeChanged()),

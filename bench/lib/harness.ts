@@ -81,7 +81,19 @@ export function startClient(o: ClientOptions): TimedClient {
   const [file, args] =
     o.kind === 'stock'
       ? ['mosh-client', ['127.0.0.1', String(o.port)]]
-      : [process.execPath, [...cliNodeFlags(), ...(o.nodeArgs ?? []), OUR_CLI, 'client', `--predict=${o.predict}`, ...(o.clientArgs ?? []), '127.0.0.1', String(o.port)]];
+      : [
+          process.execPath,
+          [
+            ...cliNodeFlags(),
+            ...(o.nodeArgs ?? []),
+            OUR_CLI,
+            'client',
+            `--predict=${o.predict}`,
+            ...(o.clientArgs ?? []),
+            '127.0.0.1',
+            String(o.port),
+          ],
+        ];
   const proc = pty.spawn(file, args, { name: 'xterm-256color', cols: o.cols, rows: o.rows, env });
   const screen = new Screen(o.cols, o.rows, o.screenScrollback);
   let written = Promise.resolve();
@@ -124,13 +136,23 @@ export function startClient(o: ClientOptions): TimedClient {
 }
 
 /** Waits (bounded) until `pred` holds on the client's rendered screen. */
-export async function waitScreen(c: TimedClient, pred: (s: ScreenState) => boolean, timeoutMs: number, what: string): Promise<number> {
+export async function waitScreen(
+  c: TimedClient,
+  pred: (s: ScreenState) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<number> {
   const t0 = nowMs();
   for (;;) {
     await c.settled();
     if (pred(c.state())) return nowMs() - t0;
     if (nowMs() - t0 > timeoutMs) {
-      throw new Error(`${c.kind} client: timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${c.state().lines.map((l) => `|${l}`).join('\n')}`);
+      throw new Error(
+        `${c.kind} client: timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${c
+          .state()
+          .lines.map((l) => `|${l}`)
+          .join('\n')}`,
+      );
     }
     await sleep(10);
   }

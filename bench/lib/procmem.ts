@@ -79,12 +79,25 @@ export class MemSampler {
   }
 
   /** Peak and end figures, and the least-squares slope of private memory over the second half, per 10 minutes. */
-  summary(): { peakRssMiB: number; peakAnonMiB: number; endRssMiB: number; endAnonMiB: number; anonSlopeMiBPer10Min: number; samples: number } {
+  summary(): {
+    peakRssMiB: number;
+    peakAnonMiB: number;
+    endRssMiB: number;
+    endAnonMiB: number;
+    anonSlopeMiBPer10Min: number;
+    samples: number;
+  } {
     const s = this.samples;
     const last = s[s.length - 1] ?? { rssMiB: 0, anonMiB: 0, t: 0 };
     // The end figure: the median of the last few samples (one sample can catch a GC mid-way).
-    const tail = s.slice(-5).map((x) => x.anonMiB).sort((a, b) => a - b);
-    const tailRss = s.slice(-5).map((x) => x.rssMiB).sort((a, b) => a - b);
+    const tail = s
+      .slice(-5)
+      .map((x) => x.anonMiB)
+      .sort((a, b) => a - b);
+    const tailRss = s
+      .slice(-5)
+      .map((x) => x.rssMiB)
+      .sort((a, b) => a - b);
     const half = s.filter((x) => x.t >= last.t / 2);
     let slope = 0;
     if (half.length >= 3) {
@@ -107,4 +120,5 @@ export class MemSampler {
   }
 }
 
-export const mib1 = (x: number | undefined | null): number | null => (x === undefined || x === null || Number.isNaN(x) ? null : Number(x.toFixed(1)));
+export const mib1 = (x: number | undefined | null): number | null =>
+  x === undefined || x === null || Number.isNaN(x) ? null : Number(x.toFixed(1));

@@ -6,7 +6,20 @@ export async function makeTextFile(path: string, bytes: number): Promise<void> {
   const out = createWriteStream(path);
   let written = 0;
   let n = 0;
-  const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima'];
+  const words = [
+    'alpha',
+    'bravo',
+    'charlie',
+    'delta',
+    'echo',
+    'foxtrot',
+    'golf',
+    'hotel',
+    'india',
+    'juliet',
+    'kilo',
+    'lima',
+  ];
   while (written < bytes) {
     let chunk = '';
     for (let i = 0; i < 1000; i++, n++) {

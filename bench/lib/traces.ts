@@ -120,7 +120,19 @@ export function traces(): Trace[] {
     {
       name: 'vim',
       // No terminal queries (their answers would arrive as typed keys at random moments).
-      command: [...ENV_CMD, 'vim', '-u', 'NONE', '-i', 'NONE', '-N', '-n', '--cmd', 'set ttimeout ttimeoutlen=10 t_RV= t_u7= t_RB= t_RF= t_RC= t_RS=', 'notes.txt'],
+      command: [
+        ...ENV_CMD,
+        'vim',
+        '-u',
+        'NONE',
+        '-i',
+        'NONE',
+        '-N',
+        '-n',
+        '--cmd',
+        'set ttimeout ttimeoutlen=10 t_RV= t_u7= t_RB= t_RF= t_RC= t_RS=',
+        'notes.txt',
+      ],
       cols: 80,
       rows: 24,
       files: { 'notes.txt': VIM_TEXT + '\n' },
@@ -164,7 +176,11 @@ export function traces(): Trace[] {
 export function traceDir(t: Trace): { dir: string; command: string[]; dispose(): void } {
   const dir = mkdtempSync(join(tmpdir(), `bench-${t.name}-`));
   for (const [name, text] of Object.entries(t.files ?? {})) writeFileSync(join(dir, name), text);
-  return { dir, command: ['/bin/sh', '-c', 'cd "$0" && printf "\\033[H\\033[2J" && exec "$@"', dir, ...t.command], dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    command: ['/bin/sh', '-c', 'cd "$0" && printf "\\033[H\\033[2J" && exec "$@"', dir, ...t.command],
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /**
@@ -174,7 +190,12 @@ export function traceDir(t: Trace): { dir: string; command: string[]; dispose():
  */
 export async function referenceScreens(t: Trace, command: string[]): Promise<ScreenState[]> {
   const screen = new Screen(t.cols, t.rows);
-  const p = pty.spawn(command[0], command.slice(1), { name: 'xterm-256color', cols: t.cols, rows: t.rows, env: { ...(process.env as Record<string, string>), LANG: 'C.UTF-8' } });
+  const p = pty.spawn(command[0], command.slice(1), {
+    name: 'xterm-256color',
+    cols: t.cols,
+    rows: t.rows,
+    env: { ...(process.env as Record<string, string>), LANG: 'C.UTF-8' },
+  });
   let written = Promise.resolve();
   let last = nowMs();
   let total = 0;

@@ -43,7 +43,8 @@ const FORWARDING_NOTICE_MS = 10_000;
 const SAVE_INTERVAL_MS = 2000;
 
 /** Leaves every mode the remote application may have set, then the alternate screen. */
-const RESTORE_TERMINAL = '\x1b[0m\x1b[?25h\x1b[?1l\x1b>\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l\x1b[?1004l\x1b[?5l';
+const RESTORE_TERMINAL =
+  '\x1b[0m\x1b[?25h\x1b[?1l\x1b>\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l\x1b[?1004l\x1b[?5l';
 
 /** History lines the terminal's scrollback is filled with by default (with our server). */
 const DEFAULT_SCROLLBACK = 10_000;
@@ -75,13 +76,15 @@ function runClient(args: string[]): void {
       else restoreFile = v;
     } else if (a.startsWith('--predict=')) predict = a.slice('--predict='.length);
     else if (a === '--predict-overwrite') overwrite = true;
-    else if (a === '--scrollback' || a.startsWith('--scrollback=')) scrollback = scrollbackArg(a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i]);
+    else if (a === '--scrollback' || a.startsWith('--scrollback='))
+      scrollback = scrollbackArg(a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i]);
     else if (a === '-A' || a === '--forward-agent') forwardAgent = {};
     else if (a === '-#') continue;
     else if (a.startsWith('-') && a !== '-') fail(`Unknown option ${a}.\n${USAGE}`);
     else positional.push(a);
   }
-  if (predict !== undefined && !MODES.includes(predict as DisplayPreference)) fail(`Unknown prediction mode ${predict}.`);
+  if (predict !== undefined && !MODES.includes(predict as DisplayPreference))
+    fail(`Unknown prediction mode ${predict}.`);
   let saved: SavedSession | undefined;
   let ip = '';
   let port = 0;
@@ -91,7 +94,9 @@ function runClient(args: string[]): void {
     // The session goes on in the file it came from: a second copy elsewhere could be restored a second time from
     // the same sequence numbers (the same nonces under the same key).
     if (saveFile !== undefined && resolvePath(saveFile) !== resolvePath(restoreFile)) {
-      fail(`--restore ${restoreFile} saves the session back into that file; --save must name the same file or be left out.`);
+      fail(
+        `--restore ${restoreFile} saves the session back into that file; --save must name the same file or be left out.`,
+      );
     }
     saveFile = restoreFile;
     try {
@@ -115,7 +120,17 @@ function runClient(args: string[]): void {
       fail(e instanceof KeyError ? e.message : String(e));
     }
   }
-  runSession({ ip, port, key, saved, predict: predict as DisplayPreference | undefined, overwrite, saveFile, scrollback, forwardAgent });
+  runSession({
+    ip,
+    port,
+    key,
+    saved,
+    predict: predict as DisplayPreference | undefined,
+    overwrite,
+    saveFile,
+    scrollback,
+    forwardAgent,
+  });
 }
 
 interface SessionOptions {
@@ -138,7 +153,8 @@ interface SessionOptions {
 /** The mosh session on this tty, until it ends (then the process exits with the session's status). */
 function runSession(o: SessionOptions): void {
   const { ip, port, key, saved, predict, overwrite, saveFile } = o;
-  if (!process.stdin.isTTY || !process.stdout.isTTY) fail('mosh needs a terminal: standard input and output must be a tty.');
+  if (!process.stdin.isTTY || !process.stdout.isTTY)
+    fail('mosh needs a terminal: standard input and output must be a tty.');
 
   const escape = new EscapeKeyHandler(escapeConfig(process.env.MOSH_ESCAPE_KEY));
   const quitHint = escape.config.key === null ? '' : escapeKeyName(escape.config.key);
@@ -208,8 +224,27 @@ function runSession(o: SessionOptions): void {
   let client: MoshClient;
   try {
     client = saved
-      ? MoshClient.restore(saved, events, { ...size, quitHint, scrollback: o.scrollback, ...(predict ? { predict } : {}), ...(o.forwardAgent ? { forwardAgent: o.forwardAgent } : {}) })
-      : new MoshClient({ host: ip, port, key: key!, ...size, predict, predictOverwrite: overwrite, quitHint, scrollback: o.scrollback, forwardAgent: o.forwardAgent }, events);
+      ? MoshClient.restore(saved, events, {
+          ...size,
+          quitHint,
+          scrollback: o.scrollback,
+          ...(predict ? { predict } : {}),
+          ...(o.forwardAgent ? { forwardAgent: o.forwardAgent } : {}),
+        })
+      : new MoshClient(
+          {
+            host: ip,
+            port,
+            key: key!,
+            ...size,
+            predict,
+            predictOverwrite: overwrite,
+            quitHint,
+            scrollback: o.scrollback,
+            forwardAgent: o.forwardAgent,
+          },
+          events,
+        );
   } catch (e) {
     restoreTty();
     fail(`Cannot continue the saved session: ${(e as Error).message}`);
@@ -237,7 +272,11 @@ function runSession(o: SessionOptions): void {
     for (const a of escape.feed(chunk)) {
       if (a.type === 'send') client.input(a.bytes, chunk.length > 100);
       else if (a.type === 'quit') void client.close(BAR_TEXT.exitingOnUserRequest);
-      else if (a.type === 'help') client.notify(a.shown ? BAR_TEXT.escapeHelp(quitHint, String.fromCharCode(escape.config.passKey)) : '', { permanent: true, showQuitKeystroke: false });
+      else if (a.type === 'help')
+        client.notify(a.shown ? BAR_TEXT.escapeHelp(quitHint, String.fromCharCode(escape.config.passKey)) : '', {
+          permanent: true,
+          showQuitKeystroke: false,
+        });
       else if (a.type === 'suspend') {
         restoreTty();
         out.write('\n[mosh is suspended.]\n');
@@ -253,7 +292,8 @@ function runSession(o: SessionOptions): void {
     client.repaint();
   });
   process.on('SIGWINCH', () => client.resize(out.columns || 80, out.rows || 24));
-  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void client.close(BAR_TEXT.signalReceived));
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const)
+    process.on(sig, () => void client.close(BAR_TEXT.signalReceived));
 }
 
 /**
@@ -301,7 +341,10 @@ function writeSessionFile(file: string, text: string): void {
 
 /** Colours for the server's -c, from this terminal's TERM (as the wrapper asks terminfo). */
 function terminalColors(env: NodeJS.ProcessEnv): number {
-  return /256|truecolor|direct|kitty|alacritty|wezterm/i.test(env.TERM ?? '') || /truecolor|24bit/i.test(env.COLORTERM ?? '') ? 256 : 8;
+  return /256|truecolor|direct|kitty|alacritty|wezterm/i.test(env.TERM ?? '') ||
+    /truecolor|24bit/i.test(env.COLORTERM ?? '')
+    ? 256
+    : 8;
 }
 
 async function runConnect(args: string[]): Promise<void> {
@@ -340,7 +383,8 @@ async function runConnect(args: string[]): Promise<void> {
     else if (eq('--server') !== undefined) server = eq('--server')!;
     else if (eq('--predict') !== undefined) predict = eq('--predict');
     else if (a === '--predict-overwrite') overwrite = true;
-    else if (a === '--scrollback' || a.startsWith('--scrollback=')) scrollback = scrollbackArg(a.includes('=') ? a.slice(a.indexOf('=') + 1) : value(a));
+    else if (a === '--scrollback' || a.startsWith('--scrollback='))
+      scrollback = scrollbackArg(a.includes('=') ? a.slice(a.indexOf('=') + 1) : value(a));
     else if (a === '-v' || a === '--verbose') verbose = true;
     else if (a === '-A' || a === '--forward-agent') forward = true;
     else if (a === '-a' || a === '--no-forward-agent') forward = false;
@@ -352,10 +396,14 @@ async function runConnect(args: string[]): Promise<void> {
     }
   }
   if (!target) fail(USAGE);
-  if (predict !== undefined && !MODES.includes(predict as DisplayPreference)) fail(`Unknown prediction mode ${predict}.`);
-  if (!process.stdin.isTTY || !process.stdout.isTTY) fail('mosh needs a terminal: standard input and output must be a tty.');
+  if (predict !== undefined && !MODES.includes(predict as DisplayPreference))
+    fail(`Unknown prediction mode ${predict}.`);
+  if (!process.stdin.isTTY || !process.stdout.isTTY)
+    fail('mosh needs a terminal: standard input and output must be a tty.');
   const home = homedir();
-  const identityFiles = identities.map((f) => resolvePath(f === '~' ? home : f.startsWith('~/') ? join(home, f.slice(2)) : f));
+  const identityFiles = identities.map((f) =>
+    resolvePath(f === '~' ? home : f.startsWith('~/') ? join(home, f.slice(2)) : f),
+  );
 
   // Ctrl-C while connecting (at a question too) cancels the bootstrap, which ends whatever it started remotely.
   const cancel = new AbortController();
@@ -385,14 +433,19 @@ async function runConnect(args: string[]): Promise<void> {
   } finally {
     process.off('SIGINT', onInterrupt);
   }
-  if (scrollback > 0 && r.server.kind !== 'bundled') process.stderr.write(`mosh: ${r.server.description} keeps no scrollback history: only what the screen shows scrolls by.\n`);
+  if (scrollback > 0 && r.server.kind !== 'bundled')
+    process.stderr.write(
+      `mosh: ${r.server.description} keeps no scrollback history: only what the screen shows scrolls by.\n`,
+    );
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { forwardTarget, pageantStream } = require('../ssh') as typeof import('../ssh');
   let forwardAgent = forwardTarget(r.host, forward) ?? undefined;
   if (process.platform === 'win32') setPageantProvider(pageantStream);
   if (forwardAgent && r.server.kind !== 'bundled') {
     // Only our server forwards an agent: said before the session starts, and the session goes on without it.
-    process.stderr.write(`mosh: agent forwarding is off: the mosh server on ${r.host.hostname} is ${r.server.description}, which cannot forward an ssh agent (only ours can).\n`);
+    process.stderr.write(
+      `mosh: agent forwarding is off: the mosh server on ${r.host.hostname} is ${r.server.description}, which cannot forward an ssh agent (only ours can).\n`,
+    );
     forwardAgent = undefined;
   }
   runSession({

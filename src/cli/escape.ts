@@ -3,7 +3,8 @@
 // (a printable one only counts right after CR or LF; an empty value turns the feature off). Byte handling
 // only: it does not know what quitting or suspending means for its caller.
 
-export type EscapeAction = { type: 'send'; bytes: Uint8Array } | { type: 'quit' } | { type: 'suspend' } | { type: 'help'; shown: boolean };
+export type EscapeAction =
+  { type: 'send'; bytes: Uint8Array } | { type: 'quit' } | { type: 'suspend' } | { type: 'help'; shown: boolean };
 
 const REFUSED = new Set([0x03, 0x04, 0x0a, 0x0c, 0x0d]); // Ctrl-C, Ctrl-D, LF, Ctrl-L, CR
 

@@ -41,7 +41,10 @@ export class TtyPrompter implements Prompter {
 
   ask(q: TextQuestion): Promise<string | undefined> {
     return this.serial(async () => {
-      if (q.retry && q.kind !== 'keyboard-interactive') this.output.write(q.kind === 'passphrase' ? 'Bad passphrase, try again.\n' : 'Permission denied, please try again.\n');
+      if (q.retry && q.kind !== 'keyboard-interactive')
+        this.output.write(
+          q.kind === 'passphrase' ? 'Bad passphrase, try again.\n' : 'Permission denied, please try again.\n',
+        );
       if (q.title) this.output.write(`${q.title}\n`);
       if (q.instructions) this.output.write(`${q.instructions.trimEnd()}\n`);
       return this.readLine(q.message, q.echo, q.signal);

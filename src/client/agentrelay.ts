@@ -43,7 +43,11 @@ export const MAX_AGENT_MESSAGE = 256 << 10;
 const SSH_AGENT_FAILURE = Buffer.from([0, 0, 0, 1, 5]);
 
 /** The agents to try, in order, for one connection. */
-export function agentCandidates(target: ForwardAgentTarget, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string[] {
+export function agentCandidates(
+  target: ForwardAgentTarget,
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string[] {
   if (target.path !== undefined) return target.path.toLowerCase() === 'none' ? [] : [target.path];
   const out: string[] = [];
   if (env.SSH_AUTH_SOCK) out.push(env.SSH_AUTH_SOCK);

@@ -9,7 +9,16 @@
 // bytes wait, and at most MAX_IN_FLIGHT bytes of events are unacknowledged (so keystrokes never wait behind a big
 // diff). Not the wire (channelwire.ts), the local agent (agentrelay.ts), nor the transport (moshclient.ts runs this
 // once per wake-up).
-import { CHANNEL_WINDOW, type ChannelInbox, type ChannelTable, encodeChannelEvent, MAX_CHANNELS, MAX_EVENT_DATA, MAX_IN_FLIGHT, serverOpened } from '../statesync';
+import {
+  CHANNEL_WINDOW,
+  type ChannelInbox,
+  type ChannelTable,
+  encodeChannelEvent,
+  MAX_CHANNELS,
+  MAX_EVENT_DATA,
+  MAX_IN_FLIGHT,
+  serverOpened,
+} from '../statesync';
 
 /** A channel's local end (a net.Socket has all this; tests use in-memory ones). */
 export interface LocalStream {
@@ -143,7 +152,8 @@ export class ChannelManager {
     if (this.disposed || MAX_IN_FLIGHT - this.bytesInFlight <= 0) return false;
     for (const ch of this.channels.values()) {
       const m = latest?.marks.get(ch.id);
-      if ((m || !ch.known) && !ch.closeSent && ch.pendingLength > 0 && ch.pushed < (m?.window ?? CHANNEL_WINDOW)) return true;
+      if ((m || !ch.known) && !ch.closeSent && ch.pendingLength > 0 && ch.pushed < (m?.window ?? CHANNEL_WINDOW))
+        return true;
     }
     return false;
   }
@@ -181,7 +191,8 @@ export class ChannelManager {
       const inbox = this.o.inbox;
       // The server's bytes to the local stream, while it takes them.
       if (ch.stream && m) {
-        while (inbox.held(ch.id) > 0 && ch.stream.writableLength < LOCAL_WRITE_LIMIT) ch.stream.write(inbox.take(ch.id, LOCAL_WRITE_LIMIT - ch.stream.writableLength));
+        while (inbox.held(ch.id) > 0 && ch.stream.writableLength < LOCAL_WRITE_LIMIT)
+          ch.stream.write(inbox.take(ch.id, LOCAL_WRITE_LIMIT - ch.stream.writableLength));
         if (m.closed && !ch.endedLocal && inbox.delivered(ch.id) >= m.sent && inbox.held(ch.id) === 0) {
           ch.endedLocal = true;
           ch.stream.end();
@@ -209,7 +220,9 @@ export class ChannelManager {
       }
       const done = ch.localEnded && ch.pendingLength === 0;
       if (give !== undefined || done) {
-        const at = this.o.push(encodeChannelEvent({ id: ch.id, offset: ch.pushed, data: new Uint8Array(0), window: give, close: done }));
+        const at = this.o.push(
+          encodeChannelEvent({ id: ch.id, offset: ch.pushed, data: new Uint8Array(0), window: give, close: done }),
+        );
         if (done) ch.closeAt = at;
       }
       if (done) this.closeSent(ch);
@@ -228,7 +241,20 @@ export class ChannelManager {
   }
 
   private newChannel(id: number, known: boolean): ClientChannel {
-    return { id, stream: null, pending: [], pendingLength: 0, pushed: 0, paused: false, localEnded: false, endedLocal: false, windowGiven: CHANNEL_WINDOW, closeSent: false, known, closeAt: Infinity };
+    return {
+      id,
+      stream: null,
+      pending: [],
+      pendingLength: 0,
+      pushed: 0,
+      paused: false,
+      localEnded: false,
+      endedLocal: false,
+      windowGiven: CHANNEL_WINDOW,
+      closeSent: false,
+      known,
+      closeAt: Infinity,
+    };
   }
 
   private closedChannel(id: number): ClientChannel {

@@ -4,7 +4,16 @@
 // what the user is told once the server's first state says whether it forwards, and the channel table's saved
 // form. Not the channel protocol (statesync/channels.ts) nor the session (moshclient.ts, which calls this once per
 // wake-up).
-import { ChannelInbox, type ChannelMark, type ChannelTable, FEATURE_AGENT, FEATURE_CHANNELS, KIND_AGENT, type TerminalState, type UserStream } from '../statesync';
+import {
+  ChannelInbox,
+  type ChannelMark,
+  type ChannelTable,
+  FEATURE_AGENT,
+  FEATURE_CHANNELS,
+  KIND_AGENT,
+  type TerminalState,
+  type UserStream,
+} from '../statesync';
 import type { Transport } from '../transport';
 import { type ForwardAgentTarget, openAgent } from './agentrelay';
 import { ChannelManager } from './channels';
@@ -96,7 +105,8 @@ export class AgentForwarding {
     const hello = latest.state.hello;
     let reason = '';
     if (hello === null) reason = `the server on ${host} is a stock mosh-server, which cannot forward an ssh agent`;
-    else if (!hello.features.includes(FEATURE_AGENT)) reason = latest.state.channels?.agentError ?? `the mosh server on ${host} does not forward ssh agents`;
+    else if (!hello.features.includes(FEATURE_AGENT))
+      reason = latest.state.channels?.agentError ?? `the mosh server on ${host} does not forward ssh agents`;
     emit({ on: reason === '', reason });
   }
 

@@ -6,11 +6,41 @@
 
 import { clampScreenSize, newFrameBytes, type Snapshot } from '../emulator';
 import { BAR_TEXT, NotificationEngine, PredictionEngine } from '../predict';
-import { encodeClientHello, EXTENSIONS_VERSION, FEATURE_HISTORY, HistoryLog, MAX_HISTORY_LINES, type SerializedUserStream, TerminalState, UserStream } from '../statesync';
+import {
+  encodeClientHello,
+  EXTENSIONS_VERSION,
+  FEATURE_HISTORY,
+  HistoryLog,
+  MAX_HISTORY_LINES,
+  type SerializedUserStream,
+  TerminalState,
+  UserStream,
+} from '../statesync';
 import { AgentForwarding, loadedChannels, savedChannels } from './forwarding';
 import { scrollbackOutput } from './scrollback';
-import { type ClientExit, type ClientStatus, CONNECT_TIMEOUT, CONNECTING_WAKE, type ConnectionState, type MoshClientEvents, type MoshClientOptions, type SavedSession, type SavedTerminal, SEQ_GAP } from './clientapi';
-import { type Clock, Connection, formatKey, OcbAes128, parseKey, SEND_MINDELAY_CLIENT, systemClock, Transport, WakeTimer } from '../transport';
+import {
+  type ClientExit,
+  type ClientStatus,
+  CONNECT_TIMEOUT,
+  CONNECTING_WAKE,
+  type ConnectionState,
+  type MoshClientEvents,
+  type MoshClientOptions,
+  type SavedSession,
+  type SavedTerminal,
+  SEQ_GAP,
+} from './clientapi';
+import {
+  type Clock,
+  Connection,
+  formatKey,
+  OcbAes128,
+  parseKey,
+  SEND_MINDELAY_CLIENT,
+  systemClock,
+  Transport,
+  WakeTimer,
+} from '../transport';
 
 export class MoshClient {
   readonly transport: Transport<UserStream, TerminalState>;
@@ -81,7 +111,8 @@ export class MoshClient {
       socketFactory: opts.socketFactory,
       onEvent: (e) => {
         if (e.type === 'send-error') this.notifications.setNetworkError(e.text, this.clock.now());
-        else if (e.type === 'drop' && e.reason === 'integrity') this.notifications.setNotificationString(`Crypto exception: ${e.text}`, this.clock.now());
+        else if (e.type === 'drop' && e.reason === 'integrity')
+          this.notifications.setNotificationString(`Crypto exception: ${e.text}`, this.clock.now());
       },
     });
     this.transport = new Transport<UserStream, TerminalState>({
@@ -98,7 +129,8 @@ export class MoshClient {
         if (e.type === 'error') this.notifications.setNotificationString(e.text, this.clock.now());
       },
     });
-    if (opts.forwardAgent && inbox) this.forwarding = new AgentForwarding(this.transport, inbox, opts.forwardAgent, () => this.timer.kick());
+    if (opts.forwardAgent && inbox)
+      this.forwarding = new AgentForwarding(this.transport, inbox, opts.forwardAgent, () => this.timer.kick());
     if (resume) {
       this.transport.restore(resume.transport, this.userCodec, this.terminalCodec);
       this.forwarding?.adoptRestored();
@@ -110,7 +142,8 @@ export class MoshClient {
       this.heardFrom = true; // the server knew us; the bar counts from the save if it stays silent
       this.awaitingResume = true;
       this.lastRemoteNum = this.transport.latestRemote().num;
-      if (resume.cols !== this.cols || resume.rows !== this.rows) this.transport.currentState.pushResize(this.cols, this.rows);
+      if (resume.cols !== this.cols || resume.rows !== this.rows)
+        this.transport.currentState.pushResize(this.cols, this.rows);
       // This process's terminal is new: ask our server to send the history again (a stock one ignores it).
       const count = this.transport.latestRemote().state.history?.count ?? 0;
       this.historyWritten = Math.max(0, count - this.historyWanted);
@@ -121,7 +154,10 @@ export class MoshClient {
       this.transport.currentState.pushResize(this.cols, this.rows); // state 1: our window size (as stock)
       if (this.historyWanted > 0 || this.forwarding) this.sayHello();
     }
-    this.prediction = new PredictionEngine({ display: opts.predict ?? 'adaptive', predictOverwrite: opts.predictOverwrite });
+    this.prediction = new PredictionEngine({
+      display: opts.predict ?? 'adaptive',
+      predictOverwrite: opts.predictOverwrite,
+    });
     this.notifications = new NotificationEngine({ now: this.started, escapeKeyName: opts.quitHint ?? '' });
     connection.onSocketMessage = (msg, from) => {
       this.transport.receive(msg, from);
@@ -133,10 +169,25 @@ export class MoshClient {
   }
 
   /** Continues a session saved by `save()` in this or another process. */
-  static restore(saved: SavedSession, events: MoshClientEvents = {}, overrides: Partial<MoshClientOptions> = {}): MoshClient {
+  static restore(
+    saved: SavedSession,
+    events: MoshClientEvents = {},
+    overrides: Partial<MoshClientOptions> = {},
+  ): MoshClient {
     if (saved.version !== 1) throw new Error(`cannot restore a saved session of version ${String(saved.version)}`);
     return new MoshClient(
-      { host: saved.host, port: saved.port, key: saved.key, cols: saved.cols, rows: saved.rows, predict: saved.predict, predictOverwrite: saved.predictOverwrite, forwardAgent: saved.forwardAgent, ...overrides, resume: saved },
+      {
+        host: saved.host,
+        port: saved.port,
+        key: saved.key,
+        cols: saved.cols,
+        rows: saved.rows,
+        predict: saved.predict,
+        predictOverwrite: saved.predictOverwrite,
+        forwardAgent: saved.forwardAgent,
+        ...overrides,
+        resume: saved,
+      },
       events,
     );
   }
@@ -197,18 +248,41 @@ export class MoshClient {
     this.timer.kick();
   }
 
-  private readonly userCodec = { save: (s: UserStream) => s.serialize(), load: (s: SerializedUserStream) => UserStream.deserialize(s) };
+  private readonly userCodec = {
+    save: (s: UserStream) => s.serialize(),
+    load: (s: SerializedUserStream) => UserStream.deserialize(s),
+  };
   private readonly terminalCodec = {
-    save: (s: TerminalState): SavedTerminal => ({ snapshot: s.snapshot, echoAck: s.echoAck.toString(), hello: s.hello, history: s.history, channels: savedChannels(s.channels) }),
+    save: (s: TerminalState): SavedTerminal => ({
+      snapshot: s.snapshot,
+      echoAck: s.echoAck.toString(),
+      hello: s.hello,
+      history: s.history,
+      channels: savedChannels(s.channels),
+    }),
     load: (s: SavedTerminal) =>
-      new TerminalState(s.snapshot, BigInt(s.echoAck), { hello: s.hello ?? null, history: s.history ?? null, log: this.historyLog, channels: loadedChannels(s.channels), inbox: this.forwarding?.inbox }),
+      new TerminalState(s.snapshot, BigInt(s.echoAck), {
+        hello: s.hello ?? null,
+        history: s.history ?? null,
+        log: this.historyLog,
+        channels: loadedChannels(s.channels),
+        inbox: this.forwarding?.inbox,
+      }),
   };
 
   /** Our hello to the server (an extension event a stock mosh-server ignores): we keep history lines, we forward the agent. */
   private sayHello(replayFrom?: number): void {
-    const features = [...(this.historyWanted > 0 ? [FEATURE_HISTORY] : []), ...(this.forwarding ? AgentForwarding.features : [])];
+    const features = [
+      ...(this.historyWanted > 0 ? [FEATURE_HISTORY] : []),
+      ...(this.forwarding ? AgentForwarding.features : []),
+    ];
     this.transport.currentState.pushExt(
-      encodeClientHello({ version: EXTENSIONS_VERSION, features, historyLines: this.historyWanted, replayFrom: replayFrom === undefined ? undefined : BigInt(replayFrom) }),
+      encodeClientHello({
+        version: EXTENSIONS_VERSION,
+        features,
+        historyLines: this.historyWanted,
+        replayFrom: replayFrom === undefined ? undefined : BigInt(replayFrom),
+      }),
     );
   }
 
@@ -314,13 +388,24 @@ export class MoshClient {
     if (t.connection.sendError() === null) this.notifications.clearNetworkError(now);
 
     // Exit conditions (mosh-protocol.md 6.9).
-    if (t.sender.shutdownInProgress && t.sender.shutdownAcknowledged) return this.finish({ reason: 'user', code: 0, message: '' });
+    if (t.sender.shutdownInProgress && t.sender.shutdownAcknowledged)
+      return this.finish({ reason: 'user', code: 0, message: '' });
     if (t.sender.shutdownInProgress && t.sender.shutdownAckTimedOut) {
-      return this.finish({ reason: 'unclean', code: 1, message: 'mosh did not shut down cleanly. Please note that the mosh-server process may still be running on the server.' });
+      return this.finish({
+        reason: 'unclean',
+        code: 1,
+        message:
+          'mosh did not shut down cleanly. Please note that the mosh-server process may still be running on the server.',
+      });
     }
     if (t.sender.counterpartyShutdownAckSent) return this.finish({ reason: 'server', code: 0, message: '' });
 
-    if (this.awaitingResume && this.connectTimeoutMs > 0 && now - this.started >= this.connectTimeoutMs && !t.sender.shutdownInProgress) {
+    if (
+      this.awaitingResume &&
+      this.connectTimeoutMs > 0 &&
+      now - this.started >= this.connectTimeoutMs &&
+      !t.sender.shutdownInProgress
+    ) {
       return this.finish({
         reason: 'gone',
         code: 1,
@@ -403,7 +488,8 @@ export class MoshClient {
       this.lastComposed = composed;
       shown = composed;
       // The user's terminal stays in application-cursor-key mode; the server translates arrows (as stock).
-      if (!shown.modes.applicationCursorKeys) shown = { ...shown, modes: { ...shown.modes, applicationCursorKeys: true } };
+      if (!shown.modes.applicationCursorKeys)
+        shown = { ...shown, modes: { ...shown.modes, applicationCursorKeys: true } };
       if (shown.cols !== this.cols || shown.rows !== this.rows) shown = fitTo(shown, this.cols, this.rows);
       if (this.opts.allowClipboardWrite === false && shown.clipboard !== null) shown = { ...shown, clipboard: null };
     }
@@ -490,5 +576,11 @@ function fitTo(s: Snapshot, cols: number, rows: number): Snapshot {
     }
     lines.push({ text, style, widths, wraps: row.wraps && cols >= s.cols });
   }
-  return { ...s, cols, rows, lines, cursor: { ...s.cursor, x: Math.min(s.cursor.x, cols - 1), y: Math.min(s.cursor.y, rows - 1) } };
+  return {
+    ...s,
+    cols,
+    rows,
+    lines,
+    cursor: { ...s.cursor, x: Math.min(s.cursor.x, cols - 1), y: Math.min(s.cursor.y, rows - 1) },
+  };
 }

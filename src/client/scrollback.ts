@@ -21,7 +21,12 @@ function displayWidth(text: string): number {
  * rendition reset. `leaveAlternate`: the terminal shows the alternate screen (which keeps no scrollback) and must
  * leave it first.
  */
-export function scrollbackOutput(lines: readonly HistoryLine[], cols: number, rows: number, leaveAlternate = false): string {
+export function scrollbackOutput(
+  lines: readonly HistoryLine[],
+  cols: number,
+  rows: number,
+  leaveAlternate = false,
+): string {
   // Rows that wrapped on the server make one logical line here.
   const logical: string[] = [];
   let cur = '';

@@ -64,7 +64,9 @@ export class HeapGuard {
    * The guard for this process: node's `gc` if it was started with --expose-gc (the daemon); else, with
    * `exposeGc`, V8's gc made available now (the terminal client), else a guard that does nothing.
    */
-  static forThisProcess(opts: { exposeGc?: boolean } & Pick<HeapGuardOptions, 'growthStep' | 'timeShare' | 'minSpacingMs'> = {}): HeapGuard {
+  static forThisProcess(
+    opts: { exposeGc?: boolean } & Pick<HeapGuardOptions, 'growthStep' | 'timeShare' | 'minSpacingMs'> = {},
+  ): HeapGuard {
     let gc = (globalThis as { gc?: () => void }).gc;
     if (typeof gc !== 'function' && opts.exposeGc) {
       setFlagsFromString('--expose-gc');

@@ -7,7 +7,15 @@
 // `CSI 2147483647 S` would keep it busy for an hour. Guards clamp those parameters to the point where the result
 // stops changing (the screen height, the width, a screenful of repeats) before xterm's own handler runs.
 import type { Terminal } from '@xterm/headless';
-import { copyLineCells, decodeRow, historyLineText, lineCellsEqual, type RawLine, type RawParams, XtermInternals } from './xterminternals';
+import {
+  copyLineCells,
+  decodeRow,
+  historyLineText,
+  lineCellsEqual,
+  type RawLine,
+  type RawParams,
+  XtermInternals,
+} from './xterminternals';
 import { DEFAULT_MODES, type Modes, type MouseEncoding, type MouseTracking, type Row, type Snapshot } from './snapshot';
 import { newFrame } from './newframe';
 import { clampScreenSize } from './limits';
@@ -109,7 +117,13 @@ export class Emulator {
   }
 
   private newTerminal(cols: number, rows: number): Terminal {
-    const term = new (xterm().Terminal)({ cols, rows, scrollback: this.scrollback, allowProposedApi: true, logLevel: 'off' });
+    const term = new (xterm().Terminal)({
+      cols,
+      rows,
+      scrollback: this.scrollback,
+      allowProposedApi: true,
+      logLevel: 'off',
+    });
     if (this.widths === 'glibc') {
       term.unicode.register(glibcWidthProvider);
       term.unicode.activeVersion = glibcWidthProvider.version;
@@ -204,8 +218,13 @@ export class Emulator {
       if (b === 0x0a) {
         lineFeeds++;
         if (data[i - 1] !== 0x0d && bareLf === data.length) bareLf = i;
-      }
-      else if (b < 0x20 ? b !== 0x09 && b !== 0x0d : b === 0x1b || (b === 0xc2 && i + 1 < data.length && data[i + 1] >= 0x80 && data[i + 1] <= 0x9f) || b === 0xc2 && i + 1 === data.length) {
+      } else if (
+        b < 0x20
+          ? b !== 0x09 && b !== 0x0d
+          : b === 0x1b ||
+            (b === 0xc2 && i + 1 < data.length && data[i + 1] >= 0x80 && data[i + 1] <= 0x9f) ||
+            (b === 0xc2 && i + 1 === data.length)
+      ) {
         return this.write(data);
       }
     }
@@ -310,7 +329,6 @@ export class Emulator {
   dispose(): void {
     this.term.dispose();
   }
-
 
   /** The current framebuffer. Returns the same object again while nothing was written or resized. */
   snapshot(): Snapshot {

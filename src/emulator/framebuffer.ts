@@ -124,7 +124,11 @@ export class Framebuffer implements VtTarget {
       cols: this.cols,
       rows: this.rowsN,
       lines: s.snapshotRows(),
-      cursor: { x: Math.min(Math.max(s.x, 0), this.cols - 1), y: Math.min(Math.max(s.y, 0), this.rowsN - 1), visible: this.visible },
+      cursor: {
+        x: Math.min(Math.max(s.x, 0), this.cols - 1),
+        y: Math.min(Math.max(s.y, 0), this.rowsN - 1),
+        visible: this.visible,
+      },
       pen: this.pen.cellStyle(),
       modes: this.modes,
       title: this.title,
@@ -181,14 +185,15 @@ export class Framebuffer implements VtTarget {
           // (Row.widths '0'); two columns wide only over a proper right half, else the cell stays empty.
           const wd = chWidth || 1;
           if (wd === 1) this.scr.setCell(w, x, ch, w.style[x], 0);
-          else if (x + 1 < cols && ScreenRows.width(w, x + 1) === 0 && w.text[x + 1] === '') this.scr.setCell(w, x, ch, w.style[x], 2);
+          else if (x + 1 < cols && ScreenRows.width(w, x + 1) === 0 && w.text[x + 1] === '')
+            this.scr.setCell(w, x, ch, w.style[x], 2);
           else this.scr.setCell(w, x, '', w.style[x], 1);
         } else {
           w.text[x] += ch;
           if (chWidth) this.scr.setCell(w, x, w.text[x], w.style[x], chWidth);
         }
       }
-      for (let delta = chWidth - oldWidth; --delta >= 0; ) this.scr.setCell(w, s.x++, '', this.pen.cellStyle(), 0);
+      for (let delta = chWidth - oldWidth; --delta >= 0;) this.scr.setCell(w, s.x++, '', this.pen.cellStyle(), 0);
       return;
     }
     const style = this.pen.cellStyle();
@@ -235,7 +240,8 @@ export class Framebuffer implements VtTarget {
     if (s.x > 0 && s.x <= this.cols) {
       const w = s.work[s.y] ?? null;
       const r = s.rows[s.y];
-      const width = w !== null ? ScreenRows.width(w, s.x - 1) : r.widths === null ? 1 : r.widths.charCodeAt(s.x - 1) - 48;
+      const width =
+        w !== null ? ScreenRows.width(w, s.x - 1) : r.widths === null ? 1 : r.widths.charCodeAt(s.x - 1) - 48;
       if (width === 2) {
         const row = this.scr.row(s.y);
         this.scr.setCell(row, s.x - 1, '', this.pen.eraseStyle(), 1);

@@ -1,6 +1,13 @@
 // Public surface of src/emulator/: the terminal model (Emulator), its snapshots, the display differ (newFrame)
 // and the differ's vocabulary check. Nothing here knows about networks.
-export { Emulator, type EmulatorOptions, type Disposable, type HistorySink, MAX_TITLE_LENGTH, MAX_CLIPBOARD_LENGTH } from './emulator';
+export {
+  Emulator,
+  type EmulatorOptions,
+  type Disposable,
+  type HistorySink,
+  MAX_TITLE_LENGTH,
+  MAX_CLIPBOARD_LENGTH,
+} from './emulator';
 export { plainLineText } from './plainline';
 export {
   type Snapshot,

@@ -12,7 +12,8 @@ export const MAX_CELLS = 1 << 20;
 
 /** Why `cols` x `rows` is not a screen size we hold, or null when it is. */
 export function screenSizeProblem(cols: number, rows: number): string | null {
-  if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || rows < 1) return `${cols}x${rows} is not a window size`;
+  if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || rows < 1)
+    return `${cols}x${rows} is not a window size`;
   if (cols > MAX_COLS || rows > MAX_ROWS || cols * rows > MAX_CELLS) {
     return `${cols}x${rows} is larger than a terminal may be (at most ${MAX_COLS}x${MAX_ROWS}, ${MAX_CELLS} cells)`;
   }

@@ -183,14 +183,7 @@ class FrameWriter {
 
   /** Prints one cell at (y, x) with its rendition. */
   printCell(y: number, x: number, text: string, style: string, width: number): void {
-    if (
-      x === 0 &&
-      y > 0 &&
-      this.cy === y - 1 &&
-      this.cx === this.cols &&
-      this.wraps[y - 1] &&
-      width !== 0
-    ) {
+    if (x === 0 && y > 0 && this.cy === y - 1 && this.cx === this.cols && this.wraps[y - 1] && width !== 0) {
       // Deferred wrap: printing now continues on (y, 0) without any move, as the wrap flag wants.
       this.cy = y;
       this.cx = 0;
@@ -259,7 +252,13 @@ class FrameWriter {
     const row = this.next.lines[r];
     const below = this.next.lines[r + 1];
     let lx = cols - 1;
-    if (cols >= 2 && row.widths !== null && row.widths.charCodeAt(cols - 1) === 48 && row.widths.charCodeAt(cols - 2) === 50) lx = cols - 2;
+    if (
+      cols >= 2 &&
+      row.widths !== null &&
+      row.widths.charCodeAt(cols - 1) === 48 &&
+      row.widths.charCodeAt(cols - 2) === 50
+    )
+      lx = cols - 2;
     const lastText = row.text[lx];
     const lastWidth = row.widths === null ? 1 : row.widths.charCodeAt(lx) - 48;
     let placeholderLast = false;
@@ -355,7 +354,14 @@ class FrameWriter {
         continue;
       }
       // The common case, inline: a printable ASCII character right where the cursor is, in the current pen.
-      if (w === 1 && t.length === 1 && this.cx === x && this.cy === y && ns[x] === this.lastIn && this.pen === this.lastOut) {
+      if (
+        w === 1 &&
+        t.length === 1 &&
+        this.cx === x &&
+        this.cy === y &&
+        ns[x] === this.lastIn &&
+        this.pen === this.lastOut
+      ) {
         const c = t.charCodeAt(0);
         if (c >= 0x20 && c < 0x7f) {
           this.o.byte(c);
@@ -376,7 +382,12 @@ class FrameWriter {
  * The escape sequences that turn a terminal showing `last` into one showing `next`. With `initialized` false,
  * or `last` null, or a size change, the output repaints everything (mosh's uninitialized path).
  */
-export function newFrameBytes(initialized: boolean, last: Snapshot | null, next: Snapshot, options: NewFrameOptions = {}): Buffer {
+export function newFrameBytes(
+  initialized: boolean,
+  last: Snapshot | null,
+  next: Snapshot,
+  options: NewFrameOptions = {},
+): Buffer {
   checkSnapshotShape(next);
   const vocabulary: Vocabulary = options.vocabulary ?? 'mosh';
   const cols = next.cols;
@@ -402,7 +413,13 @@ export function newFrameBytes(initialized: boolean, last: Snapshot | null, next:
   if (next.titleSet === true) {
     const title = safeTitle(next.title);
     const icon = safeTitle(next.iconName);
-    if (!initialized || last === null || !last.titleSet || safeTitle(last.title) !== title || safeTitle(last.iconName) !== icon) {
+    if (
+      !initialized ||
+      last === null ||
+      !last.titleSet ||
+      safeTitle(last.title) !== title ||
+      safeTitle(last.iconName) !== icon
+    ) {
       w.o.text(title === icon ? `${ESC}]0;${title}\x07` : `${ESC}]1;${icon}\x07${ESC}]2;${title}\x07`);
     }
   }
@@ -414,7 +431,8 @@ export function newFrameBytes(initialized: boolean, last: Snapshot | null, next:
   }
 
   // 4. Reverse video.
-  if (!initialized || lm === null || lm.reverseVideo !== nm.reverseVideo) w.o.text(nm.reverseVideo ? `${CSI}?5h` : `${CSI}?5l`);
+  if (!initialized || lm === null || lm.reverseVideo !== nm.reverseVideo)
+    w.o.text(nm.reverseVideo ? `${CSI}?5h` : `${CSI}?5l`);
 
   // 4b. Alternate screen ('xterm' only). Switching shows another buffer: repaint it all.
   if (vocabulary === 'xterm' && (lm?.altScreen === true) !== (nm.altScreen === true)) {
@@ -504,7 +522,8 @@ export function newFrameBytes(initialized: boolean, last: Snapshot | null, next:
   w.setPen(next.pen);
 
   // 13. Bracketed paste.
-  if (!initialized || lm === null || lm.bracketedPaste !== nm.bracketedPaste) w.o.text(nm.bracketedPaste ? `${CSI}?2004h` : `${CSI}?2004l`);
+  if (!initialized || lm === null || lm.bracketedPaste !== nm.bracketedPaste)
+    w.o.text(nm.bracketedPaste ? `${CSI}?2004h` : `${CSI}?2004l`);
 
   // 14. Mouse reporting.
   const mt = MOUSE_TRACKING.includes(nm.mouseTracking) ? nm.mouseTracking : 0;
@@ -516,7 +535,8 @@ export function newFrameBytes(initialized: boolean, last: Snapshot | null, next:
   }
 
   // 15. Focus events.
-  if (!initialized || lm === null || lm.focusEvents !== nm.focusEvents) w.o.text(nm.focusEvents ? `${CSI}?1004h` : `${CSI}?1004l`);
+  if (!initialized || lm === null || lm.focusEvents !== nm.focusEvents)
+    w.o.text(nm.focusEvents ? `${CSI}?1004h` : `${CSI}?1004l`);
 
   // 16. Mouse encoding.
   const me = MOUSE_ENCODING.includes(nm.mouseEncoding) ? nm.mouseEncoding : 0;
@@ -529,8 +549,10 @@ export function newFrameBytes(initialized: boolean, last: Snapshot | null, next:
 
   // 17. Keyboard modes ('xterm' only; a stock mosh-client keeps the user's terminal in DECCKM itself).
   if (vocabulary === 'xterm') {
-    if (!initialized || lm === null || lm.applicationCursorKeys !== nm.applicationCursorKeys) w.o.text(nm.applicationCursorKeys ? `${CSI}?1h` : `${CSI}?1l`);
-    if (!initialized || lm === null || lm.applicationKeypad !== nm.applicationKeypad) w.o.text(nm.applicationKeypad ? `${ESC}=` : `${ESC}>`);
+    if (!initialized || lm === null || lm.applicationCursorKeys !== nm.applicationCursorKeys)
+      w.o.text(nm.applicationCursorKeys ? `${CSI}?1h` : `${CSI}?1l`);
+    if (!initialized || lm === null || lm.applicationKeypad !== nm.applicationKeypad)
+      w.o.text(nm.applicationKeypad ? `${ESC}=` : `${ESC}>`);
     const cs = clampInt(nm.cursorStyle, 0, 6);
     if (!initialized || lm === null || clampInt(lm.cursorStyle, 0, 6) !== cs) w.o.text(`${CSI}${cs} q`);
   }
@@ -550,7 +572,12 @@ const EMPTY = Buffer.alloc(0);
  * The escape sequences that turn a terminal showing `last` into one showing `next`, as a string (see
  * newFrameBytes, which the hot paths use).
  */
-export function newFrame(initialized: boolean, last: Snapshot | null, next: Snapshot, options: NewFrameOptions = {}): string {
+export function newFrame(
+  initialized: boolean,
+  last: Snapshot | null,
+  next: Snapshot,
+  options: NewFrameOptions = {},
+): string {
   const b = newFrameBytes(initialized, last, next, options);
   return b.length === 0 ? '' : b.toString('utf8');
 }
@@ -561,4 +588,3 @@ function isBlank(row: Row): boolean {
   for (let x = 0; x < t.length; x++) if (t[x] !== '') return false;
   return true;
 }
-

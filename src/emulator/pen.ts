@@ -36,7 +36,12 @@ export class Pen {
 
   /** The style string of a character printed now. */
   cellStyle(): string {
-    if (this.style === null) this.style = styleOf(this.fg | 0, this.bg | 0, this.bg & BG_HAS_EXTENDED && this.fg & FG_UNDERLINE ? this.ext >>> 0 : 0);
+    if (this.style === null)
+      this.style = styleOf(
+        this.fg | 0,
+        this.bg | 0,
+        this.bg & BG_HAS_EXTENDED && this.fg & FG_UNDERLINE ? this.ext >>> 0 : 0,
+      );
     return this.style;
   }
 
@@ -183,7 +188,8 @@ export class Pen {
     if (mode !== 2 && mode !== 5) return advance;
     const target = accu[0];
     let c = target === 38 ? this.fg : target === 48 ? this.bg : target === 58 ? this.ext & EXT_COLOR_MASK : 0;
-    if (mode === 2) c = ((c | CM_RGB) & ~RGB_MASK) | ((accu[3] & 0xff) << 16) | ((accu[4] & 0xff) << 8) | (accu[5] & 0xff);
+    if (mode === 2)
+      c = ((c | CM_RGB) & ~RGB_MASK) | ((accu[3] & 0xff) << 16) | ((accu[4] & 0xff) << 8) | (accu[5] & 0xff);
     else c = (c & ~(CM_MASK | PCOLOR_MASK)) | CM_P256 | (accu[3] & 0xff);
     if (target === 38) this.fg = c;
     else if (target === 48) this.bg = c;

@@ -20,7 +20,12 @@ export interface SavedCursor {
 }
 
 export function blankLine(cols: number, style: string): Row {
-  return { text: new Array<string>(cols).fill(''), style: new Array<string>(cols).fill(style), widths: null, wraps: false };
+  return {
+    text: new Array<string>(cols).fill(''),
+    style: new Array<string>(cols).fill(style),
+    widths: null,
+    wraps: false,
+  };
 }
 
 export class ScreenRows {
@@ -133,7 +138,8 @@ export class ScreenRows {
 
   /** A blank line of `eraseStyle` (shared between the lines blanked with the same style). */
   blank(eraseStyle: string): Row {
-    if (this.blankCache === null || this.blankCache.style[0] !== eraseStyle) this.blankCache = blankLine(this.cols, eraseStyle);
+    if (this.blankCache === null || this.blankCache.style[0] !== eraseStyle)
+      this.blankCache = blankLine(this.cols, eraseStyle);
     return this.blankCache;
   }
 

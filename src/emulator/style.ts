@@ -81,7 +81,13 @@ const bgP16 = Array.from({ length: 256 }, (_, n) => color(CM_P16 | n, 40, 100, 4
 const fgP256 = Array.from({ length: 256 }, (_, n) => `38;5;${n}`);
 const bgP256 = Array.from({ length: 256 }, (_, n) => `48;5;${n}`);
 
-function colorPart(cache: Map<number, string>, word: number, base: number, brightBase: number, extended: number): string {
+function colorPart(
+  cache: Map<number, string>,
+  word: number,
+  base: number,
+  brightBase: number,
+  extended: number,
+): string {
   const key = word & (CM_MASK | RGB_MASK);
   if (key === 0) return '';
   const mode = key & CM_MASK;

@@ -177,8 +177,10 @@ export class VtParser {
     if (cp === 0x9b) this.enterCsi();
     else if (cp === 0x9d) this.enterOsc();
     else if (cp === 0x90 || cp === 0x98 || cp === 0x9e || cp === 0x9f) this.state = State.SkipString;
-    else if (cp === 0x84) this.t.esc(0, 0x44); // IND
-    else if (cp === 0x85) this.t.esc(0, 0x45); // NEL
+    else if (cp === 0x84)
+      this.t.esc(0, 0x44); // IND
+    else if (cp === 0x85)
+      this.t.esc(0, 0x45); // NEL
     else if (cp === 0x8d) this.t.esc(0, 0x4d); // RI
     // other C1 controls: ignored
   }

@@ -158,11 +158,14 @@ export class XtermInternals {
   /** The current SGR state as a snapshot style string. */
   get penStyle(): string {
     const pen = this.pen;
-    return styleOf(pen.fg, pen.bg, pen.bg & BG_HAS_EXTENDED ? ((pen.extended._ext ?? pen.extended.ext) >>> 0) : 0);
+    return styleOf(pen.fg, pen.bg, pen.bg & BG_HAS_EXTENDED ? (pen.extended._ext ?? pen.extended.ext) >>> 0 : 0);
   }
 
   /** Registers a CSI guard that sees (and may edit) the live params before xterm's handler; return false to go on. */
-  registerCsiGuard(id: { prefix?: string; intermediates?: string; final: string }, guard: (params: RawParams) => boolean): void {
+  registerCsiGuard(
+    id: { prefix?: string; intermediates?: string; final: string },
+    guard: (params: RawParams) => boolean,
+  ): void {
     this.core._inputHandler.registerCsiHandler(id, guard);
   }
 
@@ -349,7 +352,12 @@ export function decodeRow(
     if (s !== '') (style ??= blankArray(cols))[x] = s;
   }
   return {
-    row: { text: text ?? blank.text, style: style ?? blank.style, widths: widths === null ? null : widths.join(''), wraps },
+    row: {
+      text: text ?? blank.text,
+      style: style ?? blank.style,
+      widths: widths === null ? null : widths.join(''),
+      wraps,
+    },
     extras,
   };
 }
@@ -369,7 +377,8 @@ export function historyLineText(line: RawLine, cols: number): string {
   const d = line._data;
   // Cells past the last one holding something or a background are left out: skip them at once.
   let len = Math.min(cols, line.length);
-  while (len > 0 && (d[len * 3 - 3] & (IS_COMBINED | CODEPOINT_MASK)) === 0 && blankStyleOf(d[len * 3 - 1]) === '') len--;
+  while (len > 0 && (d[len * 3 - 3] & (IS_COMBINED | CODEPOINT_MASK)) === 0 && blankStyleOf(d[len * 3 - 1]) === '')
+    len--;
   if (len < Math.min(cols, line.length) && len > 0 && d[len * 3 - 3] >>> WIDTH_SHIFT === 2) len++; // a wide character's right half
   let out = '';
   let pen = '';
@@ -427,7 +436,12 @@ export function historyLineText(line: RawLine, cols: number): string {
  * Whether `line`'s first `n` cell words equal `words` and its combined strings and extended words are the ones
  * `extras` lists ([index, value] pairs, as decodeRow reports them): the row cache's test that a row is unchanged.
  */
-export function lineCellsEqual(line: RawLine, words: Uint32Array, extras: (number | string)[] | null, n: number): boolean {
+export function lineCellsEqual(
+  line: RawLine,
+  words: Uint32Array,
+  extras: (number | string)[] | null,
+  n: number,
+): boolean {
   const data = line._data;
   for (let i = 0; i < n; i++) if (data[i] !== words[i]) return false;
   if (extras !== null) {

@@ -25,7 +25,15 @@ export interface InputParserState {
 }
 
 export function initialParserState(): InputParserState {
-  return { state: 'ground', utf8: 0, utf8Need: 0, utf8Min: 0, privateMarker: false, intermediates: false, strEsc: false };
+  return {
+    state: 'ground',
+    utf8: 0,
+    utf8Need: 0,
+    utf8Min: 0,
+    privateMarker: false,
+    intermediates: false,
+    strEsc: false,
+  };
 }
 
 /** Feeds one byte; returns the actions it completes (usually zero or one). */

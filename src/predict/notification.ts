@@ -115,7 +115,11 @@ export class NotificationEngine {
    * Shows `text` ("mosh: text"). Ordinary messages last MESSAGE_LIFETIME_MS; permanent ones (exit messages, the
    * escape help) stay until replaced or cleared. An empty text clears the message.
    */
-  setNotificationString(text: string, now: number, opts: { permanent?: boolean; showQuitKeystroke?: boolean; lifetimeMs?: number } = {}): void {
+  setNotificationString(
+    text: string,
+    now: number,
+    opts: { permanent?: boolean; showQuitKeystroke?: boolean; lifetimeMs?: number } = {},
+  ): void {
     const s = this.s;
     s.message = text;
     s.messageIsNetworkError = false;

@@ -174,7 +174,8 @@ export class SnapshotOverlay {
   /** The new snapshot; the base itself when nothing changed. */
   build(): Snapshot {
     const b = this.base;
-    const cursorSame = this.cursorX === b.cursor.x && this.cursorY === b.cursor.y && this.cursorVisible === b.cursor.visible;
+    const cursorSame =
+      this.cursorX === b.cursor.x && this.cursorY === b.cursor.y && this.cursorVisible === b.cursor.visible;
     if (this.edits.size === 0 && cursorSame) return b;
     let lines: readonly Row[] = b.lines;
     if (this.edits.size > 0) {

@@ -40,7 +40,8 @@ export function quickConfirmation(s: PredictionEngineState, predictionTime: numb
 /** A prediction made at `predictionTime` is still pending at `now`: a slow one raises the glitch trigger. */
 export function stillPending(s: PredictionEngineState, predictionTime: number, now: number): void {
   if (now - predictionTime >= GLITCH_FLAG_THRESHOLD) s.glitchTrigger = 2 * GLITCH_REPAIR_COUNT;
-  else if (now - predictionTime >= GLITCH_THRESHOLD && s.glitchTrigger < GLITCH_REPAIR_COUNT) s.glitchTrigger = GLITCH_REPAIR_COUNT;
+  else if (now - predictionTime >= GLITCH_THRESHOLD && s.glitchTrigger < GLITCH_REPAIR_COUNT)
+    s.glitchTrigger = GLITCH_REPAIR_COUNT;
 }
 
 /** Whether predictions are drawn at all now. */

@@ -308,7 +308,11 @@ export class PredictionEngine {
           continue;
         }
         if (!cellsEqual(real, c.replacement)) {
-          out.setCell(r.row, col, flag ? { ...c.replacement, style: withUnderline(c.replacement.style) } : c.replacement);
+          out.setCell(
+            r.row,
+            col,
+            flag ? { ...c.replacement, style: withUnderline(c.replacement.style) } : c.replacement,
+          );
         }
       }
     }
@@ -444,9 +448,19 @@ export class PredictionEngine {
     const s = this.s;
     const last = s.cursors[s.cursors.length - 1];
     if (last === undefined) {
-      s.cursors.push({ row: fb.cursor.y, col: fb.cursor.x, expirationFrame: s.localFrameSent + 1n, epoch: s.predictionEpoch });
+      s.cursors.push({
+        row: fb.cursor.y,
+        col: fb.cursor.x,
+        expirationFrame: s.localFrameSent + 1n,
+        epoch: s.predictionEpoch,
+      });
     } else if (last.epoch !== s.predictionEpoch) {
-      s.cursors.push({ row: last.row, col: last.col, expirationFrame: s.localFrameSent + 1n, epoch: s.predictionEpoch });
+      s.cursors.push({
+        row: last.row,
+        col: last.col,
+        expirationFrame: s.localFrameSent + 1n,
+        epoch: s.predictionEpoch,
+      });
     }
   }
 

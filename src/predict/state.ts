@@ -126,7 +126,6 @@ export interface PredictionEngineOptions {
 
 export type Validity = 'pending' | 'correct' | 'correctNoCredit' | 'incorrectOrExpired' | 'inactive';
 
-
 export function defaultState(opts: PredictionEngineOptions): PredictionEngineState {
   return {
     display: opts.display,

@@ -16,7 +16,10 @@ export interface AgentTarget {
  * The agent to forward, or null for none. `wanted`: the front end's switch: true (-A, the setting on) forwards
  * even when ssh_config does not say so, false (-a) never forwards, undefined follows ssh_config's ForwardAgent.
  */
-export function forwardTarget(host: Pick<ResolvedHost, 'forwardAgent' | 'identityAgent'>, wanted?: boolean): AgentTarget | null {
+export function forwardTarget(
+  host: Pick<ResolvedHost, 'forwardAgent' | 'identityAgent'>,
+  wanted?: boolean,
+): AgentTarget | null {
   if (wanted === false) return null;
   if (host.forwardAgent) return host.forwardAgent;
   if (wanted !== true) return null;

@@ -8,7 +8,17 @@
 
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { BaseAgent, createAgent, utils, type AuthenticationType, type AuthHandlerMiddleware, type KeyboardInteractiveCallback, type NextAuthHandler, type ParsedKey, type Prompt } from 'ssh2';
+import {
+  BaseAgent,
+  createAgent,
+  utils,
+  type AuthenticationType,
+  type AuthHandlerMiddleware,
+  type KeyboardInteractiveCallback,
+  type NextAuthHandler,
+  type ParsedKey,
+  type Prompt,
+} from 'ssh2';
 import type { ResolvedHost } from './config';
 import { BootstrapError } from './errors';
 import type { Prompter } from './prompt';
@@ -197,7 +207,12 @@ export class IdentityFileKeys extends BaseAgent {
       return;
     }
     for (let i = 0; i < Math.max(1, this.attempts); i++) {
-      const pass = await this.prompter.ask({ kind: 'passphrase', message: `Enter passphrase for key '${tildify(id.path)}': `, echo: false, retry: i > 0 });
+      const pass = await this.prompter.ask({
+        kind: 'passphrase',
+        message: `Enter passphrase for key '${tildify(id.path)}': `,
+        echo: false,
+        retry: i > 0,
+      });
       if (!pass) break; // cancelled or empty: OpenSSH skips the key
       const k = utils.parseKey(text, pass);
       if (!(k instanceof Error)) {
@@ -246,7 +261,11 @@ function blobType(blob: Buffer): string {
 }
 
 /** The agents to ask: IdentityAgent if set, else SSH_AUTH_SOCK; on Windows also the OpenSSH pipe and Pageant. */
-export function defaultAgents(identityAgent: string | undefined, env: NodeJS.ProcessEnv = process.env, platform = process.platform): string[] {
+export function defaultAgents(
+  identityAgent: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  platform = process.platform,
+): string[] {
   if (identityAgent) return identityAgent.toLowerCase() === 'none' ? [] : [identityAgent];
   const out: string[] = [];
   if (env.SSH_AUTH_SOCK) out.push(env.SSH_AUTH_SOCK);
@@ -337,16 +356,30 @@ export class Authenticator {
         return next({ type: 'agent', username: user, agent: this.idKeys });
       }
       if (stage === 'keyboard-interactive') {
-        if (!allowed('keyboard-interactive') || !this.interactive || this.kbdCancelled || this.kbdTries >= Math.max(1, this.host.numberOfPasswordPrompts)) {
+        if (
+          !allowed('keyboard-interactive') ||
+          !this.interactive ||
+          this.kbdCancelled ||
+          this.kbdTries >= Math.max(1, this.host.numberOfPasswordPrompts)
+        ) {
           this.stages.shift();
           continue;
         }
         this.kbdTries++;
         if (this.kbdTries === 1) this.tried.push('keyboard-interactive');
-        return next({ type: 'keyboard-interactive', username: user, prompt: (name, instr, _lang, prompts, finish) => void this.answer(name, instr, prompts, finish) });
+        return next({
+          type: 'keyboard-interactive',
+          username: user,
+          prompt: (name, instr, _lang, prompts, finish) => void this.answer(name, instr, prompts, finish),
+        });
       }
       // password
-      if (!allowed('password') || !this.interactive || this.passwordCancelled || this.passwordTries >= this.host.numberOfPasswordPrompts) {
+      if (
+        !allowed('password') ||
+        !this.interactive ||
+        this.passwordCancelled ||
+        this.passwordTries >= this.host.numberOfPasswordPrompts
+      ) {
         this.stages.shift();
         continue;
       }
@@ -368,7 +401,12 @@ export class Authenticator {
     next(false as unknown as AuthenticationType);
   }
 
-  private async answer(name: string, instructions: string, prompts: Prompt[], finish: KeyboardInteractiveCallback): Promise<void> {
+  private async answer(
+    name: string,
+    instructions: string,
+    prompts: Prompt[],
+    finish: KeyboardInteractiveCallback,
+  ): Promise<void> {
     const answers: string[] = [];
     for (const p of prompts) {
       // the server's words, shown outside any terminal emulator: without control characters (as OpenSSH does)
@@ -407,21 +445,34 @@ export class Authenticator {
     const parts: string[] = [];
     if (this.agentKeys) {
       const n = this.agentKeys.keys.length;
-      parts.push(n ? `${n} key${n === 1 ? '' : 's'} from the ssh agent` : `the ssh agent (no usable keys${this.agentKeys.errors.length ? `: ${this.agentKeys.errors[0]}` : ''})`);
+      parts.push(
+        n
+          ? `${n} key${n === 1 ? '' : 's'} from the ssh agent`
+          : `the ssh agent (no usable keys${this.agentKeys.errors.length ? `: ${this.agentKeys.errors[0]}` : ''})`,
+      );
     }
     if (this.idKeys) {
       const files = this.idKeys.identities.filter((i) => i.pub).map((i) => tildify(i.path));
       if (files.length) parts.push(`key file${files.length === 1 ? '' : 's'} ${files.join(', ')}`);
     }
-    if (this.kbdTries && this.kbdAnswered) parts.push(`keyboard-interactive (${this.kbdTries} attempt${this.kbdTries === 1 ? '' : 's'})`);
-    if (this.passwordTries) parts.push(`password (${this.passwordTries} attempt${this.passwordTries === 1 ? '' : 's'})`);
+    if (this.kbdTries && this.kbdAnswered)
+      parts.push(`keyboard-interactive (${this.kbdTries} attempt${this.kbdTries === 1 ? '' : 's'})`);
+    if (this.passwordTries)
+      parts.push(`password (${this.passwordTries} attempt${this.passwordTries === 1 ? '' : 's'})`);
     const lines: string[] = [];
     const pwAttempts = this.passwordTries + (this.kbdPassword ? this.kbdTries : 0);
-    if (pwAttempts) lines.push(`Permission denied: ${who} did not accept the password${pwAttempts > 1 ? ` (${pwAttempts} attempts)` : ''}.`);
-    else if (this.kbdAnswered) lines.push(`Permission denied: ${who} did not accept the answers to its keyboard-interactive questions.`);
+    if (pwAttempts)
+      lines.push(
+        `Permission denied: ${who} did not accept the password${pwAttempts > 1 ? ` (${pwAttempts} attempts)` : ''}.`,
+      );
+    else if (this.kbdAnswered)
+      lines.push(`Permission denied: ${who} did not accept the answers to its keyboard-interactive questions.`);
     else lines.push(`Permission denied: ${who} accepted none of our credentials.`);
-    lines.push(`Tried: ${parts.length ? parts.join('; ') : 'nothing (no agent, no key files, and no questions could be asked)'}.`);
-    if (this.idKeys?.failedPassphrase.length) lines.push(`No passphrase for: ${this.idKeys.failedPassphrase.map(tildify).join(', ')}.`);
+    lines.push(
+      `Tried: ${parts.length ? parts.join('; ') : 'nothing (no agent, no key files, and no questions could be asked)'}.`,
+    );
+    if (this.idKeys?.failedPassphrase.length)
+      lines.push(`No passphrase for: ${this.idKeys.failedPassphrase.map(tildify).join(', ')}.`);
     if (this.serverMethods.length) lines.push(`The server accepts: ${this.serverMethods.join(', ')}.`);
     if (this.passwordCancelled || this.kbdCancelled) lines.push('(A question was cancelled.)');
     if (this.host.batchMode) lines.push('BatchMode is on, so no password or passphrase was asked.');

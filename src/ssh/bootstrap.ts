@@ -86,7 +86,7 @@ export function udpBlockedHint(r: Pick<BootstrapResult, 'ip' | 'port'>, ports?: 
   return (
     `ssh worked and the mosh server started, but no UDP packet came back from ${r.ip} port ${r.port}.\n` +
     `Mosh needs UDP: open ${ports ? `UDP port${ports.includes(':') ? 's' : ''} ${ports}` : 'UDP ports 60000-61000 (or choose a range with -p and open that)'} ` +
-    'in the firewalls between here and the host (the host\'s own firewall and any cloud security group).'
+    "in the firewalls between here and the host (the host's own firewall and any cloud security group)."
   );
 }
 
@@ -99,8 +99,17 @@ export async function bootstrap(o: BootstrapOptions): Promise<BootstrapResult> {
   const host = resolveHost(o.target, o.resolve);
   const cancelled = () => cancelledError(host.hostname);
   const limits = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
-  log(`ssh ${host.user}@${host.hostname} port ${host.port}${host.proxyJump.length ? ` via ${host.proxyJump.join(',')}` : ''}`);
-  const conn = await connectSsh(host, { prompter: o.prompter, resolve: o.resolve, agents: o.agents, timeoutMs: o.timeoutMs ?? o.timeouts?.connectMs, log, signal });
+  log(
+    `ssh ${host.user}@${host.hostname} port ${host.port}${host.proxyJump.length ? ` via ${host.proxyJump.join(',')}` : ''}`,
+  );
+  const conn = await connectSsh(host, {
+    prompter: o.prompter,
+    resolve: o.resolve,
+    agents: o.agents,
+    timeoutMs: o.timeoutMs ?? o.timeouts?.connectMs,
+    log,
+    signal,
+  });
   const tSsh = Date.now();
   let tUpload = 0;
   try {
@@ -127,7 +136,8 @@ export async function bootstrap(o: BootstrapOptions): Promise<BootstrapResult> {
         graceMs: 2000,
         loginMs: limits.loginMs,
         runMs: limits.startMs,
-        timeoutError: (stage, out) => stepTimeout(stage, out, host.hostname, stage === 'login' ? limits.loginMs : limits.startMs),
+        timeoutError: (stage, out) =>
+          stepTimeout(stage, out, host.hostname, stage === 'login' ? limits.loginMs : limits.startMs),
         signal,
         cancelledError: cancelled,
         lost: conn.lost,
@@ -137,10 +147,14 @@ export async function bootstrap(o: BootstrapOptions): Promise<BootstrapResult> {
     let res = await run(choice.mode);
     let probe = parseProbe(res.stdout);
     if (probe.launched === null) {
-      throw new BootstrapError('launch', `The remote shell did not run our probe on ${host.hostname}. Its output:\n${tail(res.stdout + res.stderr)}`);
+      throw new BootstrapError(
+        'launch',
+        `The remote shell did not run our probe on ${host.hostname}. Its output:\n${tail(res.stdout + res.stderr)}`,
+      );
     }
     const fixed = /^ok fixed=(\d+)/.exec(probe.verify ?? '');
-    if (fixed) log(`tightened the permissions of ${fixed[1]} of our cached files and folders (now 0700 folders, 0600 files)`);
+    if (fixed)
+      log(`tightened the permissions of ${fixed[1]} of our cached files and folders (now 0700 folders, 0600 files)`);
     let uploaded = false;
     if (probe.launched === 'none') {
       const action = decide(probe, choice, host.hostname, bundle?.platforms ?? []);
@@ -148,7 +162,9 @@ export async function bootstrap(o: BootstrapOptions): Promise<BootstrapResult> {
         o.progress?.('deploy');
         const t = Date.now();
         const root = cacheRoot.startsWith('/') ? cacheRoot : `${probe.home.replace(/\/$/, '')}/${cacheRoot}`;
-        const bad = probe.verify?.startsWith('bad ') ? cleanRemoteText(probe.verify.slice(4), { multiline: false }) : null;
+        const bad = probe.verify?.startsWith('bad ')
+          ? cleanRemoteText(probe.verify.slice(4), { multiline: false })
+          : null;
         if (bad) log(`the cached server in ${root}/${bundle.hash} failed its check (${bad}): not running it`);
         const up = await uploadBundle(conn.client, bundle, probe.platform, root, {
           log,
@@ -165,13 +181,20 @@ export async function bootstrap(o: BootstrapOptions): Promise<BootstrapResult> {
         o.progress?.('start');
         res = await run(choice.mode);
       } else {
-        log(`Node.js is there but the bundled server has no pty binary for ${cleanRemoteText(probe.platform, { multiline: false })}: using mosh-server`);
+        log(
+          `Node.js is there but the bundled server has no pty binary for ${cleanRemoteText(probe.platform, { multiline: false })}: using mosh-server`,
+        );
         res = await run('system');
       }
       probe = parseProbe(res.stdout);
       if (probe.launched === 'none' || probe.launched === null) {
-        const why = probe.verify?.startsWith('bad ') ? ` The copy uploaded just now failed its check: ${cleanRemoteText(probe.verify.slice(4), { multiline: false })}.` : '';
-        throw new BootstrapError('launch', `The server could not be started on ${host.hostname} after the upload.${why} Output:\n${tail(res.stdout + res.stderr)}`);
+        const why = probe.verify?.startsWith('bad ')
+          ? ` The copy uploaded just now failed its check: ${cleanRemoteText(probe.verify.slice(4), { multiline: false })}.`
+          : '';
+        throw new BootstrapError(
+          'launch',
+          `The server could not be started on ${host.hostname} after the upload.${why} Output:\n${tail(res.stdout + res.stderr)}`,
+        );
       }
     }
     const mc = parseMoshConnect(res.stdout, res.stderr);
@@ -184,8 +207,14 @@ export async function bootstrap(o: BootstrapOptions): Promise<BootstrapResult> {
           `${res.code !== null ? ` It exited with status ${res.code}.` : ''}\nIts output:\n${tail(stripProbe(res.stdout) + res.stderr)}`,
       );
     }
-    const nodeVersion = kind === 'bundled' && probe.node ? cleanRemoteText(probe.node.version, { multiline: false }) : undefined;
-    const description = kind === 'bundled' ? `bundled (node ${nodeVersion ?? '?'} at ${path})` : kind === 'system' ? `system mosh-server (${path})` : `mosh server at ${path}`;
+    const nodeVersion =
+      kind === 'bundled' && probe.node ? cleanRemoteText(probe.node.version, { multiline: false }) : undefined;
+    const description =
+      kind === 'bundled'
+        ? `bundled (node ${nodeVersion ?? '?'} at ${path})`
+        : kind === 'system'
+          ? `system mosh-server (${path})`
+          : `mosh server at ${path}`;
     log(`server: ${description}; UDP ${conn.peerAddress} port ${mc.port}${mc.pid ? `; remote pid ${mc.pid}` : ''}`);
     const end = Date.now();
     return {
@@ -219,13 +248,20 @@ function stepTimeout(stage: ExecStage, out: string, host: string, ms: number): B
   }
   const probe = parseProbe(out);
   if (probe.launched) {
-    return new BootstrapError('timeout', `The mosh server (${cleanRemoteText(probe.serverPath ?? '?', { multiline: false })}) started on ${host} but did not print "MOSH CONNECT" within ${seconds(ms)}.\nIts output:\n${tail(stripProbe(out))}`);
+    return new BootstrapError(
+      'timeout',
+      `The mosh server (${cleanRemoteText(probe.serverPath ?? '?', { multiline: false })}) started on ${host} but did not print "MOSH CONNECT" within ${seconds(ms)}.\nIts output:\n${tail(stripProbe(out))}`,
+    );
   }
-  const last = out.split(/\r?\n/).filter((l) => l.startsWith('VSMOSH ')).pop() ?? 'VSMOSH begin';
+  const last =
+    out
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('VSMOSH '))
+      .pop() ?? 'VSMOSH begin';
   return new BootstrapError(
     'timeout',
     `Looking for Node.js and mosh-server on ${host} did not finish within ${seconds(ms)} (it stopped after "${cleanRemoteText(last.slice(7), { multiline: false })}"). ` +
-      "Asking the login shell for its PATH runs ~/.profile (or ~/.bash_profile, ~/.zprofile): check it for commands that wait for input, or set the remote Node.js path (mosh.remoteNodePath).",
+      'Asking the login shell for its PATH runs ~/.profile (or ~/.bash_profile, ~/.zprofile): check it for commands that wait for input, or set the remote Node.js path (mosh.remoteNodePath).',
   );
 }
 

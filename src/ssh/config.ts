@@ -81,14 +81,30 @@ export interface ResolveOptions {
   matchExec?: boolean;
 }
 
-const ACCUMULATE = new Set(['identityfile', 'certificatefile', 'localforward', 'remoteforward', 'dynamicforward', 'sendenv', 'setenv']);
+const ACCUMULATE = new Set([
+  'identityfile',
+  'certificatefile',
+  'localforward',
+  'remoteforward',
+  'dynamicforward',
+  'sendenv',
+  'setenv',
+]);
 const DEFAULT_IDENTITIES = ['id_rsa', 'id_ecdsa', 'id_ed25519', 'id_dsa'];
 const SUPPORTED_AUTH = ['publickey', 'keyboard-interactive', 'password'];
 const MAX_INCLUDE_DEPTH = 16;
 
 /** OpenSSH's wildcard match: `*` and `?`, case-insensitive (host names are compared in lower case). */
 export function wildcardMatch(pattern: string, name: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'is');
+  const re = new RegExp(
+    '^' +
+      pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+    'is',
+  );
   return re.test(name);
 }
 
@@ -271,7 +287,8 @@ function evalLines(lines: Line[], st: EvalState, depth: number, baseDir: string,
       const active = name === 'host' ? matchPatternList(vals, st.alias) : matchCriteria(vals, st, file);
       if (active && 'config' in line) evalLines(line.config, st, depth, baseDir, file);
     } else if (name === 'include') {
-      if (depth >= MAX_INCLUDE_DEPTH) throw new BootstrapError('config', `${file}: Include nested too deeply (more than ${MAX_INCLUDE_DEPTH}).`);
+      if (depth >= MAX_INCLUDE_DEPTH)
+        throw new BootstrapError('config', `${file}: Include nested too deeply (more than ${MAX_INCLUDE_DEPTH}).`);
       for (const v of vals) {
         let p = expandPath(v, st);
         if (!isAbsolute(p)) p = join(baseDir, p);
@@ -316,7 +333,8 @@ export function resolveHost(target: string | Target, opts: ResolveOptions = {}):
   const run = (st: EvalState) => {
     seed(st);
     // relative Include paths: ~/.ssh for user files, /etc/ssh for the system's (ssh_config(5))
-    for (const f of files) evalFile(f, st, 0, resolve(f).startsWith('/etc/') ? dirname(resolve(f)) : join(home, '.ssh'));
+    for (const f of files)
+      evalFile(f, st, 0, resolve(f).startsWith('/etc/') ? dirname(resolve(f)) : join(home, '.ssh'));
   };
   let st = fresh(false);
   run(st);
@@ -332,7 +350,8 @@ export function resolveHost(target: string | Target, opts: ResolveOptions = {}):
   st.user = user;
   const portText = one('port') ?? '22';
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BootstrapError('config', `Bad port "${portText}" for ${t.host}.`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new BootstrapError('config', `Bad port "${portText}" for ${t.host}.`);
   o.set('port', [String(port)]);
 
   const identityFromConfig = o.get('identityfile') ?? [];
@@ -347,7 +366,13 @@ export function resolveHost(target: string | Target, opts: ResolveOptions = {}):
   }
 
   const jump = one('proxyjump');
-  const proxyJump = !jump || jump.toLowerCase() === 'none' ? [] : jump.split(',').map((s) => s.trim()).filter(Boolean);
+  const proxyJump =
+    !jump || jump.toLowerCase() === 'none'
+      ? []
+      : jump
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   const pc = one('proxycommand');
   const proxyCommand = pc && pc.toLowerCase() !== 'none' && !jump ? expandTokensForShell(pc, tokenMap(st)) : undefined;
 
@@ -357,8 +382,17 @@ export function resolveHost(target: string | Target, opts: ResolveOptions = {}):
     return list.filter((x) => x.toLowerCase() !== 'none').map((x) => expandPath(x, st));
   };
   const shk = (one('stricthostkeychecking') ?? 'ask').toLowerCase();
-  const strict = shk === 'yes' || shk === 'true' ? 'yes' : shk === 'no' || shk === 'off' || shk === 'false' ? 'no' : shk === 'accept-new' ? 'accept-new' : 'ask';
-  const pref = (one('preferredauthentications') ? o.get('preferredauthentications')!.join(',') : SUPPORTED_AUTH.join(','))
+  const strict =
+    shk === 'yes' || shk === 'true'
+      ? 'yes'
+      : shk === 'no' || shk === 'off' || shk === 'false'
+        ? 'no'
+        : shk === 'accept-new'
+          ? 'accept-new'
+          : 'ask';
+  const pref = (
+    one('preferredauthentications') ? o.get('preferredauthentications')!.join(',') : SUPPORTED_AUTH.join(',')
+  )
     .split(',')
     .map((s) => s.trim().toLowerCase())
     .filter((m) => SUPPORTED_AUTH.includes(m));
@@ -370,7 +404,10 @@ export function resolveHost(target: string | Target, opts: ResolveOptions = {}):
         ? 'none'
         : agentSetting === 'SSH_AUTH_SOCK'
           ? process.env.SSH_AUTH_SOCK || 'none'
-          : expandPath(agentSetting.replace(/^\$([A-Za-z_]+)$/, (_m, v: string) => process.env[v] ?? ''), st);
+          : expandPath(
+              agentSetting.replace(/^\$([A-Za-z_]+)$/, (_m, v: string) => process.env[v] ?? ''),
+              st,
+            );
   const fwd = one('forwardagent');
   const forwardAgent: ResolvedHost['forwardAgent'] =
     fwd === undefined || /^(no|false)$/i.test(fwd)
@@ -399,14 +436,20 @@ export function resolveHost(target: string | Target, opts: ResolveOptions = {}):
     proxyJump,
     proxyCommand,
     userKnownHostsFiles: expandList('userknownhostsfile', ['~/.ssh/known_hosts', '~/.ssh/known_hosts2']),
-    globalKnownHostsFiles: expandList('globalknownhostsfile', ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']),
+    globalKnownHostsFiles: expandList('globalknownhostsfile', [
+      '/etc/ssh/ssh_known_hosts',
+      '/etc/ssh/ssh_known_hosts2',
+    ]),
     strictHostKeyChecking: strict,
     hashKnownHosts: yes(o.get('hashknownhosts'), false),
     hostKeyAlias: one('hostkeyalias'),
     preferredAuthentications: pref,
     pubkeyAuthentication: yes(o.get('pubkeyauthentication'), true),
     passwordAuthentication: yes(o.get('passwordauthentication'), true),
-    kbdInteractiveAuthentication: yes(o.get('kbdinteractiveauthentication') ?? o.get('challengeresponseauthentication'), true),
+    kbdInteractiveAuthentication: yes(
+      o.get('kbdinteractiveauthentication') ?? o.get('challengeresponseauthentication'),
+      true,
+    ),
     numberOfPasswordPrompts: Number.isInteger(nPrompts) && nPrompts >= 0 ? nPrompts : 3,
     identityAgent,
     forwardAgent,

@@ -99,9 +99,15 @@ function socketError(e: NodeJS.ErrnoException, host: ResolvedHost): BootstrapErr
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
     case 'EAI_NONAME':
-      return new BootstrapError('unreachable', `ssh: Could not resolve hostname ${host.hostname}: ${e.code === 'EAI_AGAIN' ? 'Temporary failure in name resolution' : 'Name or service not known'}.`);
+      return new BootstrapError(
+        'unreachable',
+        `ssh: Could not resolve hostname ${host.hostname}: ${e.code === 'EAI_AGAIN' ? 'Temporary failure in name resolution' : 'Name or service not known'}.`,
+      );
     case 'ECONNREFUSED':
-      return new BootstrapError('unreachable', `${where}: Connection refused (is an ssh server running there, on that port?).`);
+      return new BootstrapError(
+        'unreachable',
+        `${where}: Connection refused (is an ssh server running there, on that port?).`,
+      );
     case 'EHOSTUNREACH':
       return new BootstrapError('unreachable', `${where}: No route to host.`);
     case 'ENETUNREACH':
@@ -149,7 +155,8 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
   let peerAddress: string;
   let socket: Socket | null = null;
   if (host.proxyJump.length) {
-    if (depth >= MAX_JUMPS) throw new BootstrapError('config', `ProxyJump goes through more than ${MAX_JUMPS} hosts (a loop?).`);
+    if (depth >= MAX_JUMPS)
+      throw new BootstrapError('config', `ProxyJump goes through more than ${MAX_JUMPS} hosts (a loop?).`);
     const hops = host.proxyJump;
     const jumpHost = resolveHost(hops[hops.length - 1], opts.resolve);
     if (hops.length > 1) jumpHost.proxyJump = hops.slice(0, -1);
@@ -160,7 +167,13 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
       sock = await abortable(
         new Promise<Duplex>((resolve, reject) => {
           const t = setTimeout(
-            () => reject(new BootstrapError('timeout', `ssh: the jump host ${jumpHost.hostname} did not open a connection to ${host.hostname} port ${host.port} within ${seconds(timeoutMs)}.`)),
+            () =>
+              reject(
+                new BootstrapError(
+                  'timeout',
+                  `ssh: the jump host ${jumpHost.hostname} did not open a connection to ${host.hostname} port ${host.port} within ${seconds(timeoutMs)}.`,
+                ),
+              ),
             timeoutMs,
           );
           jump.client.forwardOut('127.0.0.1', 0, host.hostname, host.port, (err, ch) => {
@@ -175,7 +188,10 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
     } catch (e) {
       closeAll();
       if (e instanceof BootstrapError) throw e;
-      throw new BootstrapError('unreachable', `ssh: the jump host ${jumpHost.hostname} could not reach ${host.hostname} port ${host.port}: ${cleanRemoteText((e as Error).message)}`);
+      throw new BootstrapError(
+        'unreachable',
+        `ssh: the jump host ${jumpHost.hostname} could not reach ${host.hostname} port ${host.port}: ${cleanRemoteText((e as Error).message)}`,
+      );
     }
     peerAddress = await resolveForUdp(host.hostname);
   } else if (host.proxyCommand) {
@@ -217,7 +233,8 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
       closeAll();
       if (e instanceof BootstrapError) throw e;
       const err = socketError(e as NodeJS.ErrnoException, host);
-      if (err.code === 'timeout') err.message = `ssh: connect to host ${host.hostname} port ${host.port}: Connection timed out after ${Math.round(timeoutMs / 1000)} s.`;
+      if (err.code === 'timeout')
+        err.message = `ssh: connect to host ${host.hostname} port ${host.port}: Connection timed out after ${Math.round(timeoutMs / 1000)} s.`;
       throw err;
     }
     s.setNoDelay(true);
@@ -235,7 +252,10 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
     sock.destroy();
   };
   const dog = new Watchdog(timeoutMs, () => {
-    failure ??= new BootstrapError('timeout', `ssh: ${host.hostname} port ${host.port} did not complete the ssh handshake within ${seconds(timeoutMs)}.`);
+    failure ??= new BootstrapError(
+      'timeout',
+      `ssh: ${host.hostname} port ${host.port} did not complete the ssh handshake within ${seconds(timeoutMs)}.`,
+    );
     stopNow();
   });
   const stopListening = onAbort(signal, () => {
@@ -245,7 +265,9 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
   const prompter = wrapPrompter(opts.prompter, dog, signal);
   // ssh_config's ServerAliveInterval / ServerAliveCountMax where set, our bootstrap defaults for the rest
   const alive = host.serverAliveInterval ?? (opts.keepalive ?? DEFAULT_KEEPALIVE).intervalS;
-  const aliveMax = host.options.has('serveralivecountmax') ? host.serverAliveCountMax : (opts.keepalive ?? DEFAULT_KEEPALIVE).countMax;
+  const aliveMax = host.options.has('serveralivecountmax')
+    ? host.serverAliveCountMax
+    : (opts.keepalive ?? DEFAULT_KEEPALIVE).countMax;
   const auth = new Authenticator(host, prompter, { agents: opts.agents });
   const keyName = knownHostName(host.hostKeyAlias ?? host.hostname, host.port);
   const files = [...host.userKnownHostsFiles, ...host.globalKnownHostsFiles];
@@ -265,7 +287,10 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
       return false;
     }
     if (st.status === 'changed') {
-      failure = new BootstrapError('hostkey-changed', changedHostMessage(keyName, key, st.offending, host.userKnownHostsFiles[0] ?? '~/.ssh/known_hosts'));
+      failure = new BootstrapError(
+        'hostkey-changed',
+        changedHostMessage(keyName, key, st.offending, host.userKnownHostsFiles[0] ?? '~/.ssh/known_hosts'),
+      );
       return false;
     }
     const record = () => {
@@ -299,7 +324,10 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
       message: unknownHostMessage(keyName, key, st.otherTypes),
     });
     if (!ok) {
-      failure = new BootstrapError('hostkey-refused', `The host key of ${keyName} (${keyTypeLabel(type)} ${fp}) was not accepted.\nHost key verification failed.`);
+      failure = new BootstrapError(
+        'hostkey-refused',
+        `The host key of ${keyName} (${keyTypeLabel(type)} ${fp}) was not accepted.\nHost key verification failed.`,
+      );
       return false;
     }
     record();
@@ -316,12 +344,20 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
         if (err.level === 'agent') return; // a key the agent or a passphrase could not sign with: ssh2 goes on
         if (failure) return reject(failure);
         if (err.message === 'All configured authentication methods failed') return reject(auth.failure());
-        if (err.level === 'client-timeout') return reject(new BootstrapError('timeout', `ssh: ${host.hostname}: ${said(err.message)}.`));
+        if (err.level === 'client-timeout')
+          return reject(new BootstrapError('timeout', `ssh: ${host.hostname}: ${said(err.message)}.`));
         if (err.level === 'client-socket') return reject(socketError(err as NodeJS.ErrnoException, host));
         if (authStarted && /disconnect|Too many/i.test(err.message)) return reject(auth.failure());
         reject(new BootstrapError('ssh', `ssh: ${host.hostname}: ${said(err.message)}`));
       });
-      client.on('close', () => reject(failure ?? (authStarted ? auth.failure() : new BootstrapError('ssh', `ssh: ${host.hostname} closed the connection during the handshake.`))));
+      client.on('close', () =>
+        reject(
+          failure ??
+            (authStarted
+              ? auth.failure()
+              : new BootstrapError('ssh', `ssh: ${host.hostname} closed the connection during the handshake.`)),
+        ),
+      );
       client.connect({
         sock,
         username: host.user,
@@ -357,8 +393,14 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
       if (closed || reason) return;
       reason =
         err.message === 'Keepalive timeout'
-          ? new BootstrapError('timeout', `ssh: the connection to ${host.hostname} stopped answering: no reply to ${aliveMax} keepalives sent ${alive} s apart (the network link or the host went away).`)
-          : new BootstrapError('ssh', `ssh: the connection to ${host.hostname} broke: ${cleanRemoteText(err.message, { multiline: false })}`);
+          ? new BootstrapError(
+              'timeout',
+              `ssh: the connection to ${host.hostname} stopped answering: no reply to ${aliveMax} keepalives sent ${alive} s apart (the network link or the host went away).`,
+            )
+          : new BootstrapError(
+              'ssh',
+              `ssh: the connection to ${host.hostname} broke: ${cleanRemoteText(err.message, { multiline: false })}`,
+            );
     });
     client.on('close', () => {
       if (!closed) resolve(reason ?? new BootstrapError('ssh', `ssh: ${host.hostname} closed the connection.`));

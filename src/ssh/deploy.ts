@@ -29,9 +29,18 @@ export interface ServerBundle {
 
 /** Where dist/ is: beside this bundle (dist/cli.js, dist/extension.js) or, for the compiled tests, ../../../dist. */
 export function findBundleDir(): string {
-  const candidates = [__dirname, join(__dirname, '..', 'dist'), join(__dirname, '..', '..', 'dist'), join(__dirname, '..', '..', '..', 'dist')];
+  const candidates = [
+    __dirname,
+    join(__dirname, '..', 'dist'),
+    join(__dirname, '..', '..', 'dist'),
+    join(__dirname, '..', '..', '..', 'dist'),
+  ];
   const found = candidates.find((d) => existsSync(join(d, 'server.js')) && existsSync(join(d, 'pty')));
-  if (!found) throw new BootstrapError('deploy', `The bundled mosh server (server.js and pty/) was not found next to ${__dirname}; run the build (npm run build).`);
+  if (!found)
+    throw new BootstrapError(
+      'deploy',
+      `The bundled mosh server (server.js and pty/) was not found next to ${__dirname}; run the build (npm run build).`,
+    );
   return found;
 }
 
@@ -140,7 +149,9 @@ class Remote {
       return;
     }
     const hourAgo = Date.now() / 1000 - STALE_UPLOAD_S;
-    for (const e of list) if (/\.(tmp|bad)-[0-9a-f]{8}$/.test(e.filename) && e.attrs.mtime < hourAgo) await this.removeTree(posix.join(root, e.filename));
+    for (const e of list)
+      if (/\.(tmp|bad)-[0-9a-f]{8}$/.test(e.filename) && e.attrs.mtime < hourAgo)
+        await this.removeTree(posix.join(root, e.filename));
   }
 
   /** Sends one file with the mode it must have there (not the local one). */
@@ -179,7 +190,13 @@ export interface UploadOptions {
  * Uploads server.js and pty/<platform>/ to `<root>/<hash>/` unless they are there already (or, with `replace`,
  * in place of what is there). `root` is absolute (the probe's $HOME joined with the cache root).
  */
-export async function uploadBundle(client: Client, bundle: ServerBundle, platform: string, root: string, o: UploadOptions = {}): Promise<UploadResult> {
+export async function uploadBundle(
+  client: Client,
+  bundle: ServerBundle,
+  platform: string,
+  root: string,
+  o: UploadOptions = {},
+): Promise<UploadResult> {
   const log = o.log ?? (() => undefined);
   if (!bundle.platforms.includes(platform)) {
     throw new BootstrapError(
@@ -193,7 +210,12 @@ export async function uploadBundle(client: Client, bundle: ServerBundle, platfor
   let stalled!: () => void;
   const stall = new Promise<never>((_resolve, reject) => {
     stalled = () =>
-      reject(new BootstrapError('timeout', `Uploading the server to ${final} made no progress for ${seconds(stallMs)}; the link to ${o.host ?? 'the host'} may have stalled, or its SFTP server is stuck.`));
+      reject(
+        new BootstrapError(
+          'timeout',
+          `Uploading the server to ${final} made no progress for ${seconds(stallMs)}; the link to ${o.host ?? 'the host'} may have stalled, or its SFTP server is stuck.`,
+        ),
+      );
   });
   stall.catch(() => undefined);
   const dog = new Watchdog(stallMs, () => stalled());
@@ -208,14 +230,25 @@ export async function uploadBundle(client: Client, bundle: ServerBundle, platfor
     return await abortable(Promise.race([work, stall, lost]), o.signal, () => cancelledError(o.host ?? 'the host'));
   } catch (e) {
     if (e instanceof BootstrapError) throw e;
-    throw new BootstrapError('deploy', `Uploading the server to ${final} over SFTP failed: ${(e as Error).message}. Is the SFTP subsystem enabled in the server's sshd_config, and is there space in the home folder?`);
+    throw new BootstrapError(
+      'deploy',
+      `Uploading the server to ${final} over SFTP failed: ${(e as Error).message}. Is the SFTP subsystem enabled in the server's sshd_config, and is there space in the home folder?`,
+    );
   } finally {
     dog.stop();
     (sftp as SFTPWrapper | null)?.end();
   }
 }
 
-async function upload(r: Remote, bundle: ServerBundle, platform: string, root: string, final: string, replace: boolean, log: (l: string) => void): Promise<UploadResult> {
+async function upload(
+  r: Remote,
+  bundle: ServerBundle,
+  platform: string,
+  root: string,
+  final: string,
+  replace: boolean,
+  log: (l: string) => void,
+): Promise<UploadResult> {
   await r.mkdirp(root, [root]);
   await r.removeStaleUploads(root);
   const tmp = posix.join(root, `${bundle.hash}.tmp-${randomBytes(4).toString('hex')}`);
@@ -227,7 +260,11 @@ async function upload(r: Remote, bundle: ServerBundle, platform: string, root: s
     bytes += await r.put(join(bundle.dir, 'server.js'), posix.join(tmp, 'server.js'), fileMode('server.js'));
     files++;
     for (const f of readdirSync(join(bundle.dir, 'pty', platform)).sort()) {
-      bytes += await r.put(join(bundle.dir, 'pty', platform, f), posix.join(tmp, 'pty', platform, f), fileMode(`pty/${platform}/${f}`));
+      bytes += await r.put(
+        join(bundle.dir, 'pty', platform, f),
+        posix.join(tmp, 'pty', platform, f),
+        fileMode(`pty/${platform}/${f}`),
+      );
       files++;
     }
     if (replace && (await r.exists(final))) {

@@ -78,7 +78,12 @@ export function runRemote(client: Client, command: string, o: ExecOptions = {}):
   const timeoutError =
     o.timeoutError ??
     ((stage: ExecStage) =>
-      new BootstrapError('timeout', stage === 'login' ? `The remote login did not answer within ${seconds(loginMs)}.` : `The remote command did not finish within ${seconds(runMs)}.`));
+      new BootstrapError(
+        'timeout',
+        stage === 'login'
+          ? `The remote login did not answer within ${seconds(loginMs)}.`
+          : `The remote command did not finish within ${seconds(runMs)}.`,
+      ));
   const cancelled = o.cancelledError ?? (() => new BootstrapError('cancelled', 'Cancelled.'));
   return new Promise((resolve, reject) => {
     let done = false;
@@ -141,7 +146,8 @@ export function runRemote(client: Client, command: string, o: ExecOptions = {}):
           else finish();
         });
       },
-      (err: Error) => fail(lostReason ?? new BootstrapError('ssh', `ssh: the remote command could not be started: ${err.message}`)),
+      (err: Error) =>
+        fail(lostReason ?? new BootstrapError('ssh', `ssh: the remote command could not be started: ${err.message}`)),
     );
   });
 }

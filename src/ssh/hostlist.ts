@@ -26,13 +26,15 @@ export function listHosts(opts: ListHostsOptions = {}): string[] {
   const files = opts.configFiles ?? [join(home, '.ssh', 'config'), '/etc/ssh/ssh_config'];
   const seen = new Set<string>();
   const visited = new Set<string>();
-  const words = (v: unknown): string[] => (Array.isArray(v) ? v.map((x: { val: string }) => x.val) : typeof v === 'string' ? v.split(/\s+/) : []);
+  const words = (v: unknown): string[] =>
+    Array.isArray(v) ? v.map((x: { val: string }) => x.val) : typeof v === 'string' ? v.split(/\s+/) : [];
   const visitLines = (lines: Line[], depth: number, baseDir: string) => {
     for (const line of lines) {
       if (line.type !== 1) continue;
       const name = line.param.toLowerCase();
       if (name === 'host') {
-        for (const pattern of words(line.value).flatMap((w) => w.split(','))) if (pattern && !/[*?!]/.test(pattern)) seen.add(pattern);
+        for (const pattern of words(line.value).flatMap((w) => w.split(',')))
+          if (pattern && !/[*?!]/.test(pattern)) seen.add(pattern);
       } else if (name === 'include' && depth < MAX_INCLUDE_DEPTH) {
         for (const v of words(line.value)) {
           let p = v === '~' ? home : v.startsWith('~/') ? join(home, v.slice(2)) : v;

@@ -138,7 +138,13 @@ export function checkHostKey(files: string[], name: string, key: Buffer): HostKe
 
 /** Key types recorded for this host, in file order: the handshake prefers them, as OpenSSH does. */
 export function knownKeyTypes(files: string[], name: string): string[] {
-  return [...new Set(readEntries(files).filter((e) => !e.marker && hostFieldMatches(e.hosts, name)).map((e) => e.keyType))];
+  return [
+    ...new Set(
+      readEntries(files)
+        .filter((e) => !e.marker && hostFieldMatches(e.hosts, name))
+        .map((e) => e.keyType),
+    ),
+  ];
 }
 
 /** A known_hosts line for `name`, hashed (`|1|salt|hmac`) or plain. */
@@ -168,9 +174,14 @@ export function addKnownHost(file: string, name: string, key: Buffer, hash: bool
 /** The question OpenSSH asks for an unknown host key. */
 export function unknownHostMessage(name: string, key: Buffer, otherTypes: string[]): string {
   const label = keyTypeLabel(blobKeyType(key));
-  const lines = [`The authenticity of host '${name}' can't be established.`, `${label} key fingerprint is ${fingerprint(key)}.`];
+  const lines = [
+    `The authenticity of host '${name}' can't be established.`,
+    `${label} key fingerprint is ${fingerprint(key)}.`,
+  ];
   if (otherTypes.length) {
-    lines.push(`Keys of other types (${otherTypes.map(keyTypeLabel).join(', ')}) are already known for this host; the server now offers ${label}.`);
+    lines.push(
+      `Keys of other types (${otherTypes.map(keyTypeLabel).join(', ')}) are already known for this host; the server now offers ${label}.`,
+    );
   } else {
     lines.push('This key is not known by any other names.');
   }
@@ -217,7 +228,15 @@ function bar59(): string {
 
 /** Host key algorithms for the handshake: the types already known for the host first (OpenSSH does the same). */
 export function preferredHostKeyAlgorithms(knownTypes: string[]): string[] {
-  const all = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+  const all = [
+    'ssh-ed25519',
+    'ecdsa-sha2-nistp256',
+    'ecdsa-sha2-nistp384',
+    'ecdsa-sha2-nistp521',
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+    'ssh-rsa',
+  ];
   const first: string[] = [];
   for (const t of knownTypes) {
     if (t === 'ssh-rsa') first.push('rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa');

@@ -86,8 +86,9 @@ const INSTALL_HELP =
 
 function nodeStory(p: RemoteProbe): string {
   const old = p.nodesFound.filter((n) => n.major < 18);
-  if (old.length) return `Node.js there is too old (${old.map((n) => `${said(n.version)} at ${said(n.path)}`).join(', ')}; 18 or later is needed)`;
-  return 'no Node.js was found there (not on the PATH, the login shell\'s PATH, nor in ~/.vscode-server)';
+  if (old.length)
+    return `Node.js there is too old (${old.map((n) => `${said(n.version)} at ${said(n.path)}`).join(', ')}; 18 or later is needed)`;
+  return "no Node.js was found there (not on the PATH, the login shell's PATH, nor in ~/.vscode-server)";
 }
 
 /**
@@ -95,13 +96,24 @@ function nodeStory(p: RemoteProbe): string {
  * when auto must fall back to mosh-server (Node is there but our pty binary is not for that platform);
  * otherwise a BootstrapError('no-server') that says what is missing and what to install.
  */
-export function decide(p: RemoteProbe, choice: { mode: ServerMode; path?: string }, host: string, supported: string[]): 'upload' | 'system' {
+export function decide(
+  p: RemoteProbe,
+  choice: { mode: ServerMode; path?: string },
+  host: string,
+  supported: string[],
+): 'upload' | 'system' {
   const where = `on ${host}`;
   if (choice.mode === 'path') {
-    throw new BootstrapError('no-server', `The mosh server "${choice.path}" was not found ${where} (or is not executable). Check the path, or use --server=auto.`);
+    throw new BootstrapError(
+      'no-server',
+      `The mosh server "${choice.path}" was not found ${where} (or is not executable). Check the path, or use --server=auto.`,
+    );
   }
   if (choice.mode === 'system') {
-    throw new BootstrapError('no-server', `mosh-server is not installed ${where} (not on the PATH of a non-interactive ssh session). Install mosh there (e.g. "sudo apt install mosh"), or use --server=auto to run the bundled server with Node.js.`);
+    throw new BootstrapError(
+      'no-server',
+      `mosh-server is not installed ${where} (not on the PATH of a non-interactive ssh session). Install mosh there (e.g. "sudo apt install mosh"), or use --server=auto to run the bundled server with Node.js.`,
+    );
   }
   if (p.node) {
     if (!supported.includes(p.platform)) {
@@ -114,7 +126,13 @@ export function decide(p: RemoteProbe, choice: { mode: ServerMode; path?: string
     return 'upload';
   }
   if (choice.mode === 'bundled') {
-    throw new BootstrapError('no-server', `The bundled server needs Node.js 18 or later ${where}, but ${nodeStory(p)}. Install Node.js 18+ there, or use --server=system if mosh is installed.`);
+    throw new BootstrapError(
+      'no-server',
+      `The bundled server needs Node.js 18 or later ${where}, but ${nodeStory(p)}. Install Node.js 18+ there, or use --server=system if mosh is installed.`,
+    );
   }
-  throw new BootstrapError('no-server', `No mosh server can run ${where}: ${nodeStory(p)}, and mosh-server is not installed. ${INSTALL_HELP}`);
+  throw new BootstrapError(
+    'no-server',
+    `No mosh server can run ${where}: ${nodeStory(p)}, and mosh-server is not installed. ${INSTALL_HELP}`,
+  );
 }

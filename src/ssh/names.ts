@@ -19,7 +19,13 @@ const SHELL_META = `'\`"$\\;&<>|(){}`;
 
 /** A character as the words of a message show it: printable ones as themselves, the others by name and code. */
 function describeChar(c: string): string {
-  const names: Record<string, string> = { '\n': 'a newline', '\r': 'a carriage return', '\t': 'a tab', '\x1b': 'an escape character', '\0': 'a NUL byte' };
+  const names: Record<string, string> = {
+    '\n': 'a newline',
+    '\r': 'a carriage return',
+    '\t': 'a tab',
+    '\x1b': 'an escape character',
+    '\0': 'a NUL byte',
+  };
   const code = `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
   if (names[c]) return `${names[c]} (${code})`;
   if (isControl(c)) return `the control character ${code}`;
@@ -45,7 +51,8 @@ function refusal(part: 'host name' | 'user name', name: string, c: string, why: 
 /** Why a host name may not be used, or undefined when it is fine. */
 export function hostNameProblem(host: string): string | undefined {
   if (!host) return 'The host name is empty.';
-  if (host.startsWith('-')) return `The host name "${visible(host)}" starts with "-", which is not allowed in a host name (it would be read as an option).`;
+  if (host.startsWith('-'))
+    return `The host name "${visible(host)}" starts with "-", which is not allowed in a host name (it would be read as an option).`;
   for (const c of host) {
     if (isControl(c)) return refusal('host name', host, c, 'control character');
     if (/\s/u.test(c)) return refusal('host name', host, c, 'white space');
@@ -60,13 +67,15 @@ export function hostNameProblem(host: string): string | undefined {
  */
 export function userNameProblem(user: string): string | undefined {
   if (!user) return 'The user name is empty.';
-  if (user.startsWith('-')) return `The user name "${visible(user)}" starts with "-", which is not allowed in a user name (it would be read as an option).`;
+  if (user.startsWith('-'))
+    return `The user name "${visible(user)}" starts with "-", which is not allowed in a user name (it would be read as an option).`;
   const chars = [...user];
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i];
     if (isControl(c)) return refusal('user name', user, c, 'control character');
     if (c !== ' ' && /\s/u.test(c)) return refusal('user name', user, c, 'white space other than a plain space');
-    if (c === ' ' && chars[i + 1] === '-') return `The user name "${visible(user)}" has "-" after a space, which is not allowed in a user name (it would be read as an option).`;
+    if (c === ' ' && chars[i + 1] === '-')
+      return `The user name "${visible(user)}" has "-" after a space, which is not allowed in a user name (it would be read as an option).`;
     if (SHELL_META.includes(c)) return refusal('user name', user, c, 'shell metacharacter');
     if (c === '%') return refusal('user name', user, c, 'it would start a %-token in ssh_config commands');
   }
@@ -113,7 +122,8 @@ export function parseTarget(text: string): Target {
 
 function parsePort(text: string, whole: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > 65535) throw new BootstrapError('config', `Bad port "${visible(text)}" in "${visible(whole)}".`);
+  if (!/^\d+$/.test(text) || n < 1 || n > 65535)
+    throw new BootstrapError('config', `Bad port "${visible(text)}" in "${visible(whole)}".`);
   return n;
 }
 

@@ -43,7 +43,11 @@ export interface RemoteScriptArgs {
 
 /** An argument in the form every login shell passes through untouched (see the header). */
 export function remoteArg(s: string): string {
-  if (s.includes('\0')) throw new BootstrapError('config', 'An argument for the remote server contains a NUL byte, which no command line can carry.');
+  if (s.includes('\0'))
+    throw new BootstrapError(
+      'config',
+      'An argument for the remote server contains a NUL byte, which no command line can carry.',
+    );
   if (/^[A-Za-z0-9_./:=,+-]*$/.test(s)) return `p${s}`;
   // letters and digits as they are, every other byte as "_" and three octal digits
   return `e${[...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `_${b.toString(8).padStart(3, '0')}`)).join('')}`;
@@ -88,7 +92,17 @@ const SCRIPT = [
 
 /** The command line for the exec channel: `sh -c '<script>' vscode-mosh <encoded args>`. */
 export function remoteCommand(a: RemoteScriptArgs): string {
-  const args = [a.mode, a.hash, a.cacheRoot, a.hideNode ? '1' : '0', a.explicitPath ?? '', a.nodePath ?? '', a.manifest ?? '', CHECK_PROGRAM, ...a.serverArgs];
+  const args = [
+    a.mode,
+    a.hash,
+    a.cacheRoot,
+    a.hideNode ? '1' : '0',
+    a.explicitPath ?? '',
+    a.nodePath ?? '',
+    a.manifest ?? '',
+    CHECK_PROGRAM,
+    ...a.serverArgs,
+  ];
   return `sh -c '${SCRIPT}' vscode-mosh ${args.map(remoteArg).join(' ')}`;
 }
 

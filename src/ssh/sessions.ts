@@ -43,19 +43,30 @@ export interface SessionsOptions {
   signal?: AbortSignal;
 }
 
-async function withSsh<T>(target: string, o: SessionsOptions, work: (run: (cmd: string) => Promise<string>, ip: string) => Promise<T>): Promise<T> {
+async function withSsh<T>(
+  target: string,
+  o: SessionsOptions,
+  work: (run: (cmd: string) => Promise<string>, ip: string) => Promise<T>,
+): Promise<T> {
   const host = resolveHost(target, o.resolve);
   const conn = await connectSsh(host, { prompter: o.prompter, resolve: o.resolve, log: o.log, signal: o.signal });
   try {
     const cancelled = () => cancelledError(host.hostname);
-    return await work(async (cmd) => (await runRemote(conn.client, cmd, { lost: conn.lost, signal: o.signal, cancelledError: cancelled })).stdout, conn.peerAddress);
+    return await work(
+      async (cmd) =>
+        (await runRemote(conn.client, cmd, { lost: conn.lost, signal: o.signal, cancelledError: cancelled })).stdout,
+      conn.peerAddress,
+    );
   } finally {
     conn.close();
   }
 }
 
 /** Our sessions running on `target` for the ssh user, and the address their UDP ports are on. */
-export function listRemoteSessions(target: string, o: SessionsOptions): Promise<{ ip: string; sessions: RemoteSession[] }> {
+export function listRemoteSessions(
+  target: string,
+  o: SessionsOptions,
+): Promise<{ ip: string; sessions: RemoteSession[] }> {
   return withSsh(target, o, async (run, ip) => ({ ip, sessions: parseSessions(await run(PS)) }));
 }
 

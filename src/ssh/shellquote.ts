@@ -23,7 +23,10 @@ function quotePosix(v: string, state: QuoteState): string {
 /** A value for cmd.exe; refuses what cmd.exe cannot take literally (quotes, %, ! and control characters). */
 function quoteCmd(v: string, state: QuoteState, token: string): string {
   if (/["%!\r\n\0]|[\p{Cc}]/u.test(v)) {
-    throw new BootstrapError('config', `The value of %${token} ("${v.replace(/[\p{Cc}]/gu, '?')}") cannot be passed safely to a Windows command (it contains ", %, ! or a control character).`);
+    throw new BootstrapError(
+      'config',
+      `The value of %${token} ("${v.replace(/[\p{Cc}]/gu, '?')}") cannot be passed safely to a Windows command (it contains ", %, ! or a control character).`,
+    );
   }
   if (state === 'double' || /^[A-Za-z0-9_\-+=/.,:@\\]+$/.test(v)) return v;
   return `"${v}"`;
@@ -34,7 +37,11 @@ function quoteCmd(v: string, state: QuoteState, token: string): string {
  * literal "%"; unknown tokens are kept as written. Expansion is single-pass: a "%" inside a value is never
  * expanded again.
  */
-export function expandTokensForShell(command: string, tokens: Record<string, string>, platform: NodeJS.Platform = process.platform): string {
+export function expandTokensForShell(
+  command: string,
+  tokens: Record<string, string>,
+  platform: NodeJS.Platform = process.platform,
+): string {
   let out = '';
   let state: QuoteState = 'none';
   const cmd = platform === 'win32';

@@ -51,7 +51,12 @@ export function onAbort(signal: AbortSignal | undefined, f: () => void): () => v
 }
 
 /** Rejects with `error()` when the signal aborts first; `cleanup` runs on abort (to close what the promise waits on). */
-export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, error: () => Error, cleanup?: () => void): Promise<T> {
+export function abortable<T>(
+  p: Promise<T>,
+  signal: AbortSignal | undefined,
+  error: () => Error,
+  cleanup?: () => void,
+): Promise<T> {
   if (!signal) return p;
   return new Promise<T>((resolve, reject) => {
     const stop = onAbort(signal, () => {

@@ -92,7 +92,11 @@ export function bytesBeyond(current: ChannelTable | null, acked: ChannelTable | 
 }
 
 /** The updates that turn `older` into `newer` (server side; the bytes come from `source`), or null for none. */
-export function diffTables(older: ChannelTable | null, newer: ChannelTable, source: ChannelSource | null): ChannelUpdatesInfo | null {
+export function diffTables(
+  older: ChannelTable | null,
+  newer: ChannelTable,
+  source: ChannelSource | null,
+): ChannelUpdatesInfo | null {
   const updates: ChannelUpdateInfo[] = [];
   const bytes = (id: number, from: number, to: number): Uint8Array => {
     if (to <= from) return new Uint8Array(0);
@@ -107,7 +111,15 @@ export function diffTables(older: ChannelTable | null, newer: ChannelTable, sour
     if (!m) {
       updates.push({ id, offset: 0, data: new Uint8Array(0), closed: false, gone: true });
     } else if (!o) {
-      updates.push({ id, kind: m.kind, offset: 0, data: bytes(id, 0, m.sent), closed: m.closed, window: m.window, gone: false });
+      updates.push({
+        id,
+        kind: m.kind,
+        offset: 0,
+        data: bytes(id, 0, m.sent),
+        closed: m.closed,
+        window: m.window,
+        gone: false,
+      });
     } else if (!channelMarksEqual(m, o)) {
       updates.push({
         id,
@@ -170,7 +182,11 @@ export function checkUpdates(table: ChannelTable | null, u: ChannelUpdatesInfo, 
 }
 
 /** Applies updates already checked with checkUpdates: the new table; the bytes go to the inbox. */
-export function applyUpdates(table: ChannelTable | null, u: ChannelUpdatesInfo, inbox: ChannelInbox | null): ChannelTable {
+export function applyUpdates(
+  table: ChannelTable | null,
+  u: ChannelUpdatesInfo,
+  inbox: ChannelInbox | null,
+): ChannelTable {
   const marks = new Map(table?.marks ?? EMPTY_TABLE.marks);
   for (const c of u.updates) {
     if (c.gone) {
@@ -242,12 +258,16 @@ export class ChannelInbox {
     if (!e) {
       if (id <= this.newest[id % 2]) return; // over: ignored
       if (!isNew) return; // a channel this inbox never knew (a restored client's): nothing to keep
-      if (this.entries.size + newInThisDiff > 4 * MAX_CHANNELS) throw new ChannelStateError('channel update refused: too many live channels');
-      if (length > CHANNEL_WINDOW) throw new ChannelStateError(`channel update refused: channel ${id} sent beyond its credit`);
+      if (this.entries.size + newInThisDiff > 4 * MAX_CHANNELS)
+        throw new ChannelStateError('channel update refused: too many live channels');
+      if (length > CHANNEL_WINDOW)
+        throw new ChannelStateError(`channel update refused: channel ${id} sent beyond its credit`);
       return;
     }
-    if (offset > e.have) throw new ChannelStateError(`channel update refused: channel ${id} has a gap (${e.have} to ${offset})`);
-    if (offset + length > e.delivered + CHANNEL_WINDOW) throw new ChannelStateError(`channel update refused: channel ${id} sent beyond its credit`);
+    if (offset > e.have)
+      throw new ChannelStateError(`channel update refused: channel ${id} has a gap (${e.have} to ${offset})`);
+    if (offset + length > e.delivered + CHANNEL_WINDOW)
+      throw new ChannelStateError(`channel update refused: channel ${id} sent beyond its credit`);
   }
 
   /** Stores bytes [offset, offset+data.length) of channel `id` (the part not held already). */

@@ -4,7 +4,13 @@
 // for a terminal state, are in channels.ts; the behaviour (sockets, credit, closing) is the client's and the
 // server's (src/client/channels.ts, server/channelhost.ts).
 import { create, fromBinary, getExtension, hasExtension, setExtension, toBinary } from '@bufbuild/protobuf';
-import { channel_event, ChannelEventSchema, type ChannelUpdates, ChannelUpdateSchema, ChannelUpdatesSchema } from './gen/channels_pb';
+import {
+  channel_event,
+  ChannelEventSchema,
+  type ChannelUpdates,
+  ChannelUpdateSchema,
+  ChannelUpdatesSchema,
+} from './gen/channels_pb';
 import { InstructionSchema } from './gen/userinput_pb';
 
 /** Most bytes of data in one channel event (the client splits larger writes). */
@@ -130,12 +136,14 @@ export function channelUpdatesToWire(u: ChannelUpdatesInfo): ChannelUpdates {
  * the updates fit the state they are applied to is checked there (channels.ts).
  */
 export function channelUpdatesFromWire(w: ChannelUpdates): ChannelUpdatesInfo {
-  if (w.channel.length > MAX_UPDATES) throw new RangeError(`${w.channel.length} channel updates in one message (at most ${MAX_UPDATES})`);
+  if (w.channel.length > MAX_UPDATES)
+    throw new RangeError(`${w.channel.length} channel updates in one message (at most ${MAX_UPDATES})`);
   let bytes = 0;
   const updates: ChannelUpdateInfo[] = [];
   for (const c of w.channel) {
     bytes += c.data.length;
-    if (bytes > MAX_UPDATE_DATA) throw new RangeError(`more than ${MAX_UPDATE_DATA} bytes of channel data in one message`);
+    if (bytes > MAX_UPDATE_DATA)
+      throw new RangeError(`more than ${MAX_UPDATE_DATA} bytes of channel data in one message`);
     if (c.kind.length > MAX_KIND_LENGTH) throw new RangeError('channel kind too long');
     updates.push({
       id: safe(c.id, 'id'),

@@ -32,7 +32,12 @@ export function encodeClientHello(h: ClientHello): Uint8Array {
   setExtension(
     inst,
     client_hello,
-    create(ClientHelloSchema, { version: h.version, features: h.features, historyLines: h.historyLines, replayFrom: h.replayFrom }),
+    create(ClientHelloSchema, {
+      version: h.version,
+      features: h.features,
+      historyLines: h.historyLines,
+      replayFrom: h.replayFrom,
+    }),
   );
   return toBinary(InstructionSchema, inst);
 }

@@ -8,7 +8,6 @@ import type { HistoryLine } from './hostmessage';
 
 export { HistoryRing, MAX_HISTORY_LINE_BYTES, SERVER_HISTORY_BYTES, SERVER_HISTORY_LINES } from './historyring';
 
-
 /** What a terminal state knows of the history. Plain data; equal marks mean equal history. */
 export interface HistoryMark {
   /** Lines that ever scrolled off (the next line's number). */
@@ -30,7 +29,13 @@ export const NO_HISTORY: HistoryMark = Object.freeze({ count: 0, clearedBefore: 
 export function historyMarksEqual(a: HistoryMark | null, b: HistoryMark | null): boolean {
   if (a === b) return true;
   if (a === null || b === null) return false;
-  return a.count === b.count && a.clearedBefore === b.clearedBefore && a.replayEpoch === b.replayEpoch && a.replayFrom === b.replayFrom && (a.sendFrom ?? 0) === (b.sendFrom ?? 0);
+  return (
+    a.count === b.count &&
+    a.clearedBefore === b.clearedBefore &&
+    a.replayEpoch === b.replayEpoch &&
+    a.replayFrom === b.replayFrom &&
+    (a.sendFrom ?? 0) === (b.sendFrom ?? 0)
+  );
 }
 
 /** The client's store of received history lines, until its terminal has been given them. */
@@ -67,7 +72,6 @@ export class HistoryLog {
     return this.lines.size;
   }
 }
-
 
 /**
  * The text of a history line as it may be written to the user's terminal: printable characters and SGR

@@ -48,7 +48,8 @@ interface PlainChunk {
 type Chunk = MadeChunk | PlainChunk;
 
 const linesIn = (c: Chunk): number => (c.kind === 'made' ? c.texts.length : c.n);
-const capped = (t: Uint8Array): Uint8Array => (t.length > MAX_HISTORY_LINE_BYTES ? t.subarray(0, MAX_HISTORY_LINE_BYTES) : t);
+const capped = (t: Uint8Array): Uint8Array =>
+  t.length > MAX_HISTORY_LINE_BYTES ? t.subarray(0, MAX_HISTORY_LINE_BYTES) : t;
 
 export class HistoryRing {
   /** Kept chunks are chunks[head..]; the head chunk's lines before `first` are dropped. */
@@ -92,7 +93,13 @@ export class HistoryRing {
   add(line: HistoryLine): void {
     const text = capped(line.text);
     let c = this.chunks[this.chunks.length - 1];
-    if (c === undefined || this.chunks.length === this.head || c.kind !== 'made' || c.texts.length >= MADE_CHUNK_LINES || c.size * 16 >= this.byteBudget) {
+    if (
+      c === undefined ||
+      this.chunks.length === this.head ||
+      c.kind !== 'made' ||
+      c.texts.length >= MADE_CHUNK_LINES ||
+      c.size * 16 >= this.byteBudget
+    ) {
       c = { kind: 'made', first: this.total, texts: [], wraps: [], size: 0 };
       this.chunks.push(c);
     }
@@ -110,7 +117,17 @@ export class HistoryRing {
    */
   addPlain(bytes: Uint8Array, n: number, style: string, cols: number): void {
     if (n <= 0) return;
-    this.chunks.push({ kind: 'plain', first: this.total, n, bytes, style, cols, offsets: null, made: null, size: bytes.length });
+    this.chunks.push({
+      kind: 'plain',
+      first: this.total,
+      n,
+      bytes,
+      style,
+      cols,
+      offsets: null,
+      made: null,
+      size: bytes.length,
+    });
     this.bytes += bytes.length;
     this.total += n;
     this.trim();
@@ -132,7 +149,7 @@ export class HistoryRing {
     if (end <= start) return { first: Math.max(start, Math.min(to, this.total)), lines: [] };
     const out: HistoryLine[] = [];
     let k = this.chunkOf(start);
-    for (let n = start; n < end; ) {
+    for (let n = start; n < end;) {
       const c = this.chunks[k++];
       const stop = Math.min(end, c.first + linesIn(c));
       for (; n < stop; n++) out.push(this.lineOf(c, n - c.first));

@@ -61,7 +61,11 @@ export function encodeHostMessage(list: HostInstruction[]): Uint8Array {
         setExtension(inst, echoack, create(EchoAckSchema, { echoAckNum: h.num }));
         break;
       case 'hello':
-        setExtension(inst, server_hello, create(ServerHelloSchema, { version: h.version, features: h.features, historyLines: h.historyLines }));
+        setExtension(
+          inst,
+          server_hello,
+          create(ServerHelloSchema, { version: h.version, features: h.features, historyLines: h.historyLines }),
+        );
         break;
       case 'history':
         setExtension(
@@ -105,11 +109,17 @@ export function decodeHostMessage(bytes: Uint8Array): HostInstruction[] {
       }
       if (hasExtension(inst, server_hello)) {
         const h = getExtension(inst, server_hello);
-        out.push({ type: 'hello', version: h.version, features: h.features.slice(0, 32), historyLines: h.historyLines });
+        out.push({
+          type: 'hello',
+          version: h.version,
+          features: h.features.slice(0, 32),
+          historyLines: h.historyLines,
+        });
       }
       if (hasExtension(inst, history)) {
         const h = getExtension(inst, history);
-        if (h.line.length > MAX_HISTORY_LINES) throw new Error(`${h.line.length} history lines in one message (at most ${MAX_HISTORY_LINES})`);
+        if (h.line.length > MAX_HISTORY_LINES)
+          throw new Error(`${h.line.length} history lines in one message (at most ${MAX_HISTORY_LINES})`);
         out.push({
           type: 'history',
           first: h.first,
@@ -118,7 +128,8 @@ export function decodeHostMessage(bytes: Uint8Array): HostInstruction[] {
           keptFrom: h.keptFrom,
         });
       }
-      if (hasExtension(inst, channels)) out.push({ type: 'channels', ...channelUpdatesFromWire(getExtension(inst, channels)) });
+      if (hasExtension(inst, channels))
+        out.push({ type: 'channels', ...channelUpdatesFromWire(getExtension(inst, channels)) });
     }
   } catch (e) {
     throw new HostMessageError(`malformed HostMessage: ${e instanceof Error ? e.message : String(e)}`, { cause: e });

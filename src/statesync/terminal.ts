@@ -5,11 +5,26 @@
 // server's hello and the scrollback history (history.ts), ahead of the screen, and the channels (channels.ts),
 // after it. Not the echo-ack timing policy (EchoAckTracker below) nor any network code.
 
-import { blankSnapshot, Framebuffer, newFrameBytes, screenSizeProblem, type Snapshot, snapshotsEqual } from '../emulator';
+import {
+  blankSnapshot,
+  Framebuffer,
+  newFrameBytes,
+  screenSizeProblem,
+  type Snapshot,
+  snapshotsEqual,
+} from '../emulator';
 import type { SyncState } from '../transport';
 import { type HistoryLog, type HistoryMark, historyMarksEqual, type HistoryRing, NO_HISTORY } from './history';
 import { decodeHostMessage, encodeHostMessage, type HostInstruction } from './hostmessage';
-import { applyUpdates, type ChannelInbox, type ChannelSource, type ChannelTable, checkUpdates, diffTables, tablesEqual } from './channels';
+import {
+  applyUpdates,
+  type ChannelInbox,
+  type ChannelSource,
+  type ChannelTable,
+  checkUpdates,
+  diffTables,
+  tablesEqual,
+} from './channels';
 
 /** A diff that would resize the screen beyond the limits (emulator/limits.ts): refused before any allocation. */
 export class ScreenSizeError extends RangeError {
@@ -56,7 +71,15 @@ function encodedHistory(ring: HistoryRing, start: number, end: number, clearedBe
   const hit = cache.find((e) => e.key === key);
   if (hit) return hit.bytes;
   const { first, lines } = ring.range(start, end);
-  const bytes = encodeHostMessage([{ type: 'history', first: BigInt(first), lines, clearedBefore: BigInt(clearedBefore), keptFrom: BigInt(ring.keptFrom) }]);
+  const bytes = encodeHostMessage([
+    {
+      type: 'history',
+      first: BigInt(first),
+      lines,
+      clearedBefore: BigInt(clearedBefore),
+      keptFrom: BigInt(ring.keptFrom),
+    },
+  ]);
   cache.unshift({ key, bytes });
   if (cache.length > HISTORY_ENCODINGS_KEPT) cache.pop();
   return bytes;
@@ -92,7 +115,15 @@ export class TerminalState implements SyncState<TerminalState> {
   }
 
   private extras(): TerminalExtras {
-    return { hello: this.hello, history: this.history, ring: this.ring, log: this.log, channels: this.channels, channelSource: this.channelSource, inbox: this.inbox };
+    return {
+      hello: this.hello,
+      history: this.history,
+      ring: this.ring,
+      log: this.log,
+      channels: this.channels,
+      channelSource: this.channelSource,
+      inbox: this.inbox,
+    };
   }
 
   /** This state with another screen and echo-ack, and `extras` replaced (the server's next state; the rest carried over). */
@@ -123,7 +154,13 @@ export class TerminalState implements SyncState<TerminalState> {
     const head: HostInstruction[] = [];
     if (this.echoAck !== older.echoAck) head.push({ type: 'echoack', num: this.echoAck });
     const hello = this.hello;
-    if (hello !== null && older.hello === null) head.push({ type: 'hello', version: hello.version, features: [...hello.features], historyLines: hello.historyLines });
+    if (hello !== null && older.hello === null)
+      head.push({
+        type: 'hello',
+        version: hello.version,
+        features: [...hello.features],
+        historyLines: hello.historyLines,
+      });
     // History lines go ahead of the screen diff: the client writes them into its terminal before the new screen.
     let historyBytes: Uint8Array | null = null;
     const h = this.history;
@@ -168,7 +205,8 @@ export class TerminalState implements SyncState<TerminalState> {
         const problem = screenSizeProblem(i.width, i.height);
         if (problem) throw new ScreenSizeError(`server screen ${problem}`);
       } else if (i.type === 'history') {
-        if (i.first > BigInt(Number.MAX_SAFE_INTEGER) || i.clearedBefore > i.first + BigInt(i.lines.length)) throw new RangeError('history line numbers out of range');
+        if (i.first > BigInt(Number.MAX_SAFE_INTEGER) || i.clearedBefore > i.first + BigInt(i.lines.length))
+          throw new RangeError('history line numbers out of range');
       } else if (i.type === 'channels') {
         if (channelParts++ > 0) throw new RangeError('more than one channel part in a diff');
         checkUpdates(this.channels, i, this.inbox);
@@ -189,7 +227,12 @@ export class TerminalState implements SyncState<TerminalState> {
         this.log?.put(first, i.lines);
         const count = first + i.lines.length;
         const prev = this.history ?? NO_HISTORY;
-        this.history = { count: Math.max(count, prev.count), clearedBefore: Math.max(Number(i.clearedBefore), prev.clearedBefore), replayEpoch: 0, replayFrom: 0 };
+        this.history = {
+          count: Math.max(count, prev.count),
+          clearedBefore: Math.max(Number(i.clearedBefore), prev.clearedBefore),
+          replayEpoch: 0,
+          replayFrom: 0,
+        };
         continue;
       }
       if (i.type === 'channels') {

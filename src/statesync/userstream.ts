@@ -25,10 +25,16 @@ import {
  * extension field that stock mosh does not know, such as the client's hello: see extensions.ts). The stream stores
  * extension events as opaque bytes; a stock mosh-server ignores them.
  */
-export type UserEvent = { type: 'key'; byte: number } | { type: 'resize'; width: number; height: number } | { type: 'ext'; bytes: Uint8Array };
+export type UserEvent =
+  | { type: 'key'; byte: number }
+  | { type: 'resize'; width: number; height: number }
+  | { type: 'ext'; bytes: Uint8Array };
 
 /** Compact form of a stretch of events: maximal key runs, each resize or extension on its own. */
-export type UserRun = { type: 'keys'; bytes: Uint8Array } | { type: 'resize'; width: number; height: number } | { type: 'ext'; bytes: Uint8Array };
+export type UserRun =
+  | { type: 'keys'; bytes: Uint8Array }
+  | { type: 'resize'; width: number; height: number }
+  | { type: 'ext'; bytes: Uint8Array };
 
 /** Plain JSON-safe form for session resume: retained events as base64 UserMessage bytes. */
 export interface SerializedUserStream {

@@ -40,13 +40,11 @@ export interface PacketSocket {
 }
 
 /** Opens a client socket on an ephemeral port; received datagrams go to `onMessage`. */
-export type SocketFactory = (
-  family: 'udp4' | 'udp6',
-  onMessage: (msg: Buffer, from: Endpoint) => void,
-) => PacketSocket;
+export type SocketFactory = (family: 'udp4' | 'udp6', onMessage: (msg: Buffer, from: Endpoint) => void) => PacketSocket;
 
 /** Node's dgram, binding implicitly on first send. Socket errors are reported through send callbacks. */
-export const nodeSocketFactory: SocketFactory = (family, onMessage) => adapt(dgram.createSocket({ type: family }), onMessage);
+export const nodeSocketFactory: SocketFactory = (family, onMessage) =>
+  adapt(dgram.createSocket({ type: family }), onMessage);
 
 export interface SavedConnection {
   /** The next sequence number this connection would have used. */
@@ -226,7 +224,12 @@ export class Connection {
   send(payload: Buffer): void {
     if (this.closed) return;
     const now = this.clock.now();
-    if (this.isServer && this.remoteAttached && this.lastHeardAt !== null && now - this.lastHeardAt > SERVER_ASSOCIATION_TIMEOUT) {
+    if (
+      this.isServer &&
+      this.remoteAttached &&
+      this.lastHeardAt !== null &&
+      now - this.lastHeardAt > SERVER_ASSOCIATION_TIMEOUT
+    ) {
       this.remoteAttached = false;
       this.onEvent({ type: 'detached' });
     }
@@ -269,7 +272,10 @@ export class Connection {
 
     if (!this.isServer) {
       const t = this.clock.now();
-      if (t - this.lastPortChoice > PORT_HOP_INTERVAL && (this.lastRoundtripSuccess === null || t - this.lastRoundtripSuccess > PORT_HOP_INTERVAL)) {
+      if (
+        t - this.lastPortChoice > PORT_HOP_INTERVAL &&
+        (this.lastRoundtripSuccess === null || t - this.lastRoundtripSuccess > PORT_HOP_INTERVAL)
+      ) {
         this.hopPort();
       }
     }
@@ -341,7 +347,11 @@ export class Connection {
 
   /** What a new process needs to continue this connection (session resume). */
   save(): SavedConnection {
-    return { nextSeq: this.nextSeq.toString(), expectedReceiverSeq: this.expectedReceiverSeq.toString(), rtt: this.rtt.snapshot() };
+    return {
+      nextSeq: this.nextSeq.toString(),
+      expectedReceiverSeq: this.expectedReceiverSeq.toString(),
+      rtt: this.rtt.snapshot(),
+    };
   }
 
   /** Continues a saved connection's receive side and RTT estimate (the send side starts at `firstSeq`). */
@@ -352,7 +362,10 @@ export class Connection {
 
   private drop(reason: OpenFailure | 'wrong-direction'): void {
     this.stats.dropped[reason]++;
-    const text = reason === 'wrong-direction' ? 'Datagram in the wrong direction (a replay of our own?).' : OPEN_FAILURE_TEXT[reason];
+    const text =
+      reason === 'wrong-direction'
+        ? 'Datagram in the wrong direction (a replay of our own?).'
+        : OPEN_FAILURE_TEXT[reason];
     this.onEvent({ type: 'drop', reason, text });
   }
 
@@ -409,7 +422,11 @@ export async function bindServerSocket(opts: {
 }): Promise<{ socket: PacketSocket; family: 'udp4' | 'udp6'; port: number; address: string }> {
   let lastError: Error | null = null;
   const attempts: { family: 'udp4' | 'udp6'; address?: string }[] = opts.address
-    ? [{ family: isIPv6(opts.address) ? 'udp6' : 'udp4', address: opts.address }, { family: 'udp6' }, { family: 'udp4' }]
+    ? [
+        { family: isIPv6(opts.address) ? 'udp6' : 'udp4', address: opts.address },
+        { family: 'udp6' },
+        { family: 'udp4' },
+      ]
     : [{ family: 'udp6' }, { family: 'udp4' }];
   for (const [i, attempt] of attempts.entries()) {
     const [low, high] = opts.ports;
@@ -422,9 +439,12 @@ export async function bindServerSocket(opts: {
         lastError = e as Error;
       }
     }
-    if (i === 0 && attempt.address) opts.onBindError?.(`Error binding to IP ${attempt.address}: ${lastError?.message ?? 'unknown error'}`);
+    if (i === 0 && attempt.address)
+      opts.onBindError?.(`Error binding to IP ${attempt.address}: ${lastError?.message ?? 'unknown error'}`);
   }
-  throw new Error(`could not bind a UDP port in ${opts.ports[0]}:${opts.ports[1]}: ${lastError?.message ?? 'unknown error'}`);
+  throw new Error(
+    `could not bind a UDP port in ${opts.ports[0]}:${opts.ports[1]}: ${lastError?.message ?? 'unknown error'}`,
+  );
 }
 
 function stripMapped(address: string): string {

@@ -123,26 +123,57 @@ export class OcbAes128 implements Aead {
 
     // Full blocks: Off_i = Off_{i-1} ^ L_ntz(i); input E(P_i ^ Off_i); Checksum ^= P_i.
     plaintext.copy(sb, 0, 0, m << 4);
-    let o0 = this.off0w[0], o1 = this.off0w[1], o2 = this.off0w[2], o3 = this.off0w[3];
-    let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+    let o0 = this.off0w[0],
+      o1 = this.off0w[1],
+      o2 = this.off0w[2],
+      o3 = this.off0w[3];
+    let c0 = 0,
+      c1 = 0,
+      c2 = 0,
+      c3 = 0;
     for (let i = 1, j = 0; i <= m; i++, j += 4) {
       const k = L0 + ((31 - Math.clz32(i & -i)) << 2);
-      o0 ^= L[k]; o1 ^= L[k + 1]; o2 ^= L[k + 2]; o3 ^= L[k + 3];
-      offs[j] = o0; offs[j + 1] = o1; offs[j + 2] = o2; offs[j + 3] = o3;
-      const w0 = sw[j], w1 = sw[j + 1], w2 = sw[j + 2], w3 = sw[j + 3];
-      c0 ^= w0; c1 ^= w1; c2 ^= w2; c3 ^= w3;
-      sw[j] = w0 ^ o0; sw[j + 1] = w1 ^ o1; sw[j + 2] = w2 ^ o2; sw[j + 3] = w3 ^ o3;
+      o0 ^= L[k];
+      o1 ^= L[k + 1];
+      o2 ^= L[k + 2];
+      o3 ^= L[k + 3];
+      offs[j] = o0;
+      offs[j + 1] = o1;
+      offs[j + 2] = o2;
+      offs[j + 3] = o3;
+      const w0 = sw[j],
+        w1 = sw[j + 1],
+        w2 = sw[j + 2],
+        w3 = sw[j + 3];
+      c0 ^= w0;
+      c1 ^= w1;
+      c2 ^= w2;
+      c3 ^= w3;
+      sw[j] = w0 ^ o0;
+      sw[j + 1] = w1 ^ o1;
+      sw[j + 2] = w2 ^ o2;
+      sw[j + 3] = w3 ^ o3;
     }
     // Partial block: Off_* = Off_m ^ L_*; Pad = E(Off_*); Checksum ^= P_* || 1 || 0*.
     if (r) {
-      o0 ^= L[LSTAR]; o1 ^= L[LSTAR + 1]; o2 ^= L[LSTAR + 2]; o3 ^= L[LSTAR + 3];
+      o0 ^= L[LSTAR];
+      o1 ^= L[LSTAR + 1];
+      o2 ^= L[LSTAR + 2];
+      o3 ^= L[LSTAR + 3];
       const j = m << 2;
-      sw[j] = o0; sw[j + 1] = o1; sw[j + 2] = o2; sw[j + 3] = o3;
-      const tb = this.tb, tw = this.tw;
+      sw[j] = o0;
+      sw[j + 1] = o1;
+      sw[j + 2] = o2;
+      sw[j + 3] = o3;
+      const tb = this.tb,
+        tw = this.tw;
       tb.fill(0);
       plaintext.copy(tb, 0, m << 4, n);
       tb[r] = 0x80;
-      c0 ^= tw[0]; c1 ^= tw[1]; c2 ^= tw[2]; c3 ^= tw[3];
+      c0 ^= tw[0];
+      c1 ^= tw[1];
+      c2 ^= tw[2];
+      c3 ^= tw[3];
     }
     // Tag input: Checksum ^ Off ^ L_$ (plaintext is known, so it joins the same ECB call).
     const t = tagSlot << 2;
@@ -162,7 +193,10 @@ export class OcbAes128 implements Aead {
     if (a) {
       // Tag = E(...) ^ HASH(A), HASH(A) being the XOR of the AD blocks' outputs.
       for (let j = adSlot << 2, e = blocks << 2; j < e; j += 4) {
-        ow[t] ^= ow[j]; ow[t + 1] ^= ow[j + 1]; ow[t + 2] ^= ow[j + 2]; ow[t + 3] ^= ow[j + 3];
+        ow[t] ^= ow[j];
+        ow[t + 1] ^= ow[j + 1];
+        ow[t + 2] ^= ow[j + 2];
+        ow[t + 3] ^= ow[j + 3];
       }
     }
     if (r) out.copyWithin(n, tagSlot << 4, (tagSlot << 4) + 16);
@@ -188,25 +222,46 @@ export class OcbAes128 implements Aead {
     // Decrypt-call input, slots 0..m: C_i ^ Off_i for every full block, then the tag (^ HASH(A) below).
     sealed.copy(sb, 0, 0, m << 4);
     sealed.copy(sb, m << 4, n, n + 16);
-    let o0 = this.off0w[0], o1 = this.off0w[1], o2 = this.off0w[2], o3 = this.off0w[3];
+    let o0 = this.off0w[0],
+      o1 = this.off0w[1],
+      o2 = this.off0w[2],
+      o3 = this.off0w[3];
     for (let i = 1, j = 0; i <= m; i++, j += 4) {
       const k = L0 + ((31 - Math.clz32(i & -i)) << 2);
-      o0 ^= L[k]; o1 ^= L[k + 1]; o2 ^= L[k + 2]; o3 ^= L[k + 3];
-      offs[j] = o0; offs[j + 1] = o1; offs[j + 2] = o2; offs[j + 3] = o3;
-      sw[j] ^= o0; sw[j + 1] ^= o1; sw[j + 2] ^= o2; sw[j + 3] ^= o3;
+      o0 ^= L[k];
+      o1 ^= L[k + 1];
+      o2 ^= L[k + 2];
+      o3 ^= L[k + 3];
+      offs[j] = o0;
+      offs[j + 1] = o1;
+      offs[j + 2] = o2;
+      offs[j + 3] = o3;
+      sw[j] ^= o0;
+      sw[j + 1] ^= o1;
+      sw[j + 2] ^= o2;
+      sw[j + 3] ^= o3;
     }
     if (r) {
-      o0 ^= L[LSTAR]; o1 ^= L[LSTAR + 1]; o2 ^= L[LSTAR + 2]; o3 ^= L[LSTAR + 3];
+      o0 ^= L[LSTAR];
+      o1 ^= L[LSTAR + 1];
+      o2 ^= L[LSTAR + 2];
+      o3 ^= L[LSTAR + 3];
     }
 
     // Encrypt call (only if needed), slots after the decrypt input: Pad = E(Off_*), then the HASH(A) blocks.
     let pad: Buffer | null = null;
-    let h0 = 0, h1 = 0, h2 = 0, h3 = 0;
+    let h0 = 0,
+      h1 = 0,
+      h2 = 0,
+      h3 = 0;
     if (eBlocks) {
       const e0 = m + 1;
       if (r) {
         const j = e0 << 2;
-        sw[j] = o0; sw[j + 1] = o1; sw[j + 2] = o2; sw[j + 3] = o3;
+        sw[j] = o0;
+        sw[j + 1] = o1;
+        sw[j + 2] = o2;
+        sw[j + 3] = o3;
       }
       if (a) this.hashInput(ad as Buffer, r ? e0 + 1 : e0);
       const eo = aligned(this.enc.update(sb.subarray(e0 << 4, (e0 + eBlocks) << 4)));
@@ -214,30 +269,52 @@ export class OcbAes128 implements Aead {
       if (a) {
         const ew = words(eo, eBlocks);
         for (let j = r ? 4 : 0, e = eBlocks << 2; j < e; j += 4) {
-          h0 ^= ew[j]; h1 ^= ew[j + 1]; h2 ^= ew[j + 2]; h3 ^= ew[j + 3];
+          h0 ^= ew[j];
+          h1 ^= ew[j + 1];
+          h2 ^= ew[j + 2];
+          h3 ^= ew[j + 3];
         }
       }
     }
 
     const t = m << 2;
-    sw[t] ^= h0; sw[t + 1] ^= h1; sw[t + 2] ^= h2; sw[t + 3] ^= h3;
+    sw[t] ^= h0;
+    sw[t + 1] ^= h1;
+    sw[t + 2] ^= h2;
+    sw[t + 3] ^= h3;
     const out = aligned(this.dec.update(sb.subarray(0, (m + 1) << 4)));
     const ow = words(out, m + 1);
 
-    let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+    let c0 = 0,
+      c1 = 0,
+      c2 = 0,
+      c3 = 0;
     for (let j = 0, e = m << 2; j < e; j += 4) {
-      const p0 = ow[j] ^ offs[j], p1 = ow[j + 1] ^ offs[j + 1], p2 = ow[j + 2] ^ offs[j + 2], p3 = ow[j + 3] ^ offs[j + 3];
-      ow[j] = p0; ow[j + 1] = p1; ow[j + 2] = p2; ow[j + 3] = p3;
-      c0 ^= p0; c1 ^= p1; c2 ^= p2; c3 ^= p3;
+      const p0 = ow[j] ^ offs[j],
+        p1 = ow[j + 1] ^ offs[j + 1],
+        p2 = ow[j + 2] ^ offs[j + 2],
+        p3 = ow[j + 3] ^ offs[j + 3];
+      ow[j] = p0;
+      ow[j + 1] = p1;
+      ow[j + 2] = p2;
+      ow[j + 3] = p3;
+      c0 ^= p0;
+      c1 ^= p1;
+      c2 ^= p2;
+      c3 ^= p3;
     }
-    const tb = this.tb, tw = this.tw;
+    const tb = this.tb,
+      tw = this.tw;
     const base = m << 4;
     if (r) {
       const p = pad as Buffer;
       tb.fill(0);
       for (let i = 0; i < r; i++) tb[i] = sealed[base + i] ^ p[i];
       tb[r] = 0x80;
-      c0 ^= tw[0]; c1 ^= tw[1]; c2 ^= tw[2]; c3 ^= tw[3];
+      c0 ^= tw[0];
+      c1 ^= tw[1];
+      c2 ^= tw[2];
+      c3 ^= tw[3];
     }
     tw[0] = c0 ^ o0 ^ L[LDOLLAR];
     tw[1] = c1 ^ o1 ^ L[LDOLLAR + 1];
@@ -265,7 +342,10 @@ export class OcbAes128 implements Aead {
     if (!this.ktopValid || n0 !== this.ktop0 || n1 !== this.ktop1 || n2 !== this.ktop2) {
       // Nonce block: num2str(TAGLEN mod 128, 7) || zeros || 1 || N, low 6 bits cleared.
       const nb = this.nonceBlock;
-      nb[0] = 0; nb[1] = 0; nb[2] = 0; nb[3] = 1;
+      nb[0] = 0;
+      nb[1] = 0;
+      nb[2] = 0;
+      nb[3] = 1;
       nonce.copy(nb, 4, 0, 12);
       nb[15] &= 0xc0;
       const ktop = this.enc.update(nb);
@@ -297,20 +377,36 @@ export class OcbAes128 implements Aead {
     const sw = this.sw;
     const L = this.L;
     ad.copy(this.sb, slot << 4, 0, am << 4);
-    let o0 = 0, o1 = 0, o2 = 0, o3 = 0;
+    let o0 = 0,
+      o1 = 0,
+      o2 = 0,
+      o3 = 0;
     let j = slot << 2;
     for (let i = 1; i <= am; i++, j += 4) {
       const k = L0 + ((31 - Math.clz32(i & -i)) << 2);
-      o0 ^= L[k]; o1 ^= L[k + 1]; o2 ^= L[k + 2]; o3 ^= L[k + 3];
-      sw[j] ^= o0; sw[j + 1] ^= o1; sw[j + 2] ^= o2; sw[j + 3] ^= o3;
+      o0 ^= L[k];
+      o1 ^= L[k + 1];
+      o2 ^= L[k + 2];
+      o3 ^= L[k + 3];
+      sw[j] ^= o0;
+      sw[j + 1] ^= o1;
+      sw[j + 2] ^= o2;
+      sw[j + 3] ^= o3;
     }
     if (ar) {
-      o0 ^= L[LSTAR]; o1 ^= L[LSTAR + 1]; o2 ^= L[LSTAR + 2]; o3 ^= L[LSTAR + 3];
-      const tb = this.tb, tw = this.tw;
+      o0 ^= L[LSTAR];
+      o1 ^= L[LSTAR + 1];
+      o2 ^= L[LSTAR + 2];
+      o3 ^= L[LSTAR + 3];
+      const tb = this.tb,
+        tw = this.tw;
       tb.fill(0);
       ad.copy(tb, 0, am << 4, a);
       tb[ar] = 0x80;
-      sw[j] = tw[0] ^ o0; sw[j + 1] = tw[1] ^ o1; sw[j + 2] = tw[2] ^ o2; sw[j + 3] = tw[3] ^ o3;
+      sw[j] = tw[0] ^ o0;
+      sw[j + 1] = tw[1] ^ o1;
+      sw[j + 2] = tw[2] ^ o2;
+      sw[j + 3] = tw[3] ^ o3;
     }
   }
 

@@ -133,7 +133,11 @@ export class TransportSender<S extends SyncState<S>> {
   restore(sent: { num: bigint; state: S }[], current: S, ackNum: bigint, ackedNum?: bigint, numFloor?: bigint): void {
     if (sent.length === 0) throw new Error('a saved sender holds at least its acknowledged state');
     const longAgo = this.clock.now() - (MAX_RTO + ACK_DELAY + 1);
-    this.sentStates.splice(0, this.sentStates.length, ...sent.map((s) => ({ timestamp: longAgo, num: s.num, state: s.state })));
+    this.sentStates.splice(
+      0,
+      this.sentStates.length,
+      ...sent.map((s) => ({ timestamp: longAgo, num: s.num, state: s.state })),
+    );
     this.acked = this.sentStates.find((s) => s.num === ackedNum) ?? this.sentStates[0];
     this.assumed = this.acked;
     // The original may have sent more states after the save: number ours well beyond them.
@@ -221,7 +225,10 @@ export class TransportSender<S extends SyncState<S>> {
     this.acked = this.sentStates[i];
     let keepFrom = i;
     if (this.frontLimit !== null && ack !== SHUTDOWN_NUM && ack > this.frontLimit) {
-      keepFrom = Math.max(0, this.sentStates.findIndex((s) => s.num >= this.frontLimit!));
+      keepFrom = Math.max(
+        0,
+        this.sentStates.findIndex((s) => s.num >= this.frontLimit!),
+      );
     }
     if (keepFrom > 0) {
       this.sentStates.splice(0, keepFrom);
@@ -267,7 +274,10 @@ export class TransportSender<S extends SyncState<S>> {
   }
 
   get shutdownAckTimedOut(): boolean {
-    return this.shutdownInProgressFlag && (this.shutdownTries >= SHUTDOWN_RETRIES || this.clock.now() - this.shutdownStart >= ACTIVE_RETRY_TIMEOUT);
+    return (
+      this.shutdownInProgressFlag &&
+      (this.shutdownTries >= SHUTDOWN_RETRIES || this.clock.now() - this.shutdownStart >= ACTIVE_RETRY_TIMEOUT)
+    );
   }
 
   /** We have acknowledged the peer's shutdown state. */
@@ -302,11 +312,14 @@ export class TransportSender<S extends SyncState<S>> {
       if (this.mindelayClock === null) this.mindelayClock = now;
       const early = this.earlyRequested && now >= this.lastEarlySend + this.link.sendInterval();
       // A background change leaves as soon as its clock allows: its owner adds its bytes all at once, when they may go.
-      const collect = this.isBackground?.(this.currentState, this.back.state) ? -Infinity : this.mindelayClock + this.sendMinDelay;
+      const collect = this.isBackground?.(this.currentState, this.back.state)
+        ? -Infinity
+        : this.mindelayClock + this.sendMinDelay;
       this.nextSendTime = early ? now : Math.max(collect, this.pacedFrom() + this.link.sendInterval());
     } else if (active && !this.currentState.equals(this.assumed.state)) {
       this.nextSendTime = this.back.timestamp + this.link.sendInterval();
-      if (this.mindelayClock !== null) this.nextSendTime = Math.max(this.nextSendTime, this.mindelayClock + this.sendMinDelay);
+      if (this.mindelayClock !== null)
+        this.nextSendTime = Math.max(this.nextSendTime, this.mindelayClock + this.sendMinDelay);
     } else if (active && !this.currentState.equals(this.acked.state)) {
       this.nextSendTime = this.back.timestamp + this.link.timeout() + ACK_DELAY;
     } else {
@@ -386,7 +399,8 @@ export class TransportSender<S extends SyncState<S>> {
     // A new state is background if what it adds to the last one sent is (the pacing decision's view); a resend is
     // background if what it carries is.
     const fresh = !this.currentState.equals(this.back.state);
-    if (this.isBackground?.(this.currentState, fresh ? this.back.state : this.assumed.state)) this.lastBackgroundSend = now;
+    if (this.isBackground?.(this.currentState, fresh ? this.back.state : this.assumed.state))
+      this.lastBackgroundSend = now;
     else this.lastForegroundSend = this.lastForegroundDataSend = now;
     const newNum = this.newNum(this.currentState.equals(this.back.state) ? this.back.num : this.back.num + 1n);
     this.addSentState(now, newNum);

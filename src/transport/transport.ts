@@ -96,7 +96,11 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
     this.sender = new TransportSender<L>(
       opts.initialLocal,
       opts.clock,
-      { timeout: () => conn.timeout(), sendInterval: () => conn.rtt.sendInterval(), hasRemoteAddr: () => conn.hasRemoteAddr() },
+      {
+        timeout: () => conn.timeout(),
+        sendInterval: () => conn.rtt.sendInterval(),
+        hasRemoteAddr: () => conn.hasRemoteAddr(),
+      },
       (inst) => this.transmit(inst),
       opts.sendMinDelay,
     );
@@ -151,7 +155,10 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
     this.stats.instructions++;
     if (inst.protocolVersion !== MOSH_PROTOCOL_VERSION) {
       this.stats.versionMismatch++;
-      this.onEvent({ type: 'error', text: `mosh protocol version mismatch (peer speaks version ${inst.protocolVersion}, we speak ${MOSH_PROTOCOL_VERSION})` });
+      this.onEvent({
+        type: 'error',
+        text: `mosh protocol version mismatch (peer speaks version ${inst.protocolVersion}, we speak ${MOSH_PROTOCOL_VERSION})`,
+      });
       return false;
     }
     this.sender.processAcknowledgmentThrough(inst.ackNum);
@@ -196,7 +203,10 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
       return false;
     }
     this.receivedStates.push(entry);
-    this.sender.ackNum = this.ackLimit !== null && inst.newNum !== SHUTDOWN_NUM && inst.newNum > this.ackLimit ? this.ackLimit : inst.newNum;
+    this.sender.ackNum =
+      this.ackLimit !== null && inst.newNum !== SHUTDOWN_NUM && inst.newNum > this.ackLimit
+        ? this.ackLimit
+        : inst.newNum;
     this.sender.lastHeard = now;
     if (inst.diff.length > 0) this.sender.setDataAck();
     this.onEvent({ type: 'remote-state', num: inst.newNum });
@@ -273,7 +283,11 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>> {
       saved.stateNumFloor === undefined ? undefined : BigInt(saved.stateNumFloor),
     );
     const now = this.clock.now();
-    this.receivedStates.splice(0, this.receivedStates.length, ...saved.received.map((s) => ({ timestamp: now, num: BigInt(s.num), state: remote.load(s.state) })));
+    this.receivedStates.splice(
+      0,
+      this.receivedStates.length,
+      ...saved.received.map((s) => ({ timestamp: now, num: BigInt(s.num), state: remote.load(s.state) })),
+    );
   }
 
   /** The peer has sent its shutdown state (we will acknowledge it). */

@@ -31,10 +31,13 @@ export class WakeTimer {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (Number.isFinite(wait)) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.kick();
-      }, Math.max(0, Math.ceil(wait)));
+      this.timer = setTimeout(
+        () => {
+          this.timer = null;
+          this.kick();
+        },
+        Math.max(0, Math.ceil(wait)),
+      );
     }
   }
 

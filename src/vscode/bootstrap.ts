@@ -33,6 +33,9 @@ export const bootstrap: Bootstrap = async (req) => {
     key: r.key,
     server: r.server.description,
     forwardAgent: ours ? forward : undefined,
-    forwardingOff: forward && !ours ? `the mosh server on ${r.host.hostname} is ${r.server.description}, which cannot forward an ssh agent (only this extension's server can)` : undefined,
+    forwardingOff:
+      forward && !ours
+        ? `the mosh server on ${r.host.hostname} is ${r.server.description}, which cannot forward an ssh agent (only this extension's server can)`
+        : undefined,
   };
 };

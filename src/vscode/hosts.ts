@@ -19,7 +19,8 @@ export function configHosts(file: string): string[] {
 /** Why `input` (`host`, `user@host:port`, `host -- command`) cannot be connected to, or undefined. */
 export function connectInputProblem(input: string): string | undefined {
   const req = parseConnectInput(input);
-  if (!req) return 'Type a host: user@host[:port], or a host from your ssh config, optionally followed by " -- command".';
+  if (!req)
+    return 'Type a host: user@host[:port], or a host from your ssh config, optionally followed by " -- command".';
   return validateTarget(req.target);
 }
 
@@ -56,7 +57,12 @@ export function pickHost(state: vscode.Memento, sshConfigFile: string): Promise<
       }
       // A name the ssh layer would refuse (a shell metacharacter, a control character...) says why, and cannot be picked.
       const problem = connectInputProblem(typed);
-      qp.items = [problem ? { label: typed, description: 'cannot connect', detail: problem, alwaysShow: true } : { label: typed, description: 'connect' }, ...items];
+      qp.items = [
+        problem
+          ? { label: typed, description: 'cannot connect', detail: problem, alwaysShow: true }
+          : { label: typed, description: 'connect' },
+        ...items,
+      ];
     });
     qp.onDidAccept(() => {
       const pick = qp.selectedItems[0]?.label ?? qp.value.trim();

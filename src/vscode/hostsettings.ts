@@ -28,7 +28,14 @@ export interface HostOverrides {
   locale?: string;
 }
 
-export const HOST_FIELDS: readonly (keyof HostOverrides)[] = ['command', 'server', 'predictionDisplay', 'udpPortRange', 'remoteNodePath', 'locale'];
+export const HOST_FIELDS: readonly (keyof HostOverrides)[] = [
+  'command',
+  'server',
+  'predictionDisplay',
+  'udpPortRange',
+  'remoteNodePath',
+  'locale',
+];
 
 export interface ResolvedHostSettings {
   values: HostOverrides;
@@ -39,7 +46,10 @@ export interface ResolvedHostSettings {
 }
 
 function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 'i');
 }
 
@@ -64,14 +74,20 @@ export function hostKeyMatches(key: string, target: string): boolean {
 }
 
 /** One field's value if it is of the right kind, else a problem in words. */
-function checkField(field: keyof HostOverrides, value: unknown): { ok: true; value: HostOverrides[keyof HostOverrides] } | { ok: false; why: string } {
+function checkField(
+  field: keyof HostOverrides,
+  value: unknown,
+): { ok: true; value: HostOverrides[keyof HostOverrides] } | { ok: false; why: string } {
   switch (field) {
     case 'command':
       if (typeof value === 'string') return value.trim() ? { ok: true, value } : { ok: false, why: 'is empty' };
-      if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string')) return { ok: true, value: value as string[] };
+      if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string'))
+        return { ok: true, value: value as string[] };
       return { ok: false, why: 'must be a command line (string) or a non-empty list of arguments (strings)' };
     case 'predictionDisplay':
-      return typeof value === 'string' && (PREDICTION_MODES as readonly string[]).includes(value) ? { ok: true, value: value as PredictionMode } : { ok: false, why: `must be one of ${PREDICTION_MODES.join(', ')}` };
+      return typeof value === 'string' && (PREDICTION_MODES as readonly string[]).includes(value)
+        ? { ok: true, value: value as PredictionMode }
+        : { ok: false, why: `must be one of ${PREDICTION_MODES.join(', ')}` };
     default:
       return typeof value === 'string' ? { ok: true, value } : { ok: false, why: 'must be a string' };
   }
@@ -120,7 +136,11 @@ export interface OverridableSettings {
 }
 
 /** `global` with the per-host values for `target` applied; the command is returned beside it. */
-export function applyHostSettings<T extends OverridableSettings>(global: T, hosts: unknown, target: string): { settings: T; command?: CommandSpec; resolved: ResolvedHostSettings } {
+export function applyHostSettings<T extends OverridableSettings>(
+  global: T,
+  hosts: unknown,
+  target: string,
+): { settings: T; command?: CommandSpec; resolved: ResolvedHostSettings } {
   const resolved = resolveHostSettings(hosts, target);
   const { command, ...rest } = resolved.values;
   return { settings: { ...global, ...rest }, command, resolved };

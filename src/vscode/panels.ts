@@ -60,7 +60,9 @@ export class Panels {
     this.terminals.delete(t);
     if (!pty) return;
     const reason = t.exitStatus?.reason;
-    this.log.info(`${pty.target}: panel closed (reason ${reason === undefined ? 'unknown' : vscode.TerminalExitReason[reason]})`);
+    this.log.info(
+      `${pty.target}: panel closed (reason ${reason === undefined ? 'unknown' : vscode.TerminalExitReason[reason]})`,
+    );
     if (reason === vscode.TerminalExitReason.User) pty.end();
     else void pty.keep();
   }
@@ -91,7 +93,9 @@ export class Panels {
       const claim = await this.store.leases.claim(id);
       if (!claim.ok) {
         this.log.info(`${target}: the saved mosh session is open in another VS Code window; it stays there`);
-        void vscode.window.showInformationMessage(`The mosh session on ${target} is open in another VS Code window, so it is not opened here too.`);
+        void vscode.window.showInformationMessage(
+          `The mosh session on ${target} is open in another VS Code window, so it is not opened here too.`,
+        );
         return;
       }
       this.log.info(`bringing back the mosh panel for ${target}`);

@@ -52,7 +52,10 @@ export class SessionStore {
     if (!legacy.length) return;
     await this.ctx.globalState.update(LIST_KEY, undefined);
     const mine = this.list();
-    await this.ctx.workspaceState.update(LIST_KEY, [...mine, ...legacy.filter((p) => !mine.some((m) => m.id === p.id))]);
+    await this.ctx.workspaceState.update(LIST_KEY, [
+      ...mine,
+      ...legacy.filter((p) => !mine.some((m) => m.id === p.id)),
+    ]);
   }
 
   /**
@@ -80,7 +83,10 @@ export class SessionStore {
   /** Forgets a panel whose session ended: its record, its saved session and its lease. */
   remove(id: string): Promise<void> {
     return this.enqueue(async () => {
-      await this.ctx.workspaceState.update(LIST_KEY, this.list().filter((p) => p.id !== id));
+      await this.ctx.workspaceState.update(
+        LIST_KEY,
+        this.list().filter((p) => p.id !== id),
+      );
       await this.ctx.secrets.delete(secretKey(id));
       await this.leases.forget(id);
     });

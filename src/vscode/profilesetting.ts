@@ -17,13 +17,17 @@ export async function syncDefaultProfile(ctx: vscode.ExtensionContext, log: vsco
   const plan = planDefaultProfile({ inRemoteSsh, wanted, workspaceValues, written });
   if (plan.updates.length === 0 && JSON.stringify(plan.written) === JSON.stringify(written)) return;
   if (plan.updates.length && !vscode.workspace.workspaceFolders?.length) {
-    log.info('mosh.defaultInRemoteSsh: this Remote-SSH window has no folder open, so it has no workspace settings to make Mosh the default profile in');
+    log.info(
+      'mosh.defaultInRemoteSsh: this Remote-SSH window has no folder open, so it has no workspace settings to make Mosh the default profile in',
+    );
     return;
   }
   try {
     for (const u of plan.updates) {
       await terminal.update(u.key, u.value, vscode.ConfigurationTarget.Workspace);
-      log.info(`mosh.defaultInRemoteSsh: terminal.integrated.${u.key} ${u.value === undefined ? 'removed from' : `set to "${String(u.value)}" in`} this workspace's settings`);
+      log.info(
+        `mosh.defaultInRemoteSsh: terminal.integrated.${u.key} ${u.value === undefined ? 'removed from' : `set to "${String(u.value)}" in`} this workspace's settings`,
+      );
     }
     await ctx.workspaceState.update(WRITTEN_KEY, plan.written);
   } catch (e) {

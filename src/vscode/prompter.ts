@@ -8,7 +8,12 @@ export class VsCodePrompter implements Prompter {
 
   async ask(q: TextQuestion): Promise<string | undefined> {
     this.log.info(`asking the user: ${q.kind}${q.retry ? ' (again: the last answer was refused)' : ''}`);
-    const title = q.kind === 'keyboard-interactive' ? q.title || 'Mosh: the server asks' : q.kind === 'passphrase' ? 'Mosh: key passphrase' : 'Mosh: password';
+    const title =
+      q.kind === 'keyboard-interactive'
+        ? q.title || 'Mosh: the server asks'
+        : q.kind === 'passphrase'
+          ? 'Mosh: key passphrase'
+          : 'Mosh: password';
     // The bootstrap gave up (a deadline, or the user cancelled): the input box goes away.
     const cts = new vscode.CancellationTokenSource();
     const onAbort = () => cts.cancel();
@@ -18,7 +23,9 @@ export class VsCodePrompter implements Prompter {
       return await vscode.window.showInputBox(
         {
           title,
-          prompt: [q.instructions, q.retry ? 'That was not accepted; try again.' : '', q.message.trim()].filter(Boolean).join(' '),
+          prompt: [q.instructions, q.retry ? 'That was not accepted; try again.' : '', q.message.trim()]
+            .filter(Boolean)
+            .join(' '),
           password: !q.echo,
           ignoreFocusOut: true,
         },
@@ -34,7 +41,10 @@ export class VsCodePrompter implements Prompter {
     this.log.info(`unknown host key for ${q.host}: ${q.keyType} ${q.fingerprint}`);
     const choice = await vscode.window.showWarningMessage(
       `The authenticity of host '${q.host}' can't be established.`,
-      { modal: true, detail: `${q.keyType} key fingerprint is ${q.fingerprint}.${q.otherKnownTypes.length ? `\nOther known key types for this host: ${q.otherKnownTypes.join(', ')}.` : ''}\n\nConnect and remember this key in known_hosts?` },
+      {
+        modal: true,
+        detail: `${q.keyType} key fingerprint is ${q.fingerprint}.${q.otherKnownTypes.length ? `\nOther known key types for this host: ${q.otherKnownTypes.join(', ')}.` : ''}\n\nConnect and remember this key in known_hosts?`,
+      },
       'Connect',
     );
     return choice === 'Connect';

@@ -39,7 +39,12 @@ function decodeHexJson(text: string): RemoteSshHost | null {
   }
   if (!data || typeof data !== 'object' || typeof data.hostName !== 'string' || !data.hostName) return null;
   const user = typeof data.user === 'string' && data.user ? data.user : undefined;
-  const portNumber = typeof data.port === 'number' ? data.port : typeof data.port === 'string' && /^\d+$/.test(data.port) ? Number(data.port) : undefined;
+  const portNumber =
+    typeof data.port === 'number'
+      ? data.port
+      : typeof data.port === 'string' && /^\d+$/.test(data.port)
+        ? Number(data.port)
+        : undefined;
   const port = portNumber !== undefined && portNumber >= 1 && portNumber <= 65535 ? portNumber : undefined;
   return { target: formatTarget({ user, host: data.hostName, port }), hostName: data.hostName, user, port };
 }
@@ -88,10 +93,20 @@ export interface RemoteSshWindow {
  * The Remote-SSH host and folder of this window, or null outside Remote-SSH windows (local, WSL, containers,
  * code-server...) and in a Remote-SSH window with no folder open (the host is then unknown to extensions).
  */
-export function remoteSshWindow(remoteName: string | undefined, folders: readonly FolderLike[] | undefined, activeFolder?: FolderLike): RemoteSshWindow | null {
+export function remoteSshWindow(
+  remoteName: string | undefined,
+  folders: readonly FolderLike[] | undefined,
+  activeFolder?: FolderLike,
+): RemoteSshWindow | null {
   if (remoteName !== REMOTE_SSH_NAME) return null;
-  const remote = (folders ?? []).filter((f) => f.uri.scheme === 'vscode-remote' && parseRemoteSshAuthority(f.uri.authority));
-  const folder = activeFolder && remote.some((f) => f.uri.authority === activeFolder.uri.authority && f.uri.path === activeFolder.uri.path) ? activeFolder : remote[0];
+  const remote = (folders ?? []).filter(
+    (f) => f.uri.scheme === 'vscode-remote' && parseRemoteSshAuthority(f.uri.authority),
+  );
+  const folder =
+    activeFolder &&
+    remote.some((f) => f.uri.authority === activeFolder.uri.authority && f.uri.path === activeFolder.uri.path)
+      ? activeFolder
+      : remote[0];
   if (!folder) return null;
   const host = parseRemoteSshAuthority(folder.uri.authority)!;
   return { host, cwd: folder.uri.path || undefined };

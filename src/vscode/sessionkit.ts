@@ -65,8 +65,13 @@ export class SessionKit {
   /** A new panel's pseudoterminal for `spec`, remembered as a recent host. */
   private newPanel(spec: PanelSpec, remember = true): MoshTerminal {
     if (remember) {
-      const input = formatConnectInput({ target: spec.target, command: typeof spec.command === 'string' ? spec.command : undefined });
-      sshCode().rememberHost(this.d.context.globalState, input).catch((e: Error) => this.d.log.warn(`could not remember ${spec.target} as a recent host: ${e.message}`));
+      const input = formatConnectInput({
+        target: spec.target,
+        command: typeof spec.command === 'string' ? spec.command : undefined,
+      });
+      sshCode()
+        .rememberHost(this.d.context.globalState, input)
+        .catch((e: Error) => this.d.log.warn(`could not remember ${spec.target} as a recent host: ${e.message}`));
     }
     return this.panels.create(spec);
   }
@@ -77,7 +82,9 @@ export class SessionKit {
     if (input === undefined) return undefined;
     const req = parseConnectInput(input);
     if (!req) {
-      void vscode.window.showErrorMessage(`Mosh: "${input}" does not name a host. Type user@host[:port], a host from your ssh config, or host -- command.`);
+      void vscode.window.showErrorMessage(
+        `Mosh: "${input}" does not name a host. Type user@host[:port], a host from your ssh config, or host -- command.`,
+      );
       return undefined;
     }
     return req;
@@ -111,7 +118,11 @@ export class SessionKit {
   async provideProfile(): Promise<vscode.TerminalProfile | undefined> {
     const spec = this.remoteSsh() ?? (await this.askSpec());
     if (!spec) return undefined;
-    return new vscode.TerminalProfile({ name: spec.target, pty: this.newPanel(spec, !spec.cwd), iconPath: new vscode.ThemeIcon('remote') });
+    return new vscode.TerminalProfile({
+      name: spec.target,
+      pty: this.newPanel(spec, !spec.cwd),
+      iconPath: new vscode.ThemeIcon('remote'),
+    });
   }
 
   openSshConfig(): Promise<void> {
@@ -119,7 +130,13 @@ export class SessionKit {
   }
 
   manageSessions(arg?: unknown): Promise<void> {
-    return sshCode().manageRemoteSessions(this.d.context.globalState, this.prompter, this.panels.open, this.d.log, typeof arg === 'string' ? arg : undefined);
+    return sshCode().manageRemoteSessions(
+      this.d.context.globalState,
+      this.prompter,
+      this.panels.open,
+      this.d.log,
+      typeof arg === 'string' ? arg : undefined,
+    );
   }
 
   /** The status bar item's menu, for the active mosh panel. */
@@ -130,10 +147,16 @@ export class SessionKit {
     if (pty) {
       const gone = pty.ended || pty.lastStatus.state === 'gone';
       items.push(
-        { label: `$(server-process) Manage Remote Sessions on ${pty.target}...`, detail: 'List the mosh sessions running there and end the ones no panel uses', run: () => this.manageSessions(pty.target) },
+        {
+          label: `$(server-process) Manage Remote Sessions on ${pty.target}...`,
+          detail: 'List the mosh sessions running there and end the ones no panel uses',
+          run: () => this.manageSessions(pty.target),
+        },
         {
           label: `$(debug-restart) Reconnect to ${pty.target}`,
-          detail: gone ? 'The session has ended: start a fresh one in its place' : 'End the running session (after asking) and start a fresh one in its place',
+          detail: gone
+            ? 'The session has ended: start a fresh one in its place'
+            : 'End the running session (after asking) and start a fresh one in its place',
           run: () => this.reconnect(pty),
         },
       );
@@ -145,13 +168,19 @@ export class SessionKit {
   /** "Mosh: Reconnect": a fresh session in place of the active panel's (asking first if it is still alive). */
   async reconnect(pty: MoshTerminal | undefined = this.active()): Promise<void> {
     if (!pty) {
-      void vscode.window.showInformationMessage('Mosh: the active terminal is not a mosh panel. Use Mosh: Connect to Host... to open one.');
+      void vscode.window.showInformationMessage(
+        'Mosh: the active terminal is not a mosh panel. Use Mosh: Connect to Host... to open one.',
+      );
       return;
     }
     if (!pty.ended && pty.lastStatus.state !== 'gone') {
       const choice = await vscode.window.showWarningMessage(
         `The mosh session on ${pty.target} is still running. End it and start a new one?`,
-        { modal: true, detail: 'The programs running in it are ended. If the host cannot be reached now, its mosh server may keep running until you end it with Mosh: Manage Remote Sessions.' },
+        {
+          modal: true,
+          detail:
+            'The programs running in it are ended. If the host cannot be reached now, its mosh server may keep running until you end it with Mosh: Manage Remote Sessions.',
+        },
         'End and Reconnect',
       );
       if (choice !== 'End and Reconnect') return;

@@ -16,7 +16,13 @@ function age(seconds: number): string {
   return `${Math.round(seconds / 86400)} days`;
 }
 
-export async function manageRemoteSessions(state: vscode.Memento, prompter: VsCodePrompter, open: Iterable<MoshTerminal>, log: vscode.LogOutputChannel, target?: string): Promise<void> {
+export async function manageRemoteSessions(
+  state: vscode.Memento,
+  prompter: VsCodePrompter,
+  open: Iterable<MoshTerminal>,
+  log: vscode.LogOutputChannel,
+  target?: string,
+): Promise<void> {
   const picked = target ?? (await pickHost(state, readSettings().sshConfigFile));
   if (!picked) return;
   // A recent host may carry a command (`host -- command`): the sessions are the host's.
@@ -30,7 +36,10 @@ export async function manageRemoteSessions(state: vscode.Memento, prompter: VsCo
   const opts = { prompter, resolve, log: (l: string) => log.info(`${host}: ${l}`) };
   let listed: Awaited<ReturnType<typeof listRemoteSessions>>;
   try {
-    listed = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Mosh: listing sessions on ${host}` }, () => listRemoteSessions(host, opts));
+    listed = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Mosh: listing sessions on ${host}` },
+      () => listRemoteSessions(host, opts),
+    );
   } catch (e) {
     void vscode.window.showErrorMessage(`Mosh could not list the sessions on ${host}: ${(e as Error).message}`);
     return;
@@ -39,7 +48,8 @@ export async function manageRemoteSessions(state: vscode.Memento, prompter: VsCo
     void vscode.window.showInformationMessage(`No mosh sessions of this extension are running on ${host}.`);
     return;
   }
-  const owner = (port: number) => [...open].find((t) => t.endpoint && t.endpoint.port === port && t.endpoint.host === listed.ip);
+  const owner = (port: number) =>
+    [...open].find((t) => t.endpoint && t.endpoint.port === port && t.endpoint.host === listed.ip);
   const items = listed.sessions.map((s) => {
     const panel = owner(s.port);
     return {
@@ -50,12 +60,22 @@ export async function manageRemoteSessions(state: vscode.Memento, prompter: VsCo
       pid: s.pid,
     };
   });
-  const chosen = await vscode.window.showQuickPick(items, { canPickMany: true, title: `Mosh sessions on ${host}`, placeHolder: 'Pick the sessions to end (those no panel owns are picked)' });
+  const chosen = await vscode.window.showQuickPick(items, {
+    canPickMany: true,
+    title: `Mosh sessions on ${host}`,
+    placeHolder: 'Pick the sessions to end (those no panel owns are picked)',
+  });
   if (!chosen || chosen.length === 0) return;
   try {
-    const ended = await endRemoteSessions(host, chosen.map((c) => c.pid), opts);
+    const ended = await endRemoteSessions(
+      host,
+      chosen.map((c) => c.pid),
+      opts,
+    );
     log.info(`${host}: ended ${ended.length} session(s): pids ${ended.join(', ')}`);
-    void vscode.window.showInformationMessage(`Ended ${ended.length} mosh session${ended.length === 1 ? '' : 's'} on ${host}.`);
+    void vscode.window.showInformationMessage(
+      `Ended ${ended.length} mosh session${ended.length === 1 ? '' : 's'} on ${host}.`,
+    );
   } catch (e) {
     void vscode.window.showErrorMessage(`Mosh could not end the sessions on ${host}: ${(e as Error).message}`);
   }

@@ -44,11 +44,16 @@ export function readSettings(): MoshSettings {
     udpPortRange: c.get<string>('udpPortRange', ''),
     // Application scope (package.json): a workspace cannot turn it on.
     forwardAgent: c.get<boolean>('forwardAgent', false) === true,
-    sshConfigFile: untilde(c.get<string>('sshConfigFile', '') || (typeof remoteSshConfig === 'string' ? remoteSshConfig : '')),
+    sshConfigFile: untilde(
+      c.get<string>('sshConfigFile', '') || (typeof remoteSshConfig === 'string' ? remoteSshConfig : ''),
+    ),
     locale: c.get<string>('locale', ''),
     allowClipboardWrite: c.get<boolean>('allowClipboardWrite', true),
     hosts: c.get<unknown>('hosts', {}),
     defaultInRemoteSsh: c.get<boolean>('defaultInRemoteSsh', false),
-    scrollback: Math.max(0, Math.floor(Number(vscode.workspace.getConfiguration('terminal.integrated').get<number>('scrollback', 1000)) || 0)),
+    scrollback: Math.max(
+      0,
+      Math.floor(Number(vscode.workspace.getConfiguration('terminal.integrated').get<number>('scrollback', 1000)) || 0),
+    ),
   };
 }

@@ -17,7 +17,12 @@ export class MoshStatusBar implements vscode.Disposable {
     this.item.text = text;
     this.item.tooltip = tooltip;
     this.item.accessibilityInformation = { label: text.replace(/\$\([^)]*\)\s*/g, '') };
-    this.item.backgroundColor = severity === 'warning' ? new vscode.ThemeColor('statusBarItem.warningBackground') : severity === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    this.item.backgroundColor =
+      severity === 'warning'
+        ? new vscode.ThemeColor('statusBarItem.warningBackground')
+        : severity === 'error'
+          ? new vscode.ThemeColor('statusBarItem.errorBackground')
+          : undefined;
     this.item.show();
   }
 

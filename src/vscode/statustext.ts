@@ -33,7 +33,11 @@ export function statusText(host: string, s: ClientStatus): StatusText {
       };
     }
     case 'gone':
-      return { text: `$(debug-disconnect) mosh ${host} · ended`, tooltip: `The session with ${host} has ended.\n${CLICK_HINT}`, severity: 'error' };
+      return {
+        text: `$(debug-disconnect) mosh ${host} · ended`,
+        tooltip: `The session with ${host} has ended.\n${CLICK_HINT}`,
+        severity: 'error',
+      };
     default:
       return {
         text: `$(remote) mosh ${host}${s.rttMs !== null ? ` · ${s.rttMs} ms` : ''}`,

@@ -64,10 +64,12 @@ export function formatTarget(p: TargetParts): string {
  * Runs a shell command line in the user's login shell (so its PATH and profile apply), as the remote argv.
  * csh-family shells do not take -l with -c, so they get -c alone.
  */
-const RUN_IN_LOGIN_SHELL = 'case "${SHELL:-/bin/sh}" in *csh) exec "$SHELL" -c "$1";; *) exec "${SHELL:-/bin/sh}" -lc "$1";; esac';
+const RUN_IN_LOGIN_SHELL =
+  'case "${SHELL:-/bin/sh}" in *csh) exec "$SHELL" -c "$1";; *) exec "${SHELL:-/bin/sh}" -lc "$1";; esac';
 
 /** Changes to the folder in $1 (home if it is gone), then runs the rest of the arguments, or a login shell. */
-const START_IN_FOLDER = 'cd "$1" 2>/dev/null || cd; shift; if [ $# -gt 0 ]; then exec "$@"; else exec "${SHELL:-/bin/sh}" -l; fi';
+const START_IN_FOLDER =
+  'cd "$1" 2>/dev/null || cd; shift; if [ $# -gt 0 ]; then exec "$@"; else exec "${SHELL:-/bin/sh}" -l; fi';
 
 /** The argv for a command spec: an array as is, a string through the login shell. Empty means none. */
 export function commandArgv(command: CommandSpec | undefined): string[] | undefined {

@@ -4,7 +4,16 @@
 // per-host settings) comes from its PanelSpec and mosh.hosts. Thin glue: the session logic is MoshClient.
 import * as vscode from 'vscode';
 import { randomUUID } from 'node:crypto';
-import { type ClientExit, type ClientStatus, type ForwardAgentTarget, type ForwardingStatus, MoshClient, type MoshClientEvents, type SavedSession, setPageantProvider } from '../client';
+import {
+  type ClientExit,
+  type ClientStatus,
+  type ForwardAgentTarget,
+  type ForwardingStatus,
+  MoshClient,
+  type MoshClientEvents,
+  type SavedSession,
+  setPageantProvider,
+} from '../client';
 import type { Prompter } from '../ssh';
 import { sshCode } from './load';
 import { applyHostSettings } from './hostsettings';
@@ -17,7 +26,6 @@ const SAVE_INTERVAL_MS = 3000;
 
 // Pageant (Windows) speaks no socket: forwarded agent connections reach it through the ssh layer, loaded then.
 if (process.platform === 'win32') setPageantProvider(() => sshCode().pageantStream());
-
 
 /** Where to reach a freshly started mosh server (the result of the ssh bootstrap). */
 export interface ServerEndpoint {
@@ -132,8 +140,14 @@ export class MoshTerminal implements vscode.Pseudoterminal {
       },
       save: () => void this.persist(),
       peer: (hello) => {
-        if (hello === null) this.deps.log.info(`${this.target}: the host runs the system mosh-server: scrollback is partial (only what the screen shows scrolls into it)`);
-        else this.deps.log.info(`${this.target}: our server (extensions ${hello.features.join(', ') || 'none'}; ${hello.historyLines} history lines kept)`);
+        if (hello === null)
+          this.deps.log.info(
+            `${this.target}: the host runs the system mosh-server: scrollback is partial (only what the screen shows scrolls into it)`,
+          );
+        else
+          this.deps.log.info(
+            `${this.target}: our server (extensions ${hello.features.join(', ') || 'none'}; ${hello.historyLines} history lines kept)`,
+          );
       },
     };
   }
@@ -144,10 +158,20 @@ export class MoshTerminal implements vscode.Pseudoterminal {
     this.nameEmitter.fire(this.target);
     try {
       const settings = this.deps.settings();
-      this.client = MoshClient.restore(session, this.events(), { cols: this.cols, rows: this.rows, quitHint: '', allowClipboardWrite: settings.allowClipboardWrite, scrollback: settings.scrollback });
+      this.client = MoshClient.restore(session, this.events(), {
+        cols: this.cols,
+        rows: this.rows,
+        quitHint: '',
+        allowClipboardWrite: settings.allowClipboardWrite,
+        scrollback: settings.scrollback,
+      });
     } catch (e) {
       this.deps.log.error(`${this.target}: cannot resume: ${(e as Error).message}`);
-      this.deps.store.remove(this.id).catch((err: Error) => this.deps.log.warn(`${this.target}: could not forget the saved session: ${err.message}`));
+      this.deps.store
+        .remove(this.id)
+        .catch((err: Error) =>
+          this.deps.log.warn(`${this.target}: could not forget the saved session: ${err.message}`),
+        );
       this.writeEmitter.fire(`\x1b[31mThe saved mosh session could not be resumed: ${(e as Error).message}\x1b[0m\r\n`);
       this.closeEmitter.fire(1);
       return;
@@ -213,7 +237,8 @@ export class MoshTerminal implements vscode.Pseudoterminal {
     const global = this.deps.settings();
     const { settings, command: hostCommand, resolved } = applyHostSettings(global, global.hosts, this.target);
     for (const problem of resolved.problems) log.warn(`${this.target}: ${problem} (ignored)`);
-    for (const [field, key] of Object.entries(resolved.from)) log.info(`${this.target}: ${field} from mosh.hosts["${key}"]`);
+    for (const [field, key] of Object.entries(resolved.from))
+      log.info(`${this.target}: ${field} from mosh.hosts["${key}"]`);
     if (this.spec.command !== undefined) log.info(`${this.target}: runs the command given after "--"`);
     if (this.spec.cwd) log.info(`${this.target}: starts in ${this.spec.cwd}`);
     const command = remoteCommand({ cwd: this.spec.cwd, command: this.spec.command ?? hostCommand });
@@ -224,37 +249,40 @@ export class MoshTerminal implements vscode.Pseudoterminal {
     const cancel = new AbortController();
     this.cancelConnect = () => cancel.abort();
     const bootstrapped = new Promise<ServerEndpoint>((resolve, reject) => {
-      void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Mosh: ${this.target}`, cancellable: true }, async (progress, token) => {
-        // Cancel: the bootstrap stops where it is (a question goes away, the ssh connection closes, and whatever
-        // it started on the host ends with it); after the bootstrap, it ends the session being opened.
-        token.onCancellationRequested(() => {
-          cancel.abort();
-          firstFrame();
-          if (this.client && !this.ended_) this.end();
-        });
-        try {
-          resolve(
-            await this.deps.bootstrap({
-              target: this.target,
-              settings,
-              command,
-              signal: cancel.signal,
-              prompter: this.deps.prompter,
-              progress: (step) => {
-                log.info(`${this.target}: ${step}`);
-                progress.report({ message: step });
-              },
-              log: (line) => log.info(`${this.target}: ${line}`),
-            }),
-          );
-        } catch (e) {
-          reject(e);
-          return;
-        }
-        // The notification stays until the first frame from the server is on screen (or the session ends).
-        progress.report({ message: 'waiting for the first frame...' });
-        await shown;
-      });
+      void vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Mosh: ${this.target}`, cancellable: true },
+        async (progress, token) => {
+          // Cancel: the bootstrap stops where it is (a question goes away, the ssh connection closes, and whatever
+          // it started on the host ends with it); after the bootstrap, it ends the session being opened.
+          token.onCancellationRequested(() => {
+            cancel.abort();
+            firstFrame();
+            if (this.client && !this.ended_) this.end();
+          });
+          try {
+            resolve(
+              await this.deps.bootstrap({
+                target: this.target,
+                settings,
+                command,
+                signal: cancel.signal,
+                prompter: this.deps.prompter,
+                progress: (step) => {
+                  log.info(`${this.target}: ${step}`);
+                  progress.report({ message: step });
+                },
+                log: (line) => log.info(`${this.target}: ${line}`),
+              }),
+            );
+          } catch (e) {
+            reject(e);
+            return;
+          }
+          // The notification stays until the first frame from the server is on screen (or the session ends).
+          progress.report({ message: 'waiting for the first frame...' });
+          await shown;
+        },
+      );
     });
     try {
       endpoint = await bootstrapped;
@@ -273,7 +301,9 @@ export class MoshTerminal implements vscode.Pseudoterminal {
       return;
     }
     if (this.closedByUser) return firstFrame();
-    log.info(`${this.target}: mosh server at ${endpoint.host}:${endpoint.port}${endpoint.server ? ` (${endpoint.server})` : ''}`);
+    log.info(
+      `${this.target}: mosh server at ${endpoint.host}:${endpoint.port}${endpoint.server ? ` (${endpoint.server})` : ''}`,
+    );
     if (endpoint.forwardingOff) this.forwardingKnown({ on: false, reason: endpoint.forwardingOff });
     this.nameEmitter.fire(this.target);
     this.endpoint = { host: endpoint.host, port: endpoint.port };
@@ -307,7 +337,12 @@ export class MoshTerminal implements vscode.Pseudoterminal {
   }
 
   private async offerHelp(message: string): Promise<void> {
-    const choice = await vscode.window.showErrorMessage(`Mosh could not connect to ${this.target}: ${message.split('\n')[0]}`, 'Retry', 'Open SSH Config', 'Show Log');
+    const choice = await vscode.window.showErrorMessage(
+      `Mosh could not connect to ${this.target}: ${message.split('\n')[0]}`,
+      'Retry',
+      'Open SSH Config',
+      'Show Log',
+    );
     if (choice === 'Retry') this.deps.again(this);
     else if (choice === 'Open SSH Config') await sshCode().openSshConfig(this.deps.settings().sshConfigFile);
     else if (choice === 'Show Log') this.deps.log.show();
@@ -335,7 +370,9 @@ export class MoshTerminal implements vscode.Pseudoterminal {
 
   /** The session is over: its saved copy and lease go (a failure is logged, never thrown). */
   private forget(): void {
-    this.deps.store.remove(this.id).catch((e: Error) => this.deps.log.warn(`${this.target}: could not forget the saved session: ${e.message}`));
+    this.deps.store
+      .remove(this.id)
+      .catch((e: Error) => this.deps.log.warn(`${this.target}: could not forget the saved session: ${e.message}`));
   }
 
   handleInput(data: string): void {

@@ -43,8 +43,14 @@ async function flood(mode: 'echo' | 'stall', t: TestContext): Promise<void> {
   writeFileSync(join(dir, 'flood.js'), FLOODER);
   const agent = await startFakeAgent(mode);
   const server = await startOurServer({ command: ['/bin/sh'], env: { HOME: dir, PS1: '$ ', ENV: '' } });
-  const relay = await ImpairmentRelay.start({ upstreamPort: server.port, toServer: { delayMs: RTT_MS / 2 }, toClient: { delayMs: RTT_MS / 2 } });
-  const r = runCli(['client', '-A', '--predict=never', '127.0.0.1', String(relay.port)], { env: { MOSH_KEY: server.key, SSH_AUTH_SOCK: agent.sock, HOME: dir } });
+  const relay = await ImpairmentRelay.start({
+    upstreamPort: server.port,
+    toServer: { delayMs: RTT_MS / 2 },
+    toClient: { delayMs: RTT_MS / 2 },
+  });
+  const r = runCli(['client', '-A', '--predict=never', '127.0.0.1', String(relay.port)], {
+    env: { MOSH_KEY: server.key, SSH_AUTH_SOCK: agent.sock, HOME: dir },
+  });
   /** Milliseconds from typing a letter to seeing it on the screen, for a few letters typed like a person. */
   const typingLatencies = async (word: string): Promise<number[]> => {
     const out: number[] = [];
@@ -89,7 +95,10 @@ async function flood(mode: 'echo' | 'stall', t: TestContext): Promise<void> {
     // (One keystroke may wait one frame interval, RTT / 2, behind a resend, as it may when idle.)
     assert.ok(Math.max(...busy) < RTT_MS + 80, `no keystroke held back: ${JSON.stringify(report)}`);
     for (const side of ['client', 'server'] as const) {
-      assert.ok(peak[side] - base[side] < RSS_BOUND_MB, `${side} RSS stays within ${RSS_BOUND_MB} MiB of the idle session: ${JSON.stringify(report)}`);
+      assert.ok(
+        peak[side] - base[side] < RSS_BOUND_MB,
+        `${side} RSS stays within ${RSS_BOUND_MB} MiB of the idle session: ${JSON.stringify(report)}`,
+      );
       const firstHalf = Math.max(...samples.slice(0, samples.length / 2).map((s) => s[side]));
       const secondHalf = Math.max(...samples.slice(samples.length / 2).map((s) => s[side]));
       assert.ok(secondHalf - firstHalf < 12, `${side} RSS stops growing: ${JSON.stringify(report)}`);
@@ -103,10 +112,10 @@ async function flood(mode: 'echo' | 'stall', t: TestContext): Promise<void> {
   }
 }
 
-test('a flood through the agent socket, echoed by the local agent: typing stays prompt, both sides\' memory stays bounded', async (t) => {
+test("a flood through the agent socket, echoed by the local agent: typing stays prompt, both sides' memory stays bounded", async (t) => {
   await flood('echo', t);
 });
 
-test('a flood through the agent socket to a local agent that never reads: typing stays prompt, both sides\' memory stays bounded', async (t) => {
+test("a flood through the agent socket to a local agent that never reads: typing stays prompt, both sides' memory stays bounded", async (t) => {
   await flood('stall', t);
 });

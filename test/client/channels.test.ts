@@ -35,7 +35,7 @@ function noRefusedDiffs(rig: ChannelRig): void {
 /** Writes `data` from `end` in random pieces, running the rig a little between them. */
 function feed(rig: ChannelRig, end: MemEnd, data: Buffer, seed: number, stepMs = 15): void {
   const r = prng(seed);
-  for (let at = 0; at < data.length; ) {
+  for (let at = 0; at < data.length;) {
     const n = Math.min(data.length - at, 1 + Math.floor(r() * 6000));
     end.write(data.subarray(at, at + n));
     at += n;
@@ -64,7 +64,8 @@ function channelBytesPerInstruction(rig: ChannelRig): { toClient: number[]; toSe
     if (!inst || inst.diff.length === 0) continue;
     if (inst.direction === TO_CLIENT) {
       let n = 0;
-      for (const h of decodeHostMessage(inst.diff)) if (h.type === 'channels') for (const u of h.updates) n += u.data.length;
+      for (const h of decodeHostMessage(inst.diff))
+        if (h.type === 'channels') for (const u of h.updates) n += u.data.length;
       out.toClient.push(n);
     } else if (inst.direction === TO_SERVER) {
       const s = new UserStream();
@@ -94,11 +95,20 @@ test('bytes flow both ways in order and exactly once through 20 % loss and reord
   assert.ok(rig.agents[0].text().equals(sent), 'server -> client: the agent got every byte once, in order');
   assert.ok(remote.text().equals(sent), 'client -> server: the remote program got the echo, every byte once, in order');
   const wire = channelBytesPerInstruction(rig);
-  assert.ok(Math.max(...wire.toClient) <= MAX_UPDATE_DATA, `largest host diff: ${Math.max(...wire.toClient)} channel bytes`);
-  assert.ok(Math.max(...wire.toServer) <= MAX_IN_FLIGHT, `largest user-stream diff: ${Math.max(...wire.toServer)} channel bytes`);
+  assert.ok(
+    Math.max(...wire.toClient) <= MAX_UPDATE_DATA,
+    `largest host diff: ${Math.max(...wire.toClient)} channel bytes`,
+  );
+  assert.ok(
+    Math.max(...wire.toServer) <= MAX_IN_FLIGHT,
+    `largest user-stream diff: ${Math.max(...wire.toServer)} channel bytes`,
+  );
   assert.ok(bounds.worst.inFlightUp <= MAX_IN_FLIGHT);
   assert.ok(bounds.worst.inboxHeld <= CHANNEL_WINDOW);
-  assert.ok(rig.net.log.some((e) => e.dropped), 'the link dropped datagrams');
+  assert.ok(
+    rig.net.log.some((e) => e.dropped),
+    'the link dropped datagrams',
+  );
   noRefusedDiffs(rig);
 });
 
@@ -111,7 +121,13 @@ test('the remote program closing ends the local stream, the client closes in tur
   rig.run(20_000, () => remote.text().toString() === 'HELLO AGENT');
   assert.equal(remote.text().toString(), 'HELLO AGENT');
   remote.end();
-  rig.run(20_000, () => rig.host.size === 0 && rig.manager.size === 0 && (rig.client.latestRemote().state.channels?.marks.size ?? 0) === 0);
+  rig.run(
+    20_000,
+    () =>
+      rig.host.size === 0 &&
+      rig.manager.size === 0 &&
+      (rig.client.latestRemote().state.channels?.marks.size ?? 0) === 0,
+  );
   assert.equal(rig.agents[0].gotEnd, true, 'the local agent saw the end');
   assert.equal(rig.host.size, 0, 'server forgot the channel');
   assert.equal(rig.manager.size, 0, 'client forgot the channel');
@@ -119,7 +135,7 @@ test('the remote program closing ends the local stream, the client closes in tur
   noRefusedDiffs(rig);
 });
 
-test('the local agent closing first ends the remote program\'s connection after what the agent said', () => {
+test("the local agent closing first ends the remote program's connection after what the agent said", () => {
   const rig = new ChannelRig({ seed: 3, rule: { delayMs: 20, loss: 0.1 } });
   rig.onAgent = (agent) =>
     agent.on('data', () => {
@@ -154,10 +170,16 @@ test('a local agent that stops reading: the server stops reading the remote prog
   // The remote program writes 1 MiB as fast as it can.
   remote.write(sent.subarray(1000));
   rig.run(30_000, bounds.check);
-  assert.ok(bounds.worst.serverBuffered <= CHANNEL_WINDOW + MAX_IN_FLIGHT + 16, `server held ${bounds.worst.serverBuffered} bytes`);
+  assert.ok(
+    bounds.worst.serverBuffered <= CHANNEL_WINDOW + MAX_IN_FLIGHT + 16,
+    `server held ${bounds.worst.serverBuffered} bytes`,
+  );
   assert.ok(bounds.worst.inboxHeld <= CHANNEL_WINDOW, `client inbox held ${bounds.worst.inboxHeld} bytes`);
   assert.ok(a.writableLength <= 2 * CHANNEL_WINDOW, `the local stream holds ${a.writableLength} bytes`);
-  assert.ok(remote.writableLength > sent.length / 2, 'the remote program\'s writes wait on its side (the server stopped reading)');
+  assert.ok(
+    remote.writableLength > sent.length / 2,
+    "the remote program's writes wait on its side (the server stopped reading)",
+  );
   a.resume();
   rig.run(600_000, () => a.text().length >= sent.length);
   assert.ok(a.text().equals(sent), 'all of it, in order, once');
@@ -219,7 +241,7 @@ test('keystrokes never ride with channel bytes: a diff that carries a key carrie
   const remote = rig.remote();
   const r = prng(10);
   const sent = bytes(11, 150_000);
-  for (let at = 0; at < sent.length; ) {
+  for (let at = 0; at < sent.length;) {
     const n = Math.min(sent.length - at, 4000);
     remote.write(sent.subarray(at, at + n));
     at += n;
@@ -270,7 +292,7 @@ test('the client opens a channel: bytes both ways in order and exactly once thro
   noRefusedDiffs(rig);
 });
 
-test('a channel the client opened, closed by the server\'s side: the client\'s local end ends, and both sides forget it', () => {
+test("a channel the client opened, closed by the server's side: the client's local end ends, and both sides forget it", () => {
   const rig = new ChannelRig({ seed: 15, rule: { delayMs: 20, loss: 0.1 }, services: ['svc'] });
   rig.onService = (service) =>
     service.on('data', () => {
@@ -316,7 +338,7 @@ test('a channel the client opens and closes before the server shows it is forgot
   assert.equal(rig.services[0].text().toString(), 'x');
 });
 
-test('at most MAX_CHANNELS channels of the client\'s own: one more is refused at once', () => {
+test("at most MAX_CHANNELS channels of the client's own: one more is refused at once", () => {
   const rig = new ChannelRig({ seed: 18, services: ['svc'] });
   rig.run(300);
   const opened = Array.from({ length: MAX_CHANNELS + 1 }, () => rig.openFromClient('svc'));

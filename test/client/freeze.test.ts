@@ -10,7 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as pty from '@lydell/node-pty';
 import { needs } from '../support/peers';
-import { type ServerStartOptions, type StockServer, Screen, startOurServer, startStockServer, until } from '../support/stock';
+import {
+  type ServerStartOptions,
+  type StockServer,
+  Screen,
+  startOurServer,
+  startStockServer,
+  until,
+} from '../support/stock';
 
 const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 const FREEZE_MS = 11_500;
@@ -42,7 +49,12 @@ async function freezeAndContinue(label: string, start: (o: ServerStartOptions) =
     try {
       await until(async () => (await written, pred(screen.lines())), ms, `${label}: ${what}`);
     } catch (e) {
-      throw new Error(`${(e as Error).message}; the screen shows:\n${screen.lines().map((l) => `|${l}`).join('\n')}`);
+      throw new Error(
+        `${(e as Error).message}; the screen shows:\n${screen
+          .lines()
+          .map((l) => `|${l}`)
+          .join('\n')}`,
+      );
     }
   };
   try {
@@ -69,7 +81,11 @@ async function freezeAndContinue(label: string, start: (o: ServerStartOptions) =
     stopped = false;
 
     // The notification bar: "mosh: Last contact 11 seconds ago. [To quit: Ctrl-^ .]" (or 12, by timing).
-    await until(() => /Last contact \d+ seconds ago/.test(raw.slice(resumedAt)), 5_000, `${label}: the last-contact warning`);
+    await until(
+      () => /Last contact \d+ seconds ago/.test(raw.slice(resumedAt)),
+      5_000,
+      `${label}: the last-contact warning`,
+    );
     const seconds = Number(/Last contact (\d+) seconds ago/.exec(raw.slice(resumedAt))![1]);
     assert.ok(seconds >= 10 && seconds <= 20, `the bar counts the freeze: ${seconds} s`);
     assert.match(raw.slice(resumedAt), /mosh: Last contact \d+ seconds ago\. \[To quit: Ctrl-\^ \.\]/);
@@ -80,8 +96,16 @@ async function freezeAndContinue(label: string, start: (o: ServerStartOptions) =
     proc.write('after resume\r');
     await waitScreen((l) => l.includes('after resume'), 5_000, 'the line typed after the freeze');
     proc.write('\x04'); // end cat's input
-    await waitScreen((l) => l.at(-1) === '$' || l.filter((x) => x !== '').at(-1) === '$', 5_000, 'the prompt after cat');
-    assert.equal(readFileSync(join(dir, 'typed.txt'), 'utf8'), 'before one\nbefore two\nduring freeze\nafter resume\n', 'every keystroke exactly once');
+    await waitScreen(
+      (l) => l.at(-1) === '$' || l.filter((x) => x !== '').at(-1) === '$',
+      5_000,
+      'the prompt after cat',
+    );
+    assert.equal(
+      readFileSync(join(dir, 'typed.txt'), 'utf8'),
+      'before one\nbefore two\nduring freeze\nafter resume\n',
+      'every keystroke exactly once',
+    );
 
     // And a command typed afterwards runs.
     proc.write('echo "af""ter $((6*7))"\r');
@@ -108,9 +132,13 @@ async function freezeAndContinue(label: string, start: (o: ServerStartOptions) =
   }
 }
 
-test('dist/cli.js frozen 11.5 s with SIGSTOP then continued, stock mosh-server: the session goes on, the bar showed the last contact, no keystroke lost or doubled', needs('mosh-server'), async () => {
-  await freezeAndContinue('stock server', startStockServer);
-});
+test(
+  'dist/cli.js frozen 11.5 s with SIGSTOP then continued, stock mosh-server: the session goes on, the bar showed the last contact, no keystroke lost or doubled',
+  needs('mosh-server'),
+  async () => {
+    await freezeAndContinue('stock server', startStockServer);
+  },
+);
 
 test('dist/cli.js frozen 11.5 s with SIGSTOP then continued, our server: the session goes on, the bar showed the last contact, no keystroke lost or doubled', async () => {
   await freezeAndContinue('our server', startOurServer);

@@ -11,7 +11,10 @@ import { until } from '../support/stock';
 test('a server asking for a 10000x10000 screen is refused, and the client stays within its memory bound', async () => {
   const server = await EchoServer.start();
   let screen = '';
-  const client = new MoshClient({ host: '127.0.0.1', port: server.port, key: formatKey(server.key), cols: 80, rows: 24, predict: 'never' }, { screen: (d) => (screen += d) });
+  const client = new MoshClient(
+    { host: '127.0.0.1', port: server.port, key: formatKey(server.key), cols: 80, rows: 24, predict: 'never' },
+    { screen: (d) => (screen += d) },
+  );
   try {
     await until(() => client.status().state === 'connected', 10_000, 'the client to connect');
     const before = process.memoryUsage().rss;
@@ -20,10 +23,17 @@ test('a server asking for a 10000x10000 screen is refused, and the client stays 
     tape.height = 10000;
     tape.write('hostile');
     server.peer.kick();
-    await until(() => /larger than a terminal may be/.test(screen), 10_000, 'the bar to say the screen size was refused');
+    await until(
+      () => /larger than a terminal may be/.test(screen),
+      10_000,
+      'the bar to say the screen size was refused',
+    );
     await new Promise((r) => setTimeout(r, 500)); // let the server retransmit it a few times
     const fb = client.transport.latestRemote().state.snapshot;
-    assert.ok(fb.cols * fb.rows <= MAX_CELLS, `the client's screen stays within the limit (it is ${fb.cols}x${fb.rows})`);
+    assert.ok(
+      fb.cols * fb.rows <= MAX_CELLS,
+      `the client's screen stays within the limit (it is ${fb.cols}x${fb.rows})`,
+    );
     assert.equal(fb.cols, 80);
     const grown = (process.memoryUsage().rss - before) / 2 ** 20;
     assert.ok(grown < 64, `memory grew by ${grown.toFixed(1)} MiB`);

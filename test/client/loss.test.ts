@@ -52,28 +52,49 @@ async function lossySession(kind: ServerKind): Promise<void> {
         c.type(ch);
         await new Promise((res) => setTimeout(res, KEYSTROKE_GAP_MS));
       }
-      await c.waitScreen((l) => cmd.done(l) && l.filter((x) => x !== '').at(-1) === '$', WAIT_MS, `${kind}: ${JSON.stringify(cmd.input)} to complete at 50 % loss`);
+      await c.waitScreen(
+        (l) => cmd.done(l) && l.filter((x) => x !== '').at(-1) === '$',
+        WAIT_MS,
+        `${kind}: ${JSON.stringify(cmd.input)} to complete at 50 % loss`,
+      );
     }
     // Still at 50 % loss: the screen settles to exactly the server's.
     await converges(r, `${kind}: at 50 % loss`, r.serverView, WAIT_MS);
     assert.deepEqual(c.screen.lines(), [...EXPECTED, ...new Array<string>(24 - EXPECTED.length).fill('')]);
     const y = EXPECTED.indexOf('red plain');
     const b = c.screen.term.buffer.active.getLine(y)!;
-    assert.deepEqual([!!b.getCell(0)!.isBold(), b.getCell(0)!.getFgColor(), !!b.getCell(4)!.isBold(), b.getCell(4)!.getFgColor()], [true, 1, false, -1], 'the colours came through');
+    assert.deepEqual(
+      [!!b.getCell(0)!.isBold(), b.getCell(0)!.getFgColor(), !!b.getCell(4)!.isBold(), b.getCell(4)!.getFgColor()],
+      [true, 1, false, -1],
+      'the colours came through',
+    );
 
     const s = relay.stats;
-    const lost = { toServer: s.toServer.dropped - before.toServer.dropped, toClient: s.toClient.dropped - before.toClient.dropped };
-    const seen = { toServer: s.toServer.received - before.toServer.received, toClient: s.toClient.received - before.toClient.received };
-    assert.ok(lost.toServer >= 30 && lost.toClient >= 30, `datagrams were lost both ways: ${JSON.stringify({ lost, seen })}`);
+    const lost = {
+      toServer: s.toServer.dropped - before.toServer.dropped,
+      toClient: s.toClient.dropped - before.toClient.dropped,
+    };
+    const seen = {
+      toServer: s.toServer.received - before.toServer.received,
+      toClient: s.toClient.received - before.toClient.received,
+    };
+    assert.ok(
+      lost.toServer >= 30 && lost.toClient >= 30,
+      `datagrams were lost both ways: ${JSON.stringify({ lost, seen })}`,
+    );
   } finally {
     await r.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-test('at 50 % loss each way, with stock mosh-server, commands complete and the screen converges', needs('mosh-server'), async () => {
-  await lossySession('stock');
-});
+test(
+  'at 50 % loss each way, with stock mosh-server, commands complete and the screen converges',
+  needs('mosh-server'),
+  async () => {
+    await lossySession('stock');
+  },
+);
 
 test('at 50 % loss each way, with our server, commands complete and the screen converges to its framebuffer', async () => {
   await lossySession('ours');

@@ -5,7 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { type ClientExit, MoshClient } from '../../src/client';
 import { needs } from '../support/peers';
 import { ImpairmentRelay } from '../support/relay';
-import { type ServerStartOptions, type StockServer, Screen, startOurServer, startStockServer, until } from '../support/stock';
+import {
+  type ServerStartOptions,
+  type StockServer,
+  Screen,
+  startOurServer,
+  startStockServer,
+  until,
+} from '../support/stock';
 
 async function session(label: string, start: (o: ServerStartOptions) => Promise<StockServer>, end: 'close' | 'exit') {
   const server = await start({ command: ['/bin/sh'] });
@@ -15,9 +22,14 @@ async function session(label: string, start: (o: ServerStartOptions) => Promise<
   const titles: string[] = [];
   const client = new MoshClient(
     { host: '127.0.0.1', port: server.port, key: server.key, cols: 80, rows: 24, predict: 'never' },
-    { screen: (d) => (written = written.then(() => screen.write(d))), exit: (e) => (exit = e), title: (t) => titles.push(t) },
+    {
+      screen: (d) => (written = written.then(() => screen.write(d))),
+      exit: (e) => (exit = e),
+      title: (t) => titles.push(t),
+    },
   );
-  const wait = (pred: (lines: string[]) => boolean, what: string) => until(async () => (await written, pred(screen.lines())), 10_000, `${label}: ${what}`);
+  const wait = (pred: (lines: string[]) => boolean, what: string) =>
+    until(async () => (await written, pred(screen.lines())), 10_000, `${label}: ${what}`);
   try {
     await wait((l) => l.some((x) => x === '$'), 'the prompt');
     assert.equal(client.status().state, 'connected');
@@ -42,10 +54,14 @@ async function session(label: string, start: (o: ServerStartOptions) => Promise<
   }
 }
 
-test('MoshClient with stock mosh-server: prompt, echo, title, resize, and close() with the handshake', needs('mosh-server'), async () => {
-  const e = await session('stock', startStockServer, 'close');
-  assert.deepEqual([e.reason, e.code], ['user', 0]);
-});
+test(
+  'MoshClient with stock mosh-server: prompt, echo, title, resize, and close() with the handshake',
+  needs('mosh-server'),
+  async () => {
+    const e = await session('stock', startStockServer, 'close');
+    assert.deepEqual([e.reason, e.code], ['user', 0]);
+  },
+);
 
 test('MoshClient with our server: the same, ending when the shell exits', async () => {
   const e = await session('ours', startOurServer, 'exit');
@@ -61,7 +77,11 @@ test('MoshClient tells the user when nothing comes back from the server', async 
     { host: '127.0.0.1', port: 9, key: 'AAECAwQFBgcICQoLDA0ODw', cols: 80, rows: 24, connectTimeoutMs: 1500 },
     { screen: (d) => (written = written.then(() => screen.write(d))), exit: (e) => (exit = e) },
   );
-  await until(async () => (await written, screen.lines()[0].includes('Nothing received from server on UDP port 9.')), 5_000, 'the notification');
+  await until(
+    async () => (await written, screen.lines()[0].includes('Nothing received from server on UDP port 9.')),
+    5_000,
+    'the notification',
+  );
   assert.equal(client.status().state, 'connecting');
   await until(() => exit !== null, 5_000, 'the give-up');
   assert.equal(exit!.reason, 'no-contact');
@@ -71,13 +91,28 @@ test('MoshClient tells the user when nothing comes back from the server', async 
 
 test('the "Nothing received" bar shows on a slow first contact and clears once the server answers', async () => {
   const server = await startOurServer({ command: ['/bin/sh'] });
-  const relay = await ImpairmentRelay.start({ upstreamPort: server.port, toServer: { delayMs: 200 }, toClient: { delayMs: 200 } });
+  const relay = await ImpairmentRelay.start({
+    upstreamPort: server.port,
+    toServer: { delayMs: 200 },
+    toClient: { delayMs: 200 },
+  });
   const screen = new Screen(80, 24);
   let written = Promise.resolve();
-  const client = new MoshClient({ host: '127.0.0.1', port: relay.port, key: server.key, cols: 80, rows: 24, predict: 'never' }, { screen: (d) => (written = written.then(() => screen.write(d))) });
+  const client = new MoshClient(
+    { host: '127.0.0.1', port: relay.port, key: server.key, cols: 80, rows: 24, predict: 'never' },
+    { screen: (d) => (written = written.then(() => screen.write(d))) },
+  );
   try {
-    await until(async () => (await written, screen.lines()[0].startsWith('mosh: Nothing received from server')), 5_000, 'the connecting notice');
-    await until(async () => (await written, screen.lines().some((l) => l === '$') && !screen.lines()[0].startsWith('mosh:')), 10_000, 'the prompt without the bar');
+    await until(
+      async () => (await written, screen.lines()[0].startsWith('mosh: Nothing received from server')),
+      5_000,
+      'the connecting notice',
+    );
+    await until(
+      async () => (await written, screen.lines().some((l) => l === '$') && !screen.lines()[0].startsWith('mosh:')),
+      10_000,
+      'the prompt without the bar',
+    );
   } finally {
     await client.close();
     await relay.close();
@@ -86,29 +121,57 @@ test('the "Nothing received" bar shows on a slow first contact and clears once t
   }
 });
 
-for (const [label, start] of [['stock mosh-server', startStockServer], ['our server', startOurServer]] as const) {
-  test(`the user's terminal follows the modes the application sets, through ${label}`, label === 'stock mosh-server' ? needs('mosh-server') : {}, async () => {
-    const server = await start({ command: ['/bin/sh'] });
-    let out = '';
-    const client = new MoshClient({ host: '127.0.0.1', port: server.port, key: server.key, cols: 80, rows: 24, predict: 'never' }, { screen: (d) => (out += d) });
-    try {
-      await until(() => out.includes('$'), 10_000, 'the prompt');
-      assert.ok(out.includes('\x1b[?1h'), 'application cursor keys are on from the start (the server translates arrows)');
-      client.input("printf '\\033[?2004h\\033[?1000h\\033[?1006h'; echo m\"\"odes\r");
-      await until(() => ['\x1b[?2004h', '\x1b[?1000h', '\x1b[?1006h'].every((m) => out.includes(m)), 10_000, 'bracketed paste and mouse modes on the user terminal');
-      const mark = out.length;
-      client.input("printf '\\033[?2004l\\033[?1000l'; echo o\"\"ff\r");
-      await until(() => out.slice(mark).includes('\x1b[?2004l') && out.slice(mark).includes('\x1b[?1000l'), 10_000, 'the modes turned off again');
-    } finally {
-      await client.close();
-      server.kill();
-    }
-  });
+for (const [label, start] of [
+  ['stock mosh-server', startStockServer],
+  ['our server', startOurServer],
+] as const) {
+  test(
+    `the user's terminal follows the modes the application sets, through ${label}`,
+    label === 'stock mosh-server' ? needs('mosh-server') : {},
+    async () => {
+      const server = await start({ command: ['/bin/sh'] });
+      let out = '';
+      const client = new MoshClient(
+        { host: '127.0.0.1', port: server.port, key: server.key, cols: 80, rows: 24, predict: 'never' },
+        { screen: (d) => (out += d) },
+      );
+      try {
+        await until(() => out.includes('$'), 10_000, 'the prompt');
+        assert.ok(
+          out.includes('\x1b[?1h'),
+          'application cursor keys are on from the start (the server translates arrows)',
+        );
+        client.input('printf \'\\033[?2004h\\033[?1000h\\033[?1006h\'; echo m""odes\r');
+        await until(
+          () => ['\x1b[?2004h', '\x1b[?1000h', '\x1b[?1006h'].every((m) => out.includes(m)),
+          10_000,
+          'bracketed paste and mouse modes on the user terminal',
+        );
+        const mark = out.length;
+        client.input('printf \'\\033[?2004l\\033[?1000l\'; echo o""ff\r');
+        await until(
+          () => out.slice(mark).includes('\x1b[?2004l') && out.slice(mark).includes('\x1b[?1000l'),
+          10_000,
+          'the modes turned off again',
+        );
+      } finally {
+        await client.close();
+        server.kill();
+      }
+    },
+  );
 }
 
 test('a restored session whose server is gone ends with words that say so', async () => {
   const server = await startOurServer({ command: ['/bin/sh'] });
-  const first = new MoshClient({ host: '127.0.0.1', port: server.port, key: server.key, cols: 80, rows: 24, predict: 'never' });
+  const first = new MoshClient({
+    host: '127.0.0.1',
+    port: server.port,
+    key: server.key,
+    cols: 80,
+    rows: 24,
+    predict: 'never',
+  });
   await until(() => first.status().state === 'connected', 10_000, 'the first client to connect');
   const saved = first.save();
   await first.detach();
@@ -121,19 +184,34 @@ test('a restored session whose server is gone ends with words that say so', asyn
   assert.match(exit!.message, /session on 127\.0\.0\.1 is gone/);
 });
 
-test('clipboard writes (OSC 52) from the remote reach the user\'s terminal unless turned off', async () => {
+test("clipboard writes (OSC 52) from the remote reach the user's terminal unless turned off", async () => {
   for (const allow of [true, false]) {
     const server = await startOurServer({ command: ['/bin/sh'] }); // a closed client ends its server's session
     try {
       let out = '';
-      const client = new MoshClient({ host: '127.0.0.1', port: server.port, key: server.key, cols: 80, rows: 24, predict: 'never', allowClipboardWrite: allow }, { screen: (d) => (out += d) });
+      const client = new MoshClient(
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          key: server.key,
+          cols: 80,
+          rows: 24,
+          predict: 'never',
+          allowClipboardWrite: allow,
+        },
+        { screen: (d) => (out += d) },
+      );
       try {
         await until(() => client.status().state === 'connected', 10_000, 'the client to connect');
         const payload = Buffer.from(`secret-${allow}`).toString('base64');
         client.input(`printf '\\033]52;c;${payload}\\007'; echo d""one-${allow}\r`);
         await until(() => out.includes(`done-${allow}`), 10_000, 'the command to finish');
         await new Promise((r) => setTimeout(r, 200));
-        assert.equal(out.includes(`\x1b]52;c;${payload}`), allow, `clipboard write ${allow ? 'passed on' : 'withheld'}`);
+        assert.equal(
+          out.includes(`\x1b]52;c;${payload}`),
+          allow,
+          `clipboard write ${allow ? 'passed on' : 'withheld'}`,
+        );
       } finally {
         await client.close();
       }

@@ -51,14 +51,21 @@ async function typingAndPasswordPrompt(kind: ServerKind): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mosh-predict-'));
   // A password-style prompt whose first two characters are echoed (so the prediction epoch gets confirmed),
   // after which echo is off: what is typed next is predicted, shown, and wrong.
-  writeFileSync(join(dir, 'pw.sh'), "stty -icanon; printf 'code: '; dd bs=1 count=2 of=/dev/null 2>/dev/null; stty -echo icanon; read x; stty echo; echo; echo \"[$x]\"\n");
+  writeFileSync(
+    join(dir, 'pw.sh'),
+    'stty -icanon; printf \'code: \'; dd bs=1 count=2 of=/dev/null 2>/dev/null; stty -echo icanon; read x; stty echo; echo; echo "[$x]"\n',
+  );
   const r = await startRig(kind, dir, LINK);
   const { c, relay } = r;
   const engine = c.client.prediction;
   try {
     await c.waitScreen((l) => promptRow(l) >= 0, 15_000, `${kind}: the prompt`);
     // Give the RTT estimate a few samples at this latency.
-    await until(() => (c.client.status().rttMs ?? 0) >= RTT_MS * 0.8, 10_000, `${kind}: an RTT estimate near ${RTT_MS} ms`);
+    await until(
+      () => (c.client.status().rttMs ?? 0) >= RTT_MS * 0.8,
+      10_000,
+      `${kind}: an RTT estimate near ${RTT_MS} ms`,
+    );
     const y = promptRow(c.screen.lines());
 
     // 1. The first keystroke after the prompt is tentative (new epoch): it shows when the server echoes it, and
@@ -74,17 +81,29 @@ async function typingAndPasswordPrompt(kind: ServerKind): Promise<void> {
     const blackholedBefore = relay.stats.toClient.blackholed;
     const hiState = await c.typeTracked('cho hi');
     await c.settled();
-    assert.equal(c.screen.lines()[y], '$ echo hi', 'the typed characters are on the screen while the server cannot be heard');
+    assert.equal(
+      c.screen.lines()[y],
+      '$ echo hi',
+      'the typed characters are on the screen while the server cannot be heard',
+    );
     const underlines = [...'$ echo hi'].map((_, x) => c.underlined(x, y));
     // Predicted printable cells are underlined (the link is slow: send interval > 80 ms); a predicted blank over a
     // blank is not; the confirmed "e" and the prompt are not.
-    assert.deepEqual(underlines, [false, false, false, true, true, true, false, true, true], 'underlines of "$ echo hi"');
+    assert.deepEqual(
+      underlines,
+      [false, false, false, true, true, true, false, true, true],
+      'underlines of "$ echo hi"',
+    );
     assert.equal(engine.flagging, true);
     if (r.server.snapshot) {
       // The keystrokes did reach the server, and its screen shows them, while the client still cannot know.
       await until(() => snapshotLines(r.server.snapshot!())[y] === '$ echo hi', 5_000, `${kind}: the server echoing`);
     }
-    await until(() => relay.stats.toClient.blackholed > blackholedBefore, 5_000, 'the relay swallowing the server\'s answer');
+    await until(
+      () => relay.stats.toClient.blackholed > blackholedBefore,
+      5_000,
+      "the relay swallowing the server's answer",
+    );
     await c.settled();
     assert.equal(c.screen.lines()[y], '$ echo hi', 'still predicted while the server is silent');
     assert.equal(c.underlined(3, y) && c.underlined(8, y), true, 'still underlined while unconfirmed');
@@ -93,7 +112,10 @@ async function typingAndPasswordPrompt(kind: ServerKind): Promise<void> {
     relay.set('toClient', { blackhole: false });
     await c.waitEchoAck(hiState, 5_000, `${kind}: the echo-ack for "cho hi"`);
     await until(
-      async () => (await c.settled(), [...'$ echo hi'].every((_, x) => !c.underlined(x, y)) && c.screen.lines()[y] === '$ echo hi'),
+      async () => (
+        await c.settled(),
+        [...'$ echo hi'].every((_, x) => !c.underlined(x, y)) && c.screen.lines()[y] === '$ echo hi'
+      ),
       5_000,
       `${kind}: the underline to go once the server confirms`,
     );
@@ -120,7 +142,11 @@ async function typingAndPasswordPrompt(kind: ServerKind): Promise<void> {
     c.type('cdef');
     await c.settled();
     assert.equal(c.screen.lines()[py], 'code: abcdef', 'the unechoed characters are predicted and shown');
-    assert.deepEqual([8, 9, 10, 11].map((x) => c.underlined(x, py)), [true, true, true, true], 'and underlined');
+    assert.deepEqual(
+      [8, 9, 10, 11].map((x) => c.underlined(x, py)),
+      [true, true, true, true],
+      'and underlined',
+    );
     await c.waitScreen((l) => l[py] === 'code: ab', RTT_MS + 2_000, `${kind}: the wrong prediction to disappear`);
     const repairedMs = Date.now() - typedAt;
     // One round trip, plus the server's 50 ms echo-ack delay and a frame interval on each side, plus a margin.
@@ -141,9 +167,17 @@ async function typingAndPasswordPrompt(kind: ServerKind): Promise<void> {
     const { glitches: glitchesBefore, mispredicted: mispredictedBefore } = engine.stats;
     const secretState = await c.typeTracked('secret');
     await c.waitEchoAck(secretState, 5_000, `${kind}: the echo-ack for the secret`);
-    await until(() => engine.stats.mispredicted > mispredictedBefore && !c.screen.lines().some((l) => l.includes('secret')), 2_000, 'the hidden predictions found wrong');
+    await until(
+      () => engine.stats.mispredicted > mispredictedBefore && !c.screen.lines().some((l) => l.includes('secret')),
+      2_000,
+      'the hidden predictions found wrong',
+    );
     /* eslint-disable no-control-regex */
-    const drawn = c.raw().slice(mark).replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/\x1b[^[]/g, '');
+    const drawn = c
+      .raw()
+      .slice(mark)
+      .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '')
+      .replace(/\x1b[^[]/g, '');
     /* eslint-enable no-control-regex */
     assert.doesNotMatch(drawn, /[secrt]/, `nothing of the secret was drawn: ${JSON.stringify(c.raw().slice(mark))}`);
     assert.equal(engine.stats.glitches, glitchesBefore, 'no prediction was shown');
@@ -204,7 +238,10 @@ async function vimQuit(d: Driver): Promise<void> {
 /** Keystrokes were predicted, predictions confirmed, and predicted cells drawn underlined along the way. */
 function predictionsWereShown(c: OurClient): void {
   const stats = c.client.prediction.stats;
-  assert.ok(stats.predicted > 50 && stats.confirmed > 10, `keystrokes were predicted and confirmed: ${JSON.stringify(stats)}`);
+  assert.ok(
+    stats.predicted > 50 && stats.confirmed > 10,
+    `keystrokes were predicted and confirmed: ${JSON.stringify(stats)}`,
+  );
   // eslint-disable-next-line no-control-regex
   assert.match(c.raw(), /\x1b\[(?:[0-9;]*;)?4(?:;[0-9;]*)?m/, 'an underlined (predicted) cell was drawn');
 }
@@ -215,87 +252,109 @@ function clientDriver(c: OurClient, view: () => Snapshot, label: string): Driver
     type: (b) => {
       const previous = lastTyped;
       const sent = c.typeTracked(b);
-      lastTyped = sent.then(() => sent, () => previous);
+      lastTyped = sent.then(
+        () => sent,
+        () => previous,
+      );
     },
     waitServer: async (pred, what) => {
       try {
         await until(() => pred(snapshotLines(view())), 15_000, `${label}: ${what}`);
       } catch (e) {
-        throw new Error(`${(e as Error).message}; the server's screen shows:\n${snapshotLines(view()).map((l) => `|${l}`).join('\n')}`);
+        throw new Error(
+          `${(e as Error).message}; the server's screen shows:\n${snapshotLines(view())
+            .map((l) => `|${l}`)
+            .join('\n')}`,
+        );
       }
       await c.waitEchoAck(await lastTyped, 5_000, `${label}: the echo-ack after ${what}`);
     },
   };
 }
 
-test('our client at 250 ms RTT, stock mosh-server: typed characters show before the round trip, underlined until confirmed; a misprediction is repaired', needs('mosh-server'), async () => {
-  await typingAndPasswordPrompt('stock');
-});
+test(
+  'our client at 250 ms RTT, stock mosh-server: typed characters show before the round trip, underlined until confirmed; a misprediction is repaired',
+  needs('mosh-server'),
+  async () => {
+    await typingAndPasswordPrompt('stock');
+  },
+);
 
 test('our client at 250 ms RTT, our server: typed characters show before the round trip, underlined until confirmed; a misprediction is repaired', async () => {
   await typingAndPasswordPrompt('ours');
 });
 
-test('our client at 250 ms RTT, stock mosh-server: editing in vim ends with the same screen as stock mosh-client shows', needs('mosh-server', 'mosh-client', 'vim'), async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mosh-vim-'));
-  try {
-    // The reference: stock client, stock server, same folder, same keystrokes.
-    const ref = await startStockServer({ env: { HOME: dir, PS1: '$ ', ENV: '' } });
-    const sc = startStockClient(ref.port, ref.key, 80, 24);
-    let refSaved: string[];
-    let refQuit: string[];
+test(
+  'our client at 250 ms RTT, stock mosh-server: editing in vim ends with the same screen as stock mosh-client shows',
+  needs('mosh-server', 'mosh-client', 'vim'),
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mosh-vim-'));
     try {
-      await sc.waitText((_t, l) => l.some((x) => x === PROMPT), 10_000, 'reference: the prompt');
-      const d: Driver = { type: (b) => sc.type(b), waitServer: (pred, what) => sc.waitText((_t, l) => pred(l), 15_000, `reference: ${what}`) };
-      await vimEdit(d, dir);
-      await sc.settled();
-      refSaved = sc.screen.cells();
-      await vimQuit(d);
-      await sc.settled();
-      refQuit = sc.screen.cells();
-      assert.equal(readFileSync(join(dir, 'notes.txt'), 'utf8'), FILE_TEXT, 'reference: the file');
-      sc.type('exit\r');
-      await until(() => sc.exitCode() !== null, 10_000, 'reference: the stock client to exit');
-    } finally {
-      sc.close();
-      await until(() => !ref.alive(), 5_000, 'reference server to exit').catch(() => ref.kill());
-    }
-    rmSync(join(dir, 'notes.txt'));
+      // The reference: stock client, stock server, same folder, same keystrokes.
+      const ref = await startStockServer({ env: { HOME: dir, PS1: '$ ', ENV: '' } });
+      const sc = startStockClient(ref.port, ref.key, 80, 24);
+      let refSaved: string[];
+      let refQuit: string[];
+      try {
+        await sc.waitText((_t, l) => l.some((x) => x === PROMPT), 10_000, 'reference: the prompt');
+        const d: Driver = {
+          type: (b) => sc.type(b),
+          waitServer: (pred, what) => sc.waitText((_t, l) => pred(l), 15_000, `reference: ${what}`),
+        };
+        await vimEdit(d, dir);
+        await sc.settled();
+        refSaved = sc.screen.cells();
+        await vimQuit(d);
+        await sc.settled();
+        refQuit = sc.screen.cells();
+        assert.equal(readFileSync(join(dir, 'notes.txt'), 'utf8'), FILE_TEXT, 'reference: the file');
+        sc.type('exit\r');
+        await until(() => sc.exitCode() !== null, 10_000, 'reference: the stock client to exit');
+      } finally {
+        sc.close();
+        await until(() => !ref.alive(), 5_000, 'reference server to exit').catch(() => ref.kill());
+      }
+      rmSync(join(dir, 'notes.txt'));
 
-    const r = await startRig('stock', dir, LINK);
+      const r = await startRig('stock', dir, LINK);
+      try {
+        await r.c.waitScreen((l) => l.some((x) => x === PROMPT), 15_000, 'the prompt');
+        const d = clientDriver(r.c, r.serverView, 'ours');
+        await vimEdit(d, dir);
+        await converges(r, 'in vim after saving');
+        assert.deepEqual(r.c.screen.cells(), refSaved, 'in vim after saving: same cells as stock mosh-client shows');
+        await vimQuit(d);
+        await converges(r, 'at the prompt after vim');
+        assert.deepEqual(r.c.screen.cells(), refQuit, 'after vim: same cells as stock mosh-client shows');
+        assert.equal(readFileSync(join(dir, 'notes.txt'), 'utf8'), FILE_TEXT);
+        predictionsWereShown(r.c);
+      } finally {
+        await r.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'our client at 250 ms RTT, our server: editing in vim ends with the client screen equal to the server framebuffer',
+  needs('vim'),
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mosh-vim-'));
+    const r = await startRig('ours', dir, LINK);
     try {
       await r.c.waitScreen((l) => l.some((x) => x === PROMPT), 15_000, 'the prompt');
       const d = clientDriver(r.c, r.serverView, 'ours');
       await vimEdit(d, dir);
       await converges(r, 'in vim after saving');
-      assert.deepEqual(r.c.screen.cells(), refSaved, 'in vim after saving: same cells as stock mosh-client shows');
       await vimQuit(d);
       await converges(r, 'at the prompt after vim');
-      assert.deepEqual(r.c.screen.cells(), refQuit, 'after vim: same cells as stock mosh-client shows');
       assert.equal(readFileSync(join(dir, 'notes.txt'), 'utf8'), FILE_TEXT);
       predictionsWereShown(r.c);
     } finally {
       await r.close();
+      rmSync(dir, { recursive: true, force: true });
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test('our client at 250 ms RTT, our server: editing in vim ends with the client screen equal to the server framebuffer', needs('vim'), async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mosh-vim-'));
-  const r = await startRig('ours', dir, LINK);
-  try {
-    await r.c.waitScreen((l) => l.some((x) => x === PROMPT), 15_000, 'the prompt');
-    const d = clientDriver(r.c, r.serverView, 'ours');
-    await vimEdit(d, dir);
-    await converges(r, 'in vim after saving');
-    await vimQuit(d);
-    await converges(r, 'at the prompt after vim');
-    assert.equal(readFileSync(join(dir, 'notes.txt'), 'utf8'), FILE_TEXT);
-    predictionsWereShown(r.c);
-  } finally {
-    await r.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  },
+);

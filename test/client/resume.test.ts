@@ -13,14 +13,26 @@ import { parseKey } from '../../src/transport/key';
 import { OcbAes128 } from '../../src/transport/ocb';
 import { needs } from '../support/peers';
 import { ImpairmentRelay } from '../support/relay';
-import { type ServerStartOptions, type StockServer, Screen, startOurServer, startStockServer, until } from '../support/stock';
+import {
+  type ServerStartOptions,
+  type StockServer,
+  Screen,
+  startOurServer,
+  startStockServer,
+  until,
+} from '../support/stock';
 import { WireDecoder } from '../support/wire';
 
 const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
 function runCli(args: string[], env: Record<string, string> = {}) {
   const screen = new Screen(80, 24);
-  const proc = pty.spawn(process.execPath, [CLI, 'client', ...args], { name: 'xterm-256color', cols: 80, rows: 24, env: { ...process.env, MOSH_NO_TERM_INIT: '1', ...env } });
+  const proc = pty.spawn(process.execPath, [CLI, 'client', ...args], {
+    name: 'xterm-256color',
+    cols: 80,
+    rows: 24,
+    env: { ...process.env, MOSH_NO_TERM_INIT: '1', ...env },
+  });
   let written = Promise.resolve();
   proc.onData((d) => (written = written.then(() => screen.write(d))));
   let exited = false;
@@ -29,7 +41,12 @@ function runCli(args: string[], env: Record<string, string> = {}) {
     try {
       await until(async () => (await written, pred(screen.lines())), 15_000, what);
     } catch (e) {
-      throw new Error(`${(e as Error).message}; the screen shows:\n${screen.lines().map((l) => `|${l}`).join('\n')}`);
+      throw new Error(
+        `${(e as Error).message}; the screen shows:\n${screen
+          .lines()
+          .map((l) => `|${l}`)
+          .join('\n')}`,
+      );
     }
   };
   return { proc, screen, wait, settled: () => written, exited: () => exited };
@@ -43,11 +60,14 @@ async function resumeScenario(label: string, start: (o: ServerStartOptions) => P
   const decoder = new WireDecoder(new OcbAes128(parseKey(server.key)));
   const seqs: { phase: 'before' | 'after'; seq: bigint }[] = [];
   let phase: 'before' | 'after' = 'before';
-  const relay = await ImpairmentRelay.start({ upstreamPort: server.port, tap: (dir2, d) => {
-    if (dir2 !== 'toServer') return;
-    const i = decoder.decode(d);
-    if (i && i.direction === TO_SERVER) seqs.push({ phase, seq: i.seq });
-  } });
+  const relay = await ImpairmentRelay.start({
+    upstreamPort: server.port,
+    tap: (dir2, d) => {
+      if (dir2 !== 'toServer') return;
+      const i = decoder.decode(d);
+      if (i && i.direction === TO_SERVER) seqs.push({ phase, seq: i.seq });
+    },
+  });
   const first = runCli(['--predict=never', '--save', file, '127.0.0.1', String(relay.port)], { MOSH_KEY: server.key });
   let second: ReturnType<typeof runCli> | null = null;
   try {
@@ -76,7 +96,10 @@ async function resumeScenario(label: string, start: (o: ServerStartOptions) => P
     const maxBefore = seqs.filter((s) => s.phase === 'before').reduce((m, s) => (s.seq > m ? s.seq : m), -1n);
     const after = seqs.filter((s) => s.phase === 'after');
     assert.ok(maxBefore >= 0n && after.length > 0);
-    assert.ok(after.every((s) => s.seq > maxBefore), `every sequence number after restore (min ${after.reduce((m, s) => (s.seq < m ? s.seq : m), after[0].seq)}) is beyond those before (max ${maxBefore})`);
+    assert.ok(
+      after.every((s) => s.seq > maxBefore),
+      `every sequence number after restore (min ${after.reduce((m, s) => (s.seq < m ? s.seq : m), after[0].seq)}) is beyond those before (max ${maxBefore})`,
+    );
 
     second.proc.write('\x1e.');
     await until(() => second!.exited(), 10_000, `${label}: the restored client to quit`);
@@ -93,7 +116,9 @@ async function resumeScenario(label: string, start: (o: ServerStartOptions) => P
   }
 }
 
-test('a killed client is continued by a new process against stock mosh-server', needs('mosh-server'), () => resumeScenario('stock', startStockServer));
+test('a killed client is continued by a new process against stock mosh-server', needs('mosh-server'), () =>
+  resumeScenario('stock', startStockServer),
+);
 
 test('a killed client is continued by a new process against our server', () => resumeScenario('ours', startOurServer));
 
@@ -105,18 +130,23 @@ test('two restores from one saved file never send the same sequence number twice
   const seen = new Map<bigint, string>();
   const dups: string[] = [];
   let phase = 'first';
-  const relay = await ImpairmentRelay.start({ upstreamPort: server.port, tap: (d, data) => {
-    if (d !== 'toServer') return;
-    const o = openPacket(aead, data);
-    if (!o.ok || o.packet.direction !== TO_SERVER) return;
-    const prev = seen.get(o.packet.seq);
-    // A retransmitted datagram is a new datagram with a new number; the same number twice is a reused nonce.
-    if (prev !== undefined) dups.push(`${o.packet.seq} in ${prev} and ${phase}`);
-    seen.set(o.packet.seq, phase);
-  } });
+  const relay = await ImpairmentRelay.start({
+    upstreamPort: server.port,
+    tap: (d, data) => {
+      if (d !== 'toServer') return;
+      const o = openPacket(aead, data);
+      if (!o.ok || o.packet.direction !== TO_SERVER) return;
+      const prev = seen.get(o.packet.seq);
+      // A retransmitted datagram is a new datagram with a new number; the same number twice is a reused nonce.
+      if (prev !== undefined) dups.push(`${o.packet.seq} in ${prev} and ${phase}`);
+      seen.set(o.packet.seq, phase);
+    },
+  });
   const clients: ReturnType<typeof runCli>[] = [];
   try {
-    const first = runCli(['--predict=never', '--save', file, '127.0.0.1', String(relay.port)], { MOSH_KEY: server.key });
+    const first = runCli(['--predict=never', '--save', file, '127.0.0.1', String(relay.port)], {
+      MOSH_KEY: server.key,
+    });
     clients.push(first);
     await first.wait((l) => l.some((x) => x === '$'), 'the prompt');
     first.proc.write('echo one\r');
@@ -149,7 +179,9 @@ test('two restores from one saved file never send the same sequence number twice
 });
 
 test('--restore refuses a --save elsewhere (a second copy could be restored twice)', () => {
-  const r = spawnSync(process.execPath, [CLI, 'client', '--restore', '/tmp/a.json', '--save', '/tmp/b.json'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, 'client', '--restore', '/tmp/a.json', '--save', '/tmp/b.json'], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /saves the session back into that file/);
 });

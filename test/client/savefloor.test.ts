@@ -28,7 +28,14 @@ test('a restored client sends nothing until its new sequence floor is confirmed 
   });
   let restored: MoshClient | null = null;
   try {
-    const first = new MoshClient({ host: '127.0.0.1', port: relay.port, key: server.key, cols: 80, rows: 24, predict: 'never' });
+    const first = new MoshClient({
+      host: '127.0.0.1',
+      port: relay.port,
+      key: server.key,
+      cols: 80,
+      rows: 24,
+      predict: 'never',
+    });
     await until(() => first.status().state === 'connected', 10_000, 'the first client to connect');
     const saved = JSON.parse(JSON.stringify(first.save())) as ReturnType<MoshClient['save']>;
     first.confirmSaved(saved.seqFloor);
@@ -38,7 +45,11 @@ test('a restored client sends nothing until its new sequence floor is confirmed 
     restored = MoshClient.restore(saved, { screen: (d) => (screen += d) }, { connectTimeoutMs: 0 });
     restored.input('echo hi\r');
     await sleep(1200);
-    assert.deepEqual(seqs.filter((s) => s.phase === 'unconfirmed'), [], 'no datagram before the new floor is stored');
+    assert.deepEqual(
+      seqs.filter((s) => s.phase === 'unconfirmed'),
+      [],
+      'no datagram before the new floor is stored',
+    );
     assert.ok(restored.transport.connection.stats.heldAtLimit > 0, 'datagrams were held at the limit');
 
     restored.saveFailed('disk full');
@@ -51,10 +62,20 @@ test('a restored client sends nothing until its new sequence floor is confirmed 
     await until(() => seqs.some((s) => s.phase === 'confirmed'), 5_000, 'datagrams after the confirmation');
     const floor = BigInt(saved.seqFloor);
     const after = seqs.filter((s) => s.phase === 'confirmed');
-    assert.ok(after.every((s) => s.seq >= floor && s.seq < BigInt(next.seqFloor)), 'every number is between the old stored floor and the new one');
+    assert.ok(
+      after.every((s) => s.seq >= floor && s.seq < BigInt(next.seqFloor)),
+      'every number is between the old stored floor and the new one',
+    );
     const before = seqs.filter((s) => s.phase === 'first');
-    assert.ok(before.every((s) => s.seq < floor), 'the first client stayed below the floor it stored');
-    await until(() => server.snapshot().lines.some((l) => l.text.join('').startsWith('hi')), 10_000, 'the typed command to run');
+    assert.ok(
+      before.every((s) => s.seq < floor),
+      'the first client stayed below the floor it stored',
+    );
+    await until(
+      () => server.snapshot().lines.some((l) => l.text.join('').startsWith('hi')),
+      10_000,
+      'the typed command to run',
+    );
   } finally {
     if (restored) await restored.close();
     await relay.close();
@@ -62,13 +83,24 @@ test('a restored client sends nothing until its new sequence floor is confirmed 
   }
 });
 
-test('a fresh client that handed out a save but never had it confirmed stops at that save\'s floor', async () => {
+test("a fresh client that handed out a save but never had it confirmed stops at that save's floor", async () => {
   const server = await startInProcServer({ command: ['/bin/sh'] });
   try {
-    const c = new MoshClient({ host: '127.0.0.1', port: server.port, key: server.key, cols: 80, rows: 24, predict: 'never' });
+    const c = new MoshClient({
+      host: '127.0.0.1',
+      port: server.port,
+      key: server.key,
+      cols: 80,
+      rows: 24,
+      predict: 'never',
+    });
     await until(() => c.status().state === 'connected', 10_000, 'the client to connect');
     const s = c.save();
-    assert.equal(c.transport.connection.sendLimit, BigInt(s.seqFloor), 'the limit is the floor of the first save handed out');
+    assert.equal(
+      c.transport.connection.sendLimit,
+      BigInt(s.seqFloor),
+      'the limit is the floor of the first save handed out',
+    );
     const later = c.save();
     assert.equal(c.transport.connection.sendLimit, BigInt(s.seqFloor), 'an unconfirmed later save does not raise it');
     c.confirmSaved(later.seqFloor);

@@ -57,7 +57,7 @@ test('a collection V8 made itself lowers the base', () => {
   assert.equal(r.gcs.length, 1);
 });
 
-test('spacing: at least GC_TIME_SHARE times the last collection\'s duration, and MIN_GC_SPACING_MS', () => {
+test("spacing: at least GC_TIME_SHARE times the last collection's duration, and MIN_GC_SPACING_MS", () => {
   for (const gcMs of [1, 10]) {
     const r = rig(gcMs);
     r.guard.check();
@@ -95,7 +95,14 @@ test('a guard with its own step and spacing collects at that step and no sooner 
   let used = 0;
   let now = 0;
   let gcs = 0;
-  const guard = new HeapGuard({ gc: () => gcs++, used: () => used, now: () => now, growthStep: 4 << 20, timeShare: 100, minSpacingMs: 2000 });
+  const guard = new HeapGuard({
+    gc: () => gcs++,
+    used: () => used,
+    now: () => now,
+    growthStep: 4 << 20,
+    timeShare: 100,
+    minSpacingMs: 2000,
+  });
   guard.check();
   used = 3 << 20;
   guard.check();

@@ -19,48 +19,52 @@ const needs = (() => {
   return a.skip || b.skip ? { skip: a.skip ?? b.skip } : {};
 })();
 
-test('a second window does not take the first window\'s mosh panel; the first keeps it, also after a reload', { ...needs, timeout: 10 * 60_000 }, async (t) => {
-  const flow = await connectInCodeServer('two-windows', vsix().vsix, (m) => t.diagnostic(m));
-  const { wb, cs } = flow;
-  let second: Workbench | null = null;
-  try {
-    const mark = randomBytes(4).toString('hex');
-    await wb.typeInTerminal(`export MARK=${mark}; clear; echo "rea""dy"`, { enter: true });
-    await wb.waitForTerminal((text) => text.split('\n').some((l) => l.trim() === 'ready'));
-    await new Promise((r) => setTimeout(r, 4000)); // saved, and the global state flushed, before the second window
+test(
+  "a second window does not take the first window's mosh panel; the first keeps it, also after a reload",
+  { ...needs, timeout: 10 * 60_000 },
+  async (t) => {
+    const flow = await connectInCodeServer('two-windows', vsix().vsix, (m) => t.diagnostic(m));
+    const { wb, cs } = flow;
+    let second: Workbench | null = null;
+    try {
+      const mark = randomBytes(4).toString('hex');
+      await wb.typeInTerminal(`export MARK=${mark}; clear; echo "rea""dy"`, { enter: true });
+      await wb.waitForTerminal((text) => text.split('\n').some((l) => l.trim() === 'ready'));
+      await new Promise((r) => setTimeout(r, 4000)); // saved, and the global state flushed, before the second window
 
-    const other = join(cs.runDir, 'other-folder');
-    mkdirSync(other, { recursive: true });
-    writeFileSync(join(other, 'README.txt'), 'the second window\'s folder\n');
-    const url = new URL(cs.url);
-    url.searchParams.set('folder', other);
-    second = await openAnotherWindow(wb, url.toString(), { name: 'two-windows-second', log: (m) => t.diagnostic(m) });
-    await second.runCommand('Mosh: Show Log'); // the extension is active in the second window too
-    await second.waitForOutputChannel(/Mosh/);
-    await new Promise((r) => setTimeout(r, 8000)); // time for a (wrong) restore to happen
-    await second.screenshot('second-window');
-    const secondText = await second.terminalText();
-    assert.ok(!secondText.includes('ready'), `the second window shows the first window's panel:\n${secondText}`);
-    const secondLog = (await second.outputView())?.text ?? '';
-    assert.doesNotMatch(secondLog, /bringing back the mosh panel/);
+      const other = join(cs.runDir, 'other-folder');
+      mkdirSync(other, { recursive: true });
+      writeFileSync(join(other, 'README.txt'), "the second window's folder\n");
+      const url = new URL(cs.url);
+      url.searchParams.set('folder', other);
+      second = await openAnotherWindow(wb, url.toString(), { name: 'two-windows-second', log: (m) => t.diagnostic(m) });
+      await second.runCommand('Mosh: Show Log'); // the extension is active in the second window too
+      await second.waitForOutputChannel(/Mosh/);
+      await new Promise((r) => setTimeout(r, 8000)); // time for a (wrong) restore to happen
+      await second.screenshot('second-window');
+      const secondText = await second.terminalText();
+      assert.ok(!secondText.includes('ready'), `the second window shows the first window's panel:\n${secondText}`);
+      const secondLog = (await second.outputView())?.text ?? '';
+      assert.doesNotMatch(secondLog, /bringing back the mosh panel/);
 
-    await wb.page.bringToFront();
-    await wb.typeInTerminal('echo "[$MARK]"', { enter: true });
-    await wb.waitForTerminal((text) => text.includes(`[${mark}]`), { timeoutMs: 30_000 });
-    await wb.screenshot('first-still-works');
+      await wb.page.bringToFront();
+      await wb.typeInTerminal('echo "[$MARK]"', { enter: true });
+      await wb.waitForTerminal((text) => text.includes(`[${mark}]`), { timeoutMs: 30_000 });
+      await wb.screenshot('first-still-works');
 
-    await wb.runCommand('Developer: Reload Window');
-    await new Promise((r) => setTimeout(r, 3000));
-    await wb.waitForTerminal((text) => text.includes(`[${mark}]`), { timeoutMs: 90_000 });
-    await wb.typeInTerminal('echo "again-$MARK"', { enter: true });
-    await wb.waitForTerminal((text) => text.includes(`again-${mark}`), { timeoutMs: 30_000 });
-    await wb.screenshot('first-after-reload');
-  } catch (e) {
-    await wb.screenshot('failure').catch(() => {});
-    await second?.screenshot('failure').catch(() => {});
-    throw new Error(`${(e as Error).message}\nextension host log tail:\n${cs.extensionHostLog().slice(-2000)}`);
-  } finally {
-    await second?.close();
-    await flow.stop();
-  }
-});
+      await wb.runCommand('Developer: Reload Window');
+      await new Promise((r) => setTimeout(r, 3000));
+      await wb.waitForTerminal((text) => text.includes(`[${mark}]`), { timeoutMs: 90_000 });
+      await wb.typeInTerminal('echo "again-$MARK"', { enter: true });
+      await wb.waitForTerminal((text) => text.includes(`again-${mark}`), { timeoutMs: 30_000 });
+      await wb.screenshot('first-after-reload');
+    } catch (e) {
+      await wb.screenshot('failure').catch(() => {});
+      await second?.screenshot('failure').catch(() => {});
+      throw new Error(`${(e as Error).message}\nextension host log tail:\n${cs.extensionHostLog().slice(-2000)}`);
+    } finally {
+      await second?.close();
+      await flow.stop();
+    }
+  },
+);

@@ -4,9 +4,20 @@ import assert from 'node:assert/strict';
 import { Emulator, snapshotsEqual } from '../../src/emulator';
 import { rng as prng } from './support/generators';
 
-
 const PIECES = ['alpha', 'beta ', '中文', 'e\u0301', '\t', '😀', 'ünï', ' ', 'x'.repeat(30)];
-const PREFIXES = ['', '\x1b[31;44m', '\x1b[5;10r', '\x1b[?6h', '\x1b[?1049h', '\x1b[10;20H', '\x1b[?7l', '\x1b[4h', '\x1b(0', '\x07', '\x1b]0;t\x07'];
+const PREFIXES = [
+  '',
+  '\x1b[31;44m',
+  '\x1b[5;10r',
+  '\x1b[?6h',
+  '\x1b[?1049h',
+  '\x1b[10;20H',
+  '\x1b[?7l',
+  '\x1b[4h',
+  '\x1b(0',
+  '\x07',
+  '\x1b]0;t\x07',
+];
 
 test('writeBulk leaves the same snapshot as write, over random states and text', () => {
   const r = prng(7);
@@ -16,7 +27,8 @@ test('writeBulk leaves the same snapshot as write, over random states and text',
     const rows = 3 + Math.floor(r() * 30);
     const a = new Emulator(cols, rows);
     const b = new Emulator(cols, rows);
-    const prefix = PREFIXES[Math.floor(r() * PREFIXES.length)] + 'some\r\nstate ' + PREFIXES[Math.floor(r() * PREFIXES.length)];
+    const prefix =
+      PREFIXES[Math.floor(r() * PREFIXES.length)] + 'some\r\nstate ' + PREFIXES[Math.floor(r() * PREFIXES.length)];
     a.write(prefix);
     b.write(prefix);
     let text = '';
@@ -33,7 +45,10 @@ test('writeBulk leaves the same snapshot as write, over random states and text',
     const padded = bytes.length < 2048 ? Buffer.concat([Buffer.from('y'.repeat(cols) + '\r\n'), bytes]) : bytes;
     a.write(padded);
     b.writeBulk(padded);
-    assert.ok(snapshotsEqual(a.snapshot(), b.snapshot()), `round ${round}: ${cols}x${rows} prefix ${JSON.stringify(prefix)}`);
+    assert.ok(
+      snapshotsEqual(a.snapshot(), b.snapshot()),
+      `round ${round}: ${cols}x${rows} prefix ${JSON.stringify(prefix)}`,
+    );
     assert.deepEqual(a.snapshot().cursor, b.snapshot().cursor);
     skipped += b.skippedBytes;
     a.dispose();

@@ -4,7 +4,14 @@
 // vocabulary, and on hostile bytes (nothing thrown, sizes kept).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { blankSnapshot, Emulator, Framebuffer, newFrame, type Snapshot, type Vocabulary } from '../../src/emulator/index';
+import {
+  blankSnapshot,
+  Emulator,
+  Framebuffer,
+  newFrame,
+  type Snapshot,
+  type Vocabulary,
+} from '../../src/emulator/index';
 import { hostile } from './support/fuzzinput';
 import { assertClean, assertSameScreen, int, moshView, pick, randomChunk, rng, type Rand } from './support/generators';
 
@@ -63,7 +70,7 @@ function roundTrips(vocabulary: Vocabulary, seeds: number, steps: number): numbe
   return pairs;
 }
 
-test('applying the differ\'s output between random screens shows what the server\'s emulator showed (mosh vocabulary)', () => {
+test("applying the differ's output between random screens shows what the server's emulator showed (mosh vocabulary)", () => {
   assert.ok(roundTrips('mosh', Number(process.env.ROUNDTRIP_SEEDS ?? 30), 40) > 1000);
 });
 
@@ -74,16 +81,42 @@ test('the same with the xterm vocabulary (alternate screen, keypad, cursor style
 /** Random bytes of the mosh vocabulary (mosh-protocol.md 8.2 plus what our differ adds), including odd parameters. */
 function vocabularyChunk(r: Rand, cols: number, rows: number): string {
   const k = r();
-  const text = () => pick(r, ['a', 'hello', ' ', 'ü', '中', '文字', '😀', 'e\u0301', '│', 'x'.repeat(int(r, cols + 3)), 'ｗ', 'Ω']);
+  const text = () =>
+    pick(r, ['a', 'hello', ' ', 'ü', '中', '文字', '😀', 'e\u0301', '│', 'x'.repeat(int(r, cols + 3)), 'ｗ', 'Ω']);
   if (k < 0.3) return text();
   if (k < 0.4) {
     const parts: string[] = [];
     for (let i = 0, n = 1 + int(r, 4); i < n; i++) {
       const q = r();
-      if (q < 0.5) parts.push(pick(r, ['0', '1', '2', '3', '4', '5', '7', '8', '9', '22', '23', '24', '27', '39', '49', '31', '42', '93', '104', '']));
+      if (q < 0.5)
+        parts.push(
+          pick(r, [
+            '0',
+            '1',
+            '2',
+            '3',
+            '4',
+            '5',
+            '7',
+            '8',
+            '9',
+            '22',
+            '23',
+            '24',
+            '27',
+            '39',
+            '49',
+            '31',
+            '42',
+            '93',
+            '104',
+            '',
+          ]),
+        );
       else if (q < 0.7) parts.push(`38;5;${int(r, 256)}`);
       else if (q < 0.85) parts.push(`48;2;${int(r, 256)};${int(r, 256)};${int(r, 256)}`);
-      else parts.push(pick(r, ['38:5:17', '48:2::1:2:3', '38:2:4:5:6', '4:3', '4:0', '58;5;3', '59', '21', '53', '55']));
+      else
+        parts.push(pick(r, ['38:5:17', '48:2::1:2:3', '38:2:4:5:6', '4:3', '4:0', '58;5;3', '59', '21', '53', '55']));
     }
     return `\x1b[${parts.join(';')}m`;
   }
@@ -100,14 +133,35 @@ function vocabularyChunk(r: Rand, cols: number, rows: number): string {
   if (k < 0.82) {
     const top = int(r, rows + 2);
     const bottom = int(r, rows + 2);
-    return pick(r, [`\x1b[${top};${bottom}r`, '\x1b[r', `\x1b[${top}r`]) + (r() < 0.7 ? `\x1b[${1 + int(r, rows)};1H${'\n'.repeat(int(r, 4))}` : '');
+    return (
+      pick(r, [`\x1b[${top};${bottom}r`, '\x1b[r', `\x1b[${top}r`]) +
+      (r() < 0.7 ? `\x1b[${1 + int(r, rows)};1H${'\n'.repeat(int(r, 4))}` : '')
+    );
   }
   if (k < 0.88) {
-    const m = pick(r, ['5', '25', '2004', '9', '1000', '1001', '1002', '1003', '1004', '1005', '1006', '1015', '1016', '1', '1049', '66']);
+    const m = pick(r, [
+      '5',
+      '25',
+      '2004',
+      '9',
+      '1000',
+      '1001',
+      '1002',
+      '1003',
+      '1004',
+      '1005',
+      '1006',
+      '1015',
+      '1016',
+      '1',
+      '1049',
+      '66',
+    ]);
     return `\x1b[?${m}${r() < 0.5 ? 'h' : 'l'}`;
   }
   if (k < 0.91) return pick(r, ['\x1b=', '\x1b>', `\x1b[${int(r, 7)} q`]);
-  if (k < 0.95) return `\x1b]${pick(r, ['0', '1', '2'])};${pick(r, ['vim', 'a title', '中文', ''])}${pick(r, ['\x07', '\x1b\\'])}`;
+  if (k < 0.95)
+    return `\x1b]${pick(r, ['0', '1', '2'])};${pick(r, ['vim', 'a title', '中文', ''])}${pick(r, ['\x07', '\x1b\\'])}`;
   if (k < 0.97) return `\x1b]52;c;${Buffer.from(pick(r, ['x', 'copied', ''])).toString('base64')}\x07`;
   // a wide or narrow character at the last column, then more text: the deferred wrap
   return `\x1b[${1 + int(r, rows)};${cols}H${text()}${text()}`;

@@ -89,7 +89,7 @@ test('fuzz: 50 MiB of random and hostile input through emulator and differ, no c
   const growth = (rssMax - rss0) / 1024 / 1024;
   console.log(
     `fuzz: ${(fed / 1024 / 1024).toFixed(1)} MiB in ${frames} frames, ${resizes} resizes, ${(diffBytes / 1024 / 1024).toFixed(1)} MiB of diffs, ` +
- `${seconds.toFixed(1)} s (${(fed / 1024 / 1024 / seconds).toFixed(1)} MiB/s), emulator rebuilds ${em.recoveryCount}, peak RSS growth ${growth.toFixed(0)} MiB, heap growth after GC ${heapGrowth.toFixed(1)} MiB`,
+      `${seconds.toFixed(1)} s (${(fed / 1024 / 1024 / seconds).toFixed(1)} MiB/s), emulator rebuilds ${em.recoveryCount}, peak RSS growth ${growth.toFixed(0)} MiB, heap growth after GC ${heapGrowth.toFixed(1)} MiB`,
   );
   assert.ok(growth < 600, `peak RSS grew by ${growth.toFixed(0)} MiB`);
   assert.ok(heapGrowth < 64, `heap grew by ${heapGrowth.toFixed(1)} MiB after GC`);

@@ -21,7 +21,8 @@ function capture(em: Emulator): { got: Captured[]; cleared: number } {
       const text = Buffer.from(bytes).toString('latin1').split('\r\n');
       assert.equal(text.pop(), '', 'each line ends in CR LF');
       assert.equal(text.length, lines);
-      for (const l of text) out.got.push({ text: plainLineText(Buffer.from(l, 'latin1'), style, em.cols), wraps: false });
+      for (const l of text)
+        out.got.push({ text: plainLineText(Buffer.from(l, 'latin1'), style, em.cols), wraps: false });
     },
     cleared: () => out.cleared++,
   });
@@ -29,9 +30,31 @@ function capture(em: Emulator): { got: Captured[]; cleared: number } {
 }
 
 const PIECES = [
-  'plain ', 'x', '中文', 'é', 'e\u0301', '\u0301', '😀', '\t', ' ', 'ab',
-  '\x1b[31m', '\x1b[1;4m', '\x1b[38;5;200m', '\x1b[48;5;17m', '\x1b[38;2;1;2;3m', '\x1b[4:3m\x1b[58;5;9m', '\x1b[7m', '\x1b[0m',
-  '\x1b[44m\x1b[K', '\x1b[3D', '\x1b[2C', '\b', '\x1b[1P', '\x1b[2@', '\x1b[2X',
+  'plain ',
+  'x',
+  '中文',
+  'é',
+  'e\u0301',
+  '\u0301',
+  '😀',
+  '\t',
+  ' ',
+  'ab',
+  '\x1b[31m',
+  '\x1b[1;4m',
+  '\x1b[38;5;200m',
+  '\x1b[48;5;17m',
+  '\x1b[38;2;1;2;3m',
+  '\x1b[4:3m\x1b[58;5;9m',
+  '\x1b[7m',
+  '\x1b[0m',
+  '\x1b[44m\x1b[K',
+  '\x1b[3D',
+  '\x1b[2C',
+  '\b',
+  '\x1b[1P',
+  '\x1b[2@',
+  '\x1b[2X',
 ];
 
 test('rows leaving the screen reach the sink as the text their snapshot rows give, with wrap flags, in order', () => {
@@ -42,7 +65,8 @@ test('rows leaving the screen reach the sink as the text their snapshot rows giv
     const em = new Emulator(cols, rows);
     const sink = capture(em);
     let s = '';
-    for (let i = 0, n = 20 + Math.floor(rnd() * 80); i < n; i++) s += rnd() < 0.1 ? '\r\n' : PIECES[Math.floor(rnd() * PIECES.length)];
+    for (let i = 0, n = 20 + Math.floor(rnd() * 80); i < n; i++)
+      s += rnd() < 0.1 ? '\r\n' : PIECES[Math.floor(rnd() * PIECES.length)];
     em.write(`\x1b[H\x1b[2J${s}`);
     const snap = em.snapshot();
     const want = snap.lines.map((r) => ({ text: Buffer.from(historyText(r)).toString('utf8'), wraps: r.wraps }));
@@ -65,7 +89,10 @@ test('lines writeBulk skips come between the rows it emulated, in order, each on
   em.write(`\x1b[5;1H${'\n'.repeat(5)}`);
   const texts = sink.got.map((g) => g.text);
   assert.equal(texts[0], '\x1b[0;32mfirst\x1b[0m');
-  assert.deepEqual(texts.slice(1, 401), Array.from({ length: 400 }, (_, i) => `line ${i + 1}`));
+  assert.deepEqual(
+    texts.slice(1, 401),
+    Array.from({ length: 400 }, (_, i) => `line ${i + 1}`),
+  );
 });
 
 test('the alternate screen and a scroll region add nothing; CSI 3J clears', () => {

@@ -72,14 +72,32 @@ async function runSession(seed: number, dir: string): Promise<{ got: Snapshot; w
   const env = { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
   const server = spawnSync(
     'mosh-server',
-    ['new', '-i', '127.0.0.1', '-p', '0', '-c', '256', '-l', 'LANG=C.UTF-8', '--', 'sh', '-c', `stty -opost -echo; sleep 0.3; cat ${file}; sleep 8`],
+    [
+      'new',
+      '-i',
+      '127.0.0.1',
+      '-p',
+      '0',
+      '-c',
+      '256',
+      '-l',
+      'LANG=C.UTF-8',
+      '--',
+      'sh',
+      '-c',
+      `stty -opost -echo; sleep 0.3; cat ${file}; sleep 8`,
+    ],
     { env, encoding: 'utf8' },
   );
   const out = `${server.stdout}${server.stderr}`;
   const m = /MOSH CONNECT (\d+) (\S+)/.exec(out);
   assert.ok(m, `mosh-server said: ${out}`);
   const view = new Emulator(cols, rows);
-  const client = pty.spawn('mosh-client', ['127.0.0.1', m[1]], { cols, rows, env: { ...env, MOSH_KEY: m[2], TERM: 'xterm-256color' } });
+  const client = pty.spawn('mosh-client', ['127.0.0.1', m[1]], {
+    cols,
+    rows,
+    env: { ...env, MOSH_KEY: m[2], TERM: 'xterm-256color' },
+  });
   client.onData((d) => view.write(d));
   // Wait until the client shows the final frame (or give up after 8 s).
   const want = prev!;
@@ -87,7 +105,11 @@ async function runSession(seed: number, dir: string): Promise<{ got: Snapshot; w
   while (Date.now() < deadline) {
     await new Promise((res) => setTimeout(res, 200));
     const s = view.snapshot();
-    if (s.cursor.x === want.cursor.x && s.cursor.y === want.cursor.y && rowText(s, want.cursor.y) === rowText(want, want.cursor.y)) {
+    if (
+      s.cursor.x === want.cursor.x &&
+      s.cursor.y === want.cursor.y &&
+      rowText(s, want.cursor.y) === rowText(want, want.cursor.y)
+    ) {
       await new Promise((res) => setTimeout(res, 300));
       break;
     }
@@ -105,25 +127,35 @@ async function runSession(seed: number, dir: string): Promise<{ got: Snapshot; w
   return { got, want };
 }
 
-test('a stock mosh-client shows what the mosh-vocabulary diffs describe', { skip: haveMosh ? false : 'mosh not installed', timeout: 30000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'emu-mosh-'));
-  try {
-    const results = await Promise.all([11, 12, 13, 14].map((seed) => runSession(seed, dir)));
-    for (const [i, { got, want }] of results.entries()) {
-      for (let y = 0; y < want.rows; y++) {
-        // mosh prints short blank runs as spaces: compare with trailing blanks dropped and spaces for empties.
-        const g = rowText(got, y).replace(/\u00a0/g, ' ').trimEnd();
-        const w = rowText(want, y).trimEnd();
-        assert.equal(g, w, `session ${i} row ${y}`);
-        for (let x = 0; x < want.cols; x++) {
-          if (want.lines[y].text[x] === '' || want.lines[y].text[x] === ' ') continue;
-          assert.equal(moshKept(got.lines[y].style[x]), moshKept(want.lines[y].style[x]), `session ${i} cell (${y},${x})`);
+test(
+  'a stock mosh-client shows what the mosh-vocabulary diffs describe',
+  { skip: haveMosh ? false : 'mosh not installed', timeout: 30000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emu-mosh-'));
+    try {
+      const results = await Promise.all([11, 12, 13, 14].map((seed) => runSession(seed, dir)));
+      for (const [i, { got, want }] of results.entries()) {
+        for (let y = 0; y < want.rows; y++) {
+          // mosh prints short blank runs as spaces: compare with trailing blanks dropped and spaces for empties.
+          const g = rowText(got, y)
+            .replace(/\u00a0/g, ' ')
+            .trimEnd();
+          const w = rowText(want, y).trimEnd();
+          assert.equal(g, w, `session ${i} row ${y}`);
+          for (let x = 0; x < want.cols; x++) {
+            if (want.lines[y].text[x] === '' || want.lines[y].text[x] === ' ') continue;
+            assert.equal(
+              moshKept(got.lines[y].style[x]),
+              moshKept(want.lines[y].style[x]),
+              `session ${i} cell (${y},${x})`,
+            );
+          }
         }
+        assert.deepEqual(got.cursor, want.cursor, `session ${i} cursor`);
+        if (want.titleSet && want.title !== '') assert.equal(got.title, `[mosh] ${want.title}`, `session ${i} title`);
       }
-      assert.deepEqual(got.cursor, want.cursor, `session ${i} cursor`);
-      if (want.titleSet && want.title !== '') assert.equal(got.title, `[mosh] ${want.title}`, `session ${i} title`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  },
+);

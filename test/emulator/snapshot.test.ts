@@ -2,7 +2,15 @@
 // modes, titles, clipboard, bell, row sharing, JSON, replies, hostile parameters and restore.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Emulator, MAX_TITLE_LENGTH, blankSnapshot, rowText, screensEqual, snapshotsEqual, type Snapshot } from '../../src/emulator/index';
+import {
+  Emulator,
+  MAX_TITLE_LENGTH,
+  blankSnapshot,
+  rowText,
+  screensEqual,
+  snapshotsEqual,
+  type Snapshot,
+} from '../../src/emulator/index';
 
 function snap(input: string, cols = 20, rows = 5): Snapshot {
   const em = new Emulator(cols, rows);
@@ -30,12 +38,15 @@ test('empty cells are "" and printed spaces are " "', () => {
 
 test('a wide character takes two cells: "2" then an empty "0"', () => {
   const s = snap('a中b');
-  assert.deepEqual([cell(s, 0, 0), cell(s, 0, 1), cell(s, 0, 2), cell(s, 0, 3)], [
-    { t: 'a', s: '', w: 1 },
-    { t: '中', s: '', w: 2 },
-    { t: '', s: '', w: 0 },
-    { t: 'b', s: '', w: 1 },
-  ]);
+  assert.deepEqual(
+    [cell(s, 0, 0), cell(s, 0, 1), cell(s, 0, 2), cell(s, 0, 3)],
+    [
+      { t: 'a', s: '', w: 1 },
+      { t: '中', s: '', w: 2 },
+      { t: '', s: '', w: 0 },
+      { t: 'b', s: '', w: 1 },
+    ],
+  );
   assert.equal(s.cursor.x, 4);
 });
 
@@ -55,10 +66,13 @@ test('a wide character at the last column wraps: the last cell stays empty and t
   const s = snap('\x1b[1;20H中', 20, 3);
   assert.equal(cell(s, 0, 19).t, '');
   assert.equal(s.lines[0].wraps, true);
-  assert.deepEqual([cell(s, 1, 0), cell(s, 1, 1)], [
-    { t: '中', s: '', w: 2 },
-    { t: '', s: '', w: 0 },
-  ]);
+  assert.deepEqual(
+    [cell(s, 1, 0), cell(s, 1, 1)],
+    [
+      { t: '中', s: '', w: 2 },
+      { t: '', s: '', w: 0 },
+    ],
+  );
   assert.deepEqual(s.cursor, { x: 2, y: 1, visible: true });
 });
 
@@ -76,12 +90,25 @@ test('a pending wrap after the last column shows the cursor on the last column',
 });
 
 test('16, bright, 256 and true colours, foreground and background', () => {
-  const s = snap('\x1b[31ma\x1b[0;92mb\x1b[0;44mc\x1b[0;103md\x1b[0;38;5;123me\x1b[0;48;5;7mf\x1b[0;38;2;1;2;3mg\x1b[0;48;2;250;0;9mh');
-  assert.deepEqual(s.lines[0].style.slice(0, 8), ['31', '92', '44', '103', '38;5;123', '48;5;7', '38;2;1;2;3', '48;2;250;0;9']);
+  const s = snap(
+    '\x1b[31ma\x1b[0;92mb\x1b[0;44mc\x1b[0;103md\x1b[0;38;5;123me\x1b[0;48;5;7mf\x1b[0;38;2;1;2;3mg\x1b[0;48;2;250;0;9mh',
+  );
+  assert.deepEqual(s.lines[0].style.slice(0, 8), [
+    '31',
+    '92',
+    '44',
+    '103',
+    '38;5;123',
+    '48;5;7',
+    '38;2;1;2;3',
+    '48;2;250;0;9',
+  ]);
 });
 
 test('attributes: bold, dim, italic, underline (and its styles), blink, inverse, invisible, strikethrough, overline', () => {
-  const s = snap('\x1b[1ma\x1b[0;2mb\x1b[0;3mc\x1b[0;4md\x1b[0;4:3me\x1b[0;5mf\x1b[0;7mg\x1b[0;8mh\x1b[0;9mi\x1b[0;53mj\x1b[0;1;3;4;31;42mk');
+  const s = snap(
+    '\x1b[1ma\x1b[0;2mb\x1b[0;3mc\x1b[0;4md\x1b[0;4:3me\x1b[0;5mf\x1b[0;7mg\x1b[0;8mh\x1b[0;9mi\x1b[0;53mj\x1b[0;1;3;4;31;42mk',
+  );
   assert.deepEqual(s.lines[0].style.slice(0, 11), ['1', '2', '3', '4', '4:3', '5', '7', '8', '9', '53', '1;3;4;31;42']);
 });
 
@@ -98,11 +125,14 @@ test('attribute-off codes (22-29, 39, 49) clear what they should', () => {
 
 test('erased cells keep only the background colour (BCE)', () => {
   const s = snap('abcdef\x1b[1;4;31;44m\x1b[1;3H\x1b[K');
-  assert.deepEqual([cell(s, 0, 1), cell(s, 0, 2), cell(s, 0, 10)], [
-    { t: 'b', s: '', w: 1 },
-    { t: '', s: '44', w: 1 },
-    { t: '', s: '44', w: 1 },
-  ]);
+  assert.deepEqual(
+    [cell(s, 0, 1), cell(s, 0, 2), cell(s, 0, 10)],
+    [
+      { t: 'b', s: '', w: 1 },
+      { t: '', s: '44', w: 1 },
+      { t: '', s: '44', w: 1 },
+    ],
+  );
   assert.equal(s.pen, '1;4;31;44');
 });
 
@@ -114,17 +144,20 @@ test('cursor position and visibility', () => {
 
 test('modes: cursor keys, keypad, bracketed paste, mouse tracking and encoding, focus, alternate screen, reverse video, cursor style', () => {
   const s = snap('\x1b[?1h\x1b=\x1b[?2004h\x1b[?1002h\x1b[?1006h\x1b[?1004h\x1b[?1049h\x1b[?5h\x1b[5 q');
-  assert.deepEqual({ ...s.modes }, {
-    applicationCursorKeys: true,
-    applicationKeypad: true,
-    bracketedPaste: true,
-    mouseTracking: 1002,
-    mouseEncoding: 1006,
-    focusEvents: true,
-    altScreen: true,
-    reverseVideo: true,
-    cursorStyle: 5,
-  });
+  assert.deepEqual(
+    { ...s.modes },
+    {
+      applicationCursorKeys: true,
+      applicationKeypad: true,
+      bracketedPaste: true,
+      mouseTracking: 1002,
+      mouseEncoding: 1006,
+      focusEvents: true,
+      altScreen: true,
+      reverseVideo: true,
+      cursorStyle: 5,
+    },
+  );
   const t = snap('\x1b[?1h\x1b=\x1b[?2004h\x1b[?1002h\x1b[?1006h\x1b[?1004h\x1b[?1049h\x1b[?5h\x1b[5 q\x1bc');
   assert.deepEqual({ ...t.modes }, { ...blankSnapshot(20, 5).modes });
 });
@@ -238,7 +271,11 @@ test('a huge REP count ends in the same screen as the exact count would', () => 
 });
 
 test('fromSnapshot builds an emulator that shows the snapshot', () => {
-  const s = snap('\x1b]2;title\x07\x1b[?2004h\x1b[1;33mwarn\x1b[0m 中文\r\n' + 'w'.repeat(25) + '\x07\x07\x1b[?25l', 20, 5);
+  const s = snap(
+    '\x1b]2;title\x07\x1b[?2004h\x1b[1;33mwarn\x1b[0m 中文\r\n' + 'w'.repeat(25) + '\x07\x07\x1b[?25l',
+    20,
+    5,
+  );
   const restored = Emulator.fromSnapshot(s).snapshot();
   assert.ok(snapshotsEqual(restored, s));
 });

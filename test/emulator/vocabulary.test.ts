@@ -8,17 +8,48 @@ import { findForbiddenSequence } from '../support/vocabulary';
 import { assertClean, int, pick, randomChunk, rng } from './support/generators';
 
 const QUERIES = [
-  '\x1b[c', '\x1b[0c', '\x1b[>c', '\x1b[=c', '\x1b[5n', '\x1b[6n', '\x1b[?6n', '\x1b[?25$p', '\x1b[2$p', '\x1b[18t',
-  '\x1b[14t', '\x1b[21t', '\x1b]4;1;?\x07', '\x1b]10;?\x07', '\x1b]11;?\x1b\\', '\x1b]52;c;?\x07', '\x1bP$qm\x1b\\',
-  '\x1bP+q544e\x1b\\', '\x1bZ', '\x05', '\x1b[x', '\x1b[?6h', '\x1b[?996n', '\x1b[>0q', '\x1b[?u',
+  '\x1b[c',
+  '\x1b[0c',
+  '\x1b[>c',
+  '\x1b[=c',
+  '\x1b[5n',
+  '\x1b[6n',
+  '\x1b[?6n',
+  '\x1b[?25$p',
+  '\x1b[2$p',
+  '\x1b[18t',
+  '\x1b[14t',
+  '\x1b[21t',
+  '\x1b]4;1;?\x07',
+  '\x1b]10;?\x07',
+  '\x1b]11;?\x1b\\',
+  '\x1b]52;c;?\x07',
+  '\x1bP$qm\x1b\\',
+  '\x1bP+q544e\x1b\\',
+  '\x1bZ',
+  '\x05',
+  '\x1b[x',
+  '\x1b[?6h',
+  '\x1b[?996n',
+  '\x1b[>0q',
+  '\x1b[?u',
 ];
 
 test('the checker rejects queries, origin mode and stray controls, and accepts the differ vocabulary', () => {
   for (const q of QUERIES) assert.notEqual(findForbiddenSequence(`ok${q}ok`), null, JSON.stringify(q));
-  for (const bad of ['\x1b[?6h', '\x1b[?6;1h', '\x0e', '\x9b6n', '\x1b]2;a\x1b[6n\x07', '\x1b]52;c;?\x07', '\x1b]8;;http://x\x07']) {
+  for (const bad of [
+    '\x1b[?6h',
+    '\x1b[?6;1h',
+    '\x0e',
+    '\x9b6n',
+    '\x1b]2;a\x1b[6n\x07',
+    '\x1b]52;c;?\x07',
+    '\x1b]8;;http://x\x07',
+  ]) {
     assert.notEqual(findForbiddenSequence(bad), null, JSON.stringify(bad));
   }
-  const good = '\x07\b\r\n\x1b[H\x1b[3;4H\x1b[5C\x1b[X\x1b[12X\x1b[K\x1b[2J\x1b[r\x1b[1;5r\x1b[0;1;4:3;38;2;1;2;3m' +
+  const good =
+    '\x07\b\r\n\x1b[H\x1b[3;4H\x1b[5C\x1b[X\x1b[12X\x1b[K\x1b[2J\x1b[r\x1b[1;5r\x1b[0;1;4:3;38;2;1;2;3m' +
     '\x1b[?25l\x1b[?1049h\x1b[?2004h\x1b=\x1b>\x1b]0;title\x07\x1b]52;c;aGk=\x07中文 e\u0301';
   assert.equal(findForbiddenSequence(good), null);
 });
@@ -63,7 +94,11 @@ test('hostile snapshot objects (escapes in cells, titles, styles, clipboard) sti
       lines: Array.from({ length: rows }, () => hostileRow(cols, r)),
       cursor: { x: int(r, 100) - 50, y: int(r, 100) - 50, visible: r() < 0.5 },
       pen: pick(r, ['', '\x1b[6n', '1;31', '?6']),
-      modes: { ...base.modes, mouseTracking: pick(r, [0, 6, 1000, 1003]) as never, mouseEncoding: pick(r, [0, 6, 1006]) as never },
+      modes: {
+        ...base.modes,
+        mouseTracking: pick(r, [0, 6, 1000, 1003]) as never,
+        mouseEncoding: pick(r, [0, 6, 1006]) as never,
+      },
       title: pick(r, ['t\x1b[6n', 'a\x07\x1b[c', 'ok']),
       iconName: pick(r, ['\x1b]11;?\x07', 'i']),
       titleSet: true,

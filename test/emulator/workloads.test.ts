@@ -42,7 +42,10 @@ test('the recorded fixtures are there and show what they recorded', () => {
   assert.match(all, /emoji: 😀🎉👍 ok/);
   assert.match(all, /combining: e\u0301 a\u0308 n\u0303 x\u20dd/);
   const vim = frames(fixtures.find((f) => f.name === 'vim')!);
-  assert.ok(vim.some((s) => s.modes.altScreen), 'vim uses the alternate screen');
+  assert.ok(
+    vim.some((s) => s.modes.altScreen),
+    'vim uses the alternate screen',
+  );
   assert.ok(vim.map(text).join('\n').includes('hello world 中文 inserted'));
 });
 

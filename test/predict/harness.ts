@@ -12,7 +12,9 @@ export class Harness {
   sent = 0n;
   now = 1000;
 
-  constructor(opts: PredictionEngineOptions & { cols?: number; rows?: number; prompt?: string; sendInterval?: number }) {
+  constructor(
+    opts: PredictionEngineOptions & { cols?: number; rows?: number; prompt?: string; sendInterval?: number },
+  ) {
     this.em = new Emulator(opts.cols ?? 20, opts.rows ?? 5);
     this.em.write(opts.prompt ?? '$ ');
     this.engine = new PredictionEngine(opts);

@@ -3,12 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Emulator, rowText, type Snapshot } from '../../src/emulator';
-import {
-  BAR_TEXT,
-  escapeKeyName,
-  humanReadableDuration,
-  NotificationEngine,
-} from '../../src/predict/notification';
+import { BAR_TEXT, escapeKeyName, humanReadableDuration, NotificationEngine } from '../../src/predict/notification';
 import { cells } from './harness';
 
 function screen(text = '$ ls\r\nfile\r\n$ '): Snapshot {

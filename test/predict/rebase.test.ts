@@ -135,7 +135,8 @@ test('a pasted chunk in flight is not replayed', () => {
 test('a saved state from before these additions still loads', () => {
   const h = echoedLine();
   const saved = h.engine.saveState() as unknown as Record<string, unknown>;
-  for (const k of ['history', 'historyBarrier', 'lastInputFrame', 'echoPrompts', 'candidatePrompt', 'enterEpoch']) delete saved[k];
+  for (const k of ['history', 'historyBarrier', 'lastInputFrame', 'echoPrompts', 'candidatePrompt', 'enterEpoch'])
+    delete saved[k];
   const stats = saved.stats as Record<string, unknown>;
   delete stats.rebases;
   delete stats.trusted;

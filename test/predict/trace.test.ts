@@ -80,7 +80,8 @@ function replay(display: DisplayPreference, rttMs: number, keys: string, keyGapM
     queue.push({ ...e, seq: seq++ } as Event);
     queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
   };
-  const sendFrame = (at: number): void => push({ at: at + oneWay, kind: 'frame', fb: shell.em.snapshot(), echoAck: serverAck });
+  const sendFrame = (at: number): void =>
+    push({ at: at + oneWay, kind: 'frame', fb: shell.em.snapshot(), echoAck: serverAck });
 
   let t = 0;
   for (const ch of Buffer.from(keys, 'utf8')) {

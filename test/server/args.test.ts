@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { parsePortRange, parseServerArgs } from '../../server/args';
 
 test('parses the options the mosh wrapper passes', () => {
-  const r = parseServerArgs(['new', '-c', '256', '-s', '-l', 'LANG=C.UTF-8', '-p', '60100:60200', '--', 'tmux', 'attach'], { SSH_CONNECTION: '10.0.0.9 50000 ::ffff:127.0.0.5 22' });
+  const r = parseServerArgs(
+    ['new', '-c', '256', '-s', '-l', 'LANG=C.UTF-8', '-p', '60100:60200', '--', 'tmux', 'attach'],
+    { SSH_CONNECTION: '10.0.0.9 50000 ::ffff:127.0.0.5 22' },
+  );
   assert.equal(r.kind, 'new');
   if (r.kind !== 'new') return;
   assert.equal(r.args.colors, 256);

@@ -5,7 +5,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Emulator } from '../../src/emulator';
 import { encodeClientHello, FEATURE_HISTORY } from '../../src/statesync/extensions';
-import { HISTORY_FLOOD_INTERVAL_MS, HISTORY_FLOOD_LINES, HISTORY_QUIET_MS, HISTORY_STEP_LINES, SessionExtensions } from '../../server/extensions';
+import {
+  HISTORY_FLOOD_INTERVAL_MS,
+  HISTORY_FLOOD_LINES,
+  HISTORY_QUIET_MS,
+  HISTORY_STEP_LINES,
+  SessionExtensions,
+} from '../../server/extensions';
 import type { HistoryMark } from '../../src/statesync/history';
 
 function session(historyLines = 10_000): { emu: Emulator; ext: SessionExtensions } {
@@ -50,17 +56,23 @@ test('in a flood, shipments begin every HISTORY_FLOOD_INTERVAL_MS and when the o
     marks.push(ext.extras(t).history!);
   }
   for (let i = 1; i < marks.length; i++) {
-    assert.ok(marks[i].count - Math.max(marks[i - 1].count, marks[i].sendFrom!) <= HISTORY_STEP_LINES, 'one state adds at most a step of lines to send');
+    assert.ok(
+      marks[i].count - Math.max(marks[i - 1].count, marks[i].sendFrom!) <= HISTORY_STEP_LINES,
+      'one state adds at most a step of lines to send',
+    );
   }
   const skips = new Set(marks.map((m) => m.sendFrom)).size - 1;
-  assert.ok(skips >= Math.floor(5000 / HISTORY_FLOOD_INTERVAL_MS) && skips <= Math.floor(5000 / HISTORY_FLOOD_INTERVAL_MS) + 1, `${skips} shipments skipped older lines in 5 s of flood`);
+  assert.ok(
+    skips >= Math.floor(5000 / HISTORY_FLOOD_INTERVAL_MS) && skips <= Math.floor(5000 / HISTORY_FLOOD_INTERVAL_MS) + 1,
+    `${skips} shipments skipped older lines in 5 s of flood`,
+  );
   assert.ok(marks[marks.length - 1].count < n - 23, 'lines are held back at the end of the flood');
   // The output stops: after HISTORY_QUIET_MS a last shipment goes out, in steps, up to the last line.
   assert.equal(ext.waitTime(t), HISTORY_QUIET_MS - 20);
   let last = marks[marks.length - 1];
   for (let i = 0; i < 20 && last.count < n - 23; i++) last = ext.extras((t += HISTORY_QUIET_MS)).history!;
   assert.equal(last.count, n - 23);
-  assert.equal(last.count - last.sendFrom!, 10_000, 'the last shipment is the client\'s wish of newest lines');
+  assert.equal(last.count - last.sendFrom!, 10_000, "the last shipment is the client's wish of newest lines");
   assert.equal(ext.waitTime(t), Infinity);
 });
 

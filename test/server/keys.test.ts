@@ -16,7 +16,11 @@ test('leaves SS3 arrows alone in application cursor-key mode, and other SS3 keys
 
 test('a sequence split across writes is still translated', () => {
   const t = new KeyTranslator();
-  const out = Buffer.concat([t.translate(Buffer.from('\x1b'), false), t.translate(Buffer.from('O'), false), t.translate(Buffer.from('B'), false)]);
+  const out = Buffer.concat([
+    t.translate(Buffer.from('\x1b'), false),
+    t.translate(Buffer.from('O'), false),
+    t.translate(Buffer.from('B'), false),
+  ]);
   assert.equal(out.toString(), '\x1b[B');
 });
 

@@ -7,7 +7,7 @@ test('keeps our own UTF-8 locale', () => {
   assert.deepEqual(chooseLocale({ LANG: 'en_US.UTF-8' }, { LANG: 'de_DE.UTF-8' }, () => []).env, {});
 });
 
-test('applies the client\'s -l settings when ours is not UTF-8', () => {
+test("applies the client's -l settings when ours is not UTF-8", () => {
   assert.deepEqual(chooseLocale({ LANG: 'C' }, { LANG: 'C.UTF-8' }, () => []).env, { LANG: 'C.UTF-8' });
 });
 

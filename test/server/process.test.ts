@@ -16,13 +16,16 @@ import { alive } from '../support/process';
 
 const DIST = join(__dirname, '..', '..', '..', 'dist');
 
-
 async function startServer(dir: string, command: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [join(dir, 'server.js'), 'new', '-i', '127.0.0.1', '-p', '0', '--', ...command], {
-    env: { ...process.env, LANG: 'C.UTF-8', PS1: '$ ', ENV: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    cwd: dir,
-  });
+  const child = spawn(
+    process.execPath,
+    [join(dir, 'server.js'), 'new', '-i', '127.0.0.1', '-p', '0', '--', ...command],
+    {
+      env: { ...process.env, LANG: 'C.UTF-8', PS1: '$ ', ENV: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: dir,
+    },
+  );
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
@@ -36,7 +39,12 @@ async function startServer(dir: string, command: string[], env: Record<string, s
 }
 
 function connect(port: number, key: Buffer) {
-  const peer = UdpPeer.client({ server: { address: '127.0.0.1', port }, key, local: new UserStream(), remote: TerminalState.initial(80, 24) });
+  const peer = UdpPeer.client({
+    server: { address: '127.0.0.1', port },
+    key,
+    local: new UserStream(),
+    remote: TerminalState.initial(80, 24),
+  });
   peer.transport.currentState.pushResize(80, 24);
   peer.kick();
   const rows = () => {
@@ -71,15 +79,21 @@ test('runs from a folder holding only server.js and its pty binary, and serves o
 test('exits after MOSH_SERVER_NETWORK_TMOUT seconds without the client, leaving no process behind', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mosh-server-tmout-'));
   const pidFile = join(dir, 'shell.pid');
-  const server = await startServer(DIST, ['/bin/sh', '-c', `echo $$ > ${pidFile}; exec sleep 600`], { MOSH_SERVER_NETWORK_TMOUT: '1' });
+  const server = await startServer(DIST, ['/bin/sh', '-c', `echo $$ > ${pidFile}; exec sleep 600`], {
+    MOSH_SERVER_NETWORK_TMOUT: '1',
+  });
   const { peer } = connect(server.port, server.key);
   try {
-    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 10_000, 'the command to start');
+    await until(
+      () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '',
+      10_000,
+      'the command to start',
+    );
     const shellPid = Number(readFileSync(pidFile, 'utf8'));
     assert.ok(alive(shellPid));
     await peer.close(); // the client vanishes without a word
     await until(() => !alive(server.pid), 15_000, 'the server to give up on the client');
-    await until(() => !alive(shellPid), 5_000, 'the session\'s command to be gone');
+    await until(() => !alive(shellPid), 5_000, "the session's command to be gone");
   } finally {
     if (alive(server.pid)) process.kill(server.pid, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -93,7 +107,7 @@ test('SIGTERM before any client connects ends the server at once', async () => {
   await until(() => !alive(server.pid), 3_000, 'the server to exit');
 });
 
-test('the session process runs with its own malloc setting; the shell gets the user\'s environment back', async () => {
+test("the session process runs with its own malloc setting; the shell gets the user's environment back", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mosh-server-env-'));
   const out = join(dir, 'env.txt');
   const script = `echo "arena=\${MALLOC_ARENA_MAX-unset} pad=\${MALLOC_TOP_PAD_-unset} trim=\${MALLOC_TRIM_THRESHOLD_-unset}" > ${out}; exec sleep 600`;
@@ -102,9 +116,10 @@ test('the session process runs with its own malloc setting; the shell gets the u
   const { peer } = connect(server.port, server.key);
   try {
     await until(() => existsSync(out) && readFileSync(out, 'utf8').includes('\n'), 10_000, 'the command to start');
-    assert.equal(readFileSync(out, 'utf8').trim(), expected, 'the user\'s values, not the daemon\'s');
+    assert.equal(readFileSync(out, 'utf8').trim(), expected, "the user's values, not the daemon's");
     const daemonEnv = readFileSync(`/proc/${server.pid}/environ`, 'utf8').split('\0');
-    for (const v of ['MALLOC_ARENA_MAX=1', 'MALLOC_TOP_PAD_=0', 'MALLOC_TRIM_THRESHOLD_=131072']) assert.ok(daemonEnv.includes(v), v);
+    for (const v of ['MALLOC_ARENA_MAX=1', 'MALLOC_TOP_PAD_=0', 'MALLOC_TRIM_THRESHOLD_=131072'])
+      assert.ok(daemonEnv.includes(v), v);
   } finally {
     await peer.close();
     if (alive(server.pid)) process.kill(server.pid, 'SIGKILL');

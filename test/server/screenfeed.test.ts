@@ -39,9 +39,20 @@ function setup(oneWayMs: number) {
   let server: Transport<TerminalState, UserStream>;
   const ssock = net.bind(SERVER.address, SERVER.port, (msg, from) => server.receive(msg, from));
   const sconn = Connection.server({ aead: new OcbAes128(key), clock: net.clock, socket: ssock, family: 'udp4' });
-  server = new Transport({ connection: sconn, clock: net.clock, initialLocal: new TerminalState(emulator.snapshot()), initialRemote: new UserStream(), sendMinDelay: SEND_MINDELAY_SERVER });
+  server = new Transport({
+    connection: sconn,
+    clock: net.clock,
+    initialLocal: new TerminalState(emulator.snapshot()),
+    initialRemote: new UserStream(),
+    sendMinDelay: SEND_MINDELAY_SERVER,
+  });
   const feed = new ScreenFeed(emulator, server.sender, net.clock);
-  const cconn = Connection.client({ aead: new OcbAes128(key), clock: net.clock, server: SERVER, socketFactory: net.clientFactory('127.0.0.2') });
+  const cconn = Connection.client({
+    aead: new OcbAes128(key),
+    clock: net.clock,
+    server: SERVER,
+    socketFactory: net.clientFactory('127.0.0.2'),
+  });
   const client = new Transport<UserStream, TerminalState>({
     connection: cconn,
     clock: net.clock,
@@ -115,9 +126,13 @@ test('a steady flood gets one frame per frame interval, and one snapshot per fra
   const settlesBefore = rig.feed.settledCount;
   const start = rig.net.clock.now();
   flood(rig, 2000);
-  const during = rig.frames().slice(before).filter((t) => t >= start);
+  const during = rig
+    .frames()
+    .slice(before)
+    .filter((t) => t >= start);
   assert.ok(during.length >= 15 && during.length <= 2000 / interval + 1, `${during.length} frames in 2 s`);
-  for (let i = 1; i < during.length; i++) assert.ok(during[i] - during[i - 1] >= interval - 1, `frames ${during[i] - during[i - 1]} ms apart`);
+  for (let i = 1; i < during.length; i++)
+    assert.ok(during[i] - during[i - 1] >= interval - 1, `frames ${during[i] - during[i - 1]} ms apart`);
   assert.equal(rig.feed.settledCount, settlesBefore, 'a steady flood never settles');
   const snaps = rig.snapshotCount() - snapsBefore;
   assert.ok(snaps <= during.length + 2, `${snaps} snapshots for ${during.length} frames`);
@@ -142,7 +157,14 @@ test('output that goes quiet after a flood is sent at once, not at the next fram
     const delay = sent[sent.length - 1] - promptAt;
     assert.ok(delay <= OUTPUT_QUIET_MS + 1, `phase ${phase}: the prompt left ${delay} ms after it was output`);
     rig.until(promptAt + 1000);
-    assert.equal(rig.clientRows().filter((l) => l !== '').pop(), '$', 'the client shows the prompt');
+    assert.equal(
+      rig
+        .clientRows()
+        .filter((l) => l !== '')
+        .pop(),
+      '$',
+      'the client shows the prompt',
+    );
   }
 });
 
@@ -162,7 +184,10 @@ test('output that keeps settling gets at most one extra frame per interval', () 
   const sent = rig.frames().slice(before);
   assert.ok(rig.feed.settledCount >= 150, `${rig.feed.settledCount} settles`);
   for (let i = 2; i < sent.length; i++) {
-    assert.ok(sent[i] - sent[i - 2] >= interval - 1, `three frames within ${sent[i] - sent[i - 2]} ms (interval ${interval})`);
+    assert.ok(
+      sent[i] - sent[i - 2] >= interval - 1,
+      `three frames within ${sent[i] - sent[i - 2]} ms (interval ${interval})`,
+    );
   }
   assert.ok(sent.length <= (2 * 2000) / interval + 2, `${sent.length} frames in 2 s`);
 });
@@ -181,5 +206,11 @@ test('the first frame of a burst carries what came during the collection delay (
   assert.equal(sent.length, 1, `frames at ${sent.map((t) => t - e).join(', ')} ms`);
   assert.ok(sent[0] - e <= SEND_MINDELAY_SERVER + 1, `sent ${sent[0] - e} ms after the echo`);
   rig.until(e + 500);
-  assert.deepEqual(rig.clientRows().filter((l) => l !== '').slice(-2), ['file1 file2', '$']);
+  assert.deepEqual(
+    rig
+      .clientRows()
+      .filter((l) => l !== '')
+      .slice(-2),
+    ['file1 file2', '$'],
+  );
 });

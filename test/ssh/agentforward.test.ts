@@ -32,11 +32,25 @@ describe('ForwardAgent and the forwarding switch', () => {
     assert.deepEqual(resolve('Host t\n  ForwardAgent yes\n').forwardAgent, {});
     assert.deepEqual(resolve('Host t\n  ForwardAgent ~/agent.sock\n').forwardAgent, { path: join(root, 'agent.sock') });
     process.env.MOSH_TEST_AGENT_VAR = '/run/some/agent';
-    assert.deepEqual(resolve('Host t\n  ForwardAgent $MOSH_TEST_AGENT_VAR\n').forwardAgent, { path: '/run/some/agent' });
+    assert.deepEqual(resolve('Host t\n  ForwardAgent $MOSH_TEST_AGENT_VAR\n').forwardAgent, {
+      path: '/run/some/agent',
+    });
     delete process.env.MOSH_TEST_AGENT_VAR;
-    assert.deepEqual(resolve('Host t\n  ForwardAgent $MOSH_TEST_AGENT_VAR\n').forwardAgent, { path: 'none' }, 'an unset variable: no agent');
-    assert.deepEqual(resolve('Host t\n  IdentityAgent /run/other.sock\n  ForwardAgent yes\n').forwardAgent, { path: '/run/other.sock' }, "yes forwards IdentityAgent's agent");
-    assert.deepEqual(resolve('Host t\n  ForwardAgent yes\nHost *\n  ForwardAgent no\n').forwardAgent, {}, 'first value wins');
+    assert.deepEqual(
+      resolve('Host t\n  ForwardAgent $MOSH_TEST_AGENT_VAR\n').forwardAgent,
+      { path: 'none' },
+      'an unset variable: no agent',
+    );
+    assert.deepEqual(
+      resolve('Host t\n  IdentityAgent /run/other.sock\n  ForwardAgent yes\n').forwardAgent,
+      { path: '/run/other.sock' },
+      "yes forwards IdentityAgent's agent",
+    );
+    assert.deepEqual(
+      resolve('Host t\n  ForwardAgent yes\nHost *\n  ForwardAgent no\n').forwardAgent,
+      {},
+      'first value wins',
+    );
   });
 
   test('-A forwards without the config, -a never forwards, otherwise the config decides', () => {
@@ -47,7 +61,11 @@ describe('ForwardAgent and the forwarding switch', () => {
     assert.deepEqual(forwardTarget({ forwardAgent: false, identityAgent: '/ia.sock' }, true), { path: '/ia.sock' });
     assert.deepEqual(forwardTarget(yes), {});
     assert.equal(forwardTarget(yes, false), null);
-    assert.deepEqual(forwardTarget({ forwardAgent: { path: '/p.sock' }, identityAgent: undefined }, true), { path: '/p.sock' }, 'a configured agent stays with -A');
+    assert.deepEqual(
+      forwardTarget({ forwardAgent: { path: '/p.sock' }, identityAgent: undefined }, true),
+      { path: '/p.sock' },
+      'a configured agent stays with -A',
+    );
   });
 
   test('the agents a forwarded connection tries: the one named, else SSH_AUTH_SOCK, and on Windows the OpenSSH pipe, then Pageant', () => {
@@ -68,47 +86,59 @@ describe('ForwardAgent and the forwarding switch', () => {
   });
 });
 
-test('the agent-protocol bridge (as used for Pageant) lists keys and signs through an agent object', needs('ssh-agent', 'ssh-add', 'ssh-keygen'), async () => {
-  const agent = await startSshAgent();
-  const dir = mkdtempSync(join(tmpdir(), 'mosh-bridge-'));
-  const sock = join(dir, 'bridge.sock');
-  // A socket whose every connection is served by the bridge over ssh2's own client for the real agent.
-  const server = createServer((c) => {
-    const bridge = agentProtocolStream(createAgent(agent.sock));
-    c.pipe(bridge as unknown as NodeJS.WritableStream);
-    (bridge as unknown as NodeJS.ReadableStream).pipe(c);
-    c.on('error', () => undefined);
-  });
-  await new Promise<void>((r) => server.listen(sock, r));
-  // Asynchronously: the bridge runs in this process.
-  const run = (file: string, args: string[], o: { env?: NodeJS.ProcessEnv; input?: Buffer } = {}) =>
-    new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      const c = execFile(which(file)!, args, { env: o.env ?? process.env, timeout: 10_000 }, (err, stdout) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout: String(stdout) }),
-      );
-      if (o.input) c.stdin!.end(o.input);
+test(
+  'the agent-protocol bridge (as used for Pageant) lists keys and signs through an agent object',
+  needs('ssh-agent', 'ssh-add', 'ssh-keygen'),
+  async () => {
+    const agent = await startSshAgent();
+    const dir = mkdtempSync(join(tmpdir(), 'mosh-bridge-'));
+    const sock = join(dir, 'bridge.sock');
+    // A socket whose every connection is served by the bridge over ssh2's own client for the real agent.
+    const server = createServer((c) => {
+      const bridge = agentProtocolStream(createAgent(agent.sock));
+      c.pipe(bridge as unknown as NodeJS.WritableStream);
+      (bridge as unknown as NodeJS.ReadableStream).pipe(c);
+      c.on('error', () => undefined);
     });
-  try {
-    const env = { ...process.env, SSH_AUTH_SOCK: sock };
-    const listed = (await run('ssh-add', ['-l'], { env })).stdout;
-    assert.ok(listed.includes(agent.fingerprint), listed);
-    const msg = join(dir, 'message');
-    writeFileSync(msg, 'signed through the bridge\n');
-    // With only the public key given, ssh-keygen asks the agent to sign.
-    assert.equal((await run('ssh-keygen', ['-Y', 'sign', '-f', `${agent.key}.pub`, '-n', 'file', msg], { env })).code, 0, 'signed');
-    const sig = readFileSync(`${msg}.sig`, 'utf8');
-    assert.match(sig, /BEGIN SSH SIGNATURE/);
-    writeFileSync(join(dir, 'allowed'), `test@example ${agent.pub}\n`);
-    const verified = await run('ssh-keygen', ['-Y', 'verify', '-f', join(dir, 'allowed'), '-I', 'test@example', '-n', 'file', '-s', `${msg}.sig`], { input: readFileSync(msg) });
-    assert.equal(verified.code, 0, 'the signature verifies');
-    // Anything else (here: adding a key) is refused at once, not left hanging.
-    const t0 = Date.now();
-    const add = await run('ssh-add', [agent.key], { env });
-    assert.notEqual(add.code, 0, 'refused');
-    assert.ok(Date.now() - t0 < 5000, 'promptly');
-  } finally {
-    await new Promise((r) => server.close(r));
-    await agent.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+    await new Promise<void>((r) => server.listen(sock, r));
+    // Asynchronously: the bridge runs in this process.
+    const run = (file: string, args: string[], o: { env?: NodeJS.ProcessEnv; input?: Buffer } = {}) =>
+      new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        const c = execFile(which(file)!, args, { env: o.env ?? process.env, timeout: 10_000 }, (err, stdout) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout: String(stdout) }),
+        );
+        if (o.input) c.stdin!.end(o.input);
+      });
+    try {
+      const env = { ...process.env, SSH_AUTH_SOCK: sock };
+      const listed = (await run('ssh-add', ['-l'], { env })).stdout;
+      assert.ok(listed.includes(agent.fingerprint), listed);
+      const msg = join(dir, 'message');
+      writeFileSync(msg, 'signed through the bridge\n');
+      // With only the public key given, ssh-keygen asks the agent to sign.
+      assert.equal(
+        (await run('ssh-keygen', ['-Y', 'sign', '-f', `${agent.key}.pub`, '-n', 'file', msg], { env })).code,
+        0,
+        'signed',
+      );
+      const sig = readFileSync(`${msg}.sig`, 'utf8');
+      assert.match(sig, /BEGIN SSH SIGNATURE/);
+      writeFileSync(join(dir, 'allowed'), `test@example ${agent.pub}\n`);
+      const verified = await run(
+        'ssh-keygen',
+        ['-Y', 'verify', '-f', join(dir, 'allowed'), '-I', 'test@example', '-n', 'file', '-s', `${msg}.sig`],
+        { input: readFileSync(msg) },
+      );
+      assert.equal(verified.code, 0, 'the signature verifies');
+      // Anything else (here: adding a key) is refused at once, not left hanging.
+      const t0 = Date.now();
+      const add = await run('ssh-add', [agent.key], { env });
+      assert.notEqual(add.code, 0, 'refused');
+      assert.ok(Date.now() - t0 < 5000, 'promptly');
+    } finally {
+      await new Promise((r) => server.close(r));
+      await agent.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -6,7 +6,19 @@
 // and umasks are, and a too open one is tightened.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -29,7 +41,10 @@ describe('bootstrap: deployment and server choice (real sshd)', sshdNeeds('mosh-
     sshd = await startSshd({ user: USER, sftpArgs: ['-u', '002'] });
     known = join(sshd.dir, 'known_hosts');
     writeFileSync(known, sshd.knownHostsLine() + '\n');
-    writeFileSync(join(sshd.dir, 'ssh_config'), `Host *\n  UserKnownHostsFile ${known}\n  IdentityFile ${sshd.userKey}\n`);
+    writeFileSync(
+      join(sshd.dir, 'ssh_config'),
+      `Host *\n  UserKnownHostsFile ${known}\n  IdentityFile ${sshd.userKey}\n`,
+    );
   });
   after(async () => {
     for (const pid of started) {
@@ -106,7 +121,10 @@ describe('bootstrap: deployment and server choice (real sshd)', sshdNeeds('mosh-
   test('a remote without Node: bundled is refused with what to install', async () => {
     await assert.rejects(boot({ hideRemoteNode: true, server: 'bundled' }), (e: BootstrapError) => {
       assert.equal(e.code, 'no-server');
-      assert.match(e.message, /The bundled server needs Node\.js 18 or later on 127\.0\.0\.1, but no Node\.js was found there/);
+      assert.match(
+        e.message,
+        /The bundled server needs Node\.js 18 or later on 127\.0\.0\.1, but no Node\.js was found there/,
+      );
       assert.match(e.message, /Install Node\.js 18\+ there, or use --server=system/);
       return true;
     });
@@ -119,16 +137,28 @@ describe('bootstrap: deployment and server choice (real sshd)', sshdNeeds('mosh-
     assert.equal(explicit.server.kind, 'path');
     assert.equal(explicit.server.path, '/usr/bin/mosh-server');
     assert.match(await proveSession(explicit), /MARK-42/);
-    await assert.rejects(boot({ server: '/opt/nothing/mosh-server' }), (e: BootstrapError) => e.code === 'no-server' && /"\/opt\/nothing\/mosh-server" was not found on 127\.0\.0\.1/.test(e.message));
+    await assert.rejects(
+      boot({ server: '/opt/nothing/mosh-server' }),
+      (e: BootstrapError) =>
+        e.code === 'no-server' && /"\/opt\/nothing\/mosh-server" was not found on 127\.0\.0\.1/.test(e.message),
+    );
   });
 
   test('a server that fails to start is reported with its own words', async () => {
-    await assert.rejects(boot({ server: '/bin/false' }), (e: BootstrapError) => e.code === 'launch' && /did not print "MOSH CONNECT"\. It exited with status 1/.test(e.message));
+    await assert.rejects(
+      boot({ server: '/bin/false' }),
+      (e: BootstrapError) =>
+        e.code === 'launch' && /did not print "MOSH CONNECT"\. It exited with status 1/.test(e.message),
+    );
   });
 
   test("a failing server's output is quoted in the error without its escape sequences", async () => {
     const noisy = join(sshd.dir, 'noisy-server');
-    writeFileSync(noisy, "#!/bin/sh\nprintf '\\033]0;pwned\\007\\033[2Jcannot bind\\033[31m: port taken\\r\\n' >&2\nexit 3\n", { mode: 0o755 });
+    writeFileSync(
+      noisy,
+      "#!/bin/sh\nprintf '\\033]0;pwned\\007\\033[2Jcannot bind\\033[31m: port taken\\r\\n' >&2\nexit 3\n",
+      { mode: 0o755 },
+    );
     await assert.rejects(boot({ server: noisy }), (e: BootstrapError) => {
       assert.equal(e.code, 'launch');
       assert.match(e.message, /It exited with status 3\.\nIts output:\n[^]*cannot bind: port taken/);
@@ -146,7 +176,7 @@ describe('bootstrap: deployment and server choice (real sshd)', sshdNeeds('mosh-
     assert.deepEqual(readdirSync(cache()), [loadBundle(DIST).hash]);
   });
 
-  test('a copy without this platform\'s pty binary (a home shared with another machine) gets it added; stale uploads are removed', async () => {
+  test("a copy without this platform's pty binary (a home shared with another machine) gets it added; stale uploads are removed", async () => {
     rmSync(cache(), { recursive: true, force: true });
     const dir = join(cache(), loadBundle(DIST).hash);
     mkdirSync(join(dir, 'pty', 'plan9-mips'), { recursive: true });
@@ -165,7 +195,10 @@ describe('bootstrap: deployment and server choice (real sshd)', sshdNeeds('mosh-
     assert.equal(r.server.kind, 'bundled');
     assert.ok(existsSync(join(dir, 'pty', `${process.platform}-${process.arch}`, 'pty.node')));
     assert.deepEqual(readdirSync(cache()), [loadBundle(DIST).hash]);
-    assert.deepEqual(readdirSync(join(dir, 'pty')).sort(), [`${process.platform}-${process.arch}`, 'plan9-mips'].sort());
+    assert.deepEqual(
+      readdirSync(join(dir, 'pty')).sort(),
+      [`${process.platform}-${process.arch}`, 'plan9-mips'].sort(),
+    );
   });
 
   /** Every folder and file of our cache with its mode, e.g. { "<hash>/server.js": 0o600 }. */
@@ -203,7 +236,10 @@ describe('bootstrap: deployment and server choice (real sshd)', sshdNeeds('mosh-
     rmSync(marker, { force: true });
     // a server.js that would see the session key: it leaves a marker, then behaves like the real one
     const serverJs = join(cache(), hash, 'server.js');
-    writeFileSync(serverJs, `require('fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\nrequire(${JSON.stringify(join(DIST, 'server.js'))});\n`);
+    writeFileSync(
+      serverJs,
+      `require('fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\nrequire(${JSON.stringify(join(DIST, 'server.js'))});\n`,
+    );
     const uid = statSync(sshd.home).uid;
     execFileSync('chown', [`${uid}:${uid}`, serverJs]);
     const lines: string[] = [];
@@ -211,8 +247,14 @@ describe('bootstrap: deployment and server choice (real sshd)', sshdNeeds('mosh-
     assert.ok(!existsSync(marker), 'the changed server.js never ran');
     assert.equal(r.uploaded, true);
     assert.equal(r.server.kind, 'bundled');
-    assert.ok(lines.some((l) => l === `the cached server in ${join(cache(), hash)} did not match its hash; uploaded it again`), lines.join('\n'));
-    assert.ok(lines.some((l) => /failed its check \(.*server\.js does not match its hash\): not running it/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l === `the cached server in ${join(cache(), hash)} did not match its hash; uploaded it again`),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => /failed its check \(.*server\.js does not match its hash\): not running it/.test(l)),
+      lines.join('\n'),
+    );
     assert.deepEqual(readdirSync(cache()), [hash], 'the bad copy is gone, no leftovers');
     assert.match(await proveSession(r), /MARK-42/);
     assert.ok(!existsSync(marker));
@@ -248,11 +290,19 @@ describe('bootstrap: deployment and server choice (real sshd)', sshdNeeds('mosh-
     rmSync(cache(), { recursive: true, force: true });
     const hash = loadBundle(DIST).hash;
     await boot();
-    execFileSync('sh', ['-c', `find "$1" -type d -exec chmod 0777 {} + && find "$1" -type f -exec chmod 0666 {} +`, 'x', cache()]);
+    execFileSync('sh', [
+      '-c',
+      `find "$1" -type d -exec chmod 0777 {} + && find "$1" -type f -exec chmod 0666 {} +`,
+      'x',
+      cache(),
+    ]);
     const lines: string[] = [];
     const r = await boot({ log: (l) => lines.push(l) });
     assert.equal(r.uploaded, false);
-    assert.ok(lines.some((l) => /^tightened the permissions of 6 of our cached files and folders/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /^tightened the permissions of 6 of our cached files and folders/.test(l)),
+      lines.join('\n'),
+    );
     expectPrivate(hash);
     assert.match(await proveSession(r), /MARK-42/);
   });

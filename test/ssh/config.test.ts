@@ -26,7 +26,10 @@ function home(config: string, files: Record<string, string> = {}): { home: strin
 
 function resolve(target: string, config: string, files: Record<string, string> = {}, extra: object = {}) {
   const h = home(config, files);
-  return { ...resolveHost(target, { configFiles: [h.file], home: h.home, localUser: 'alice', ...extra }), home: h.home };
+  return {
+    ...resolveHost(target, { configFiles: [h.file], home: h.home, localUser: 'alice', ...extra }),
+    home: h.home,
+  };
 }
 
 describe('targets typed by the user', () => {
@@ -43,7 +46,10 @@ describe('targets typed by the user', () => {
     assert.deepEqual(parseTarget('ssh://bob@host.example:2022'), { user: 'bob', host: 'host.example', port: 2022 });
   });
   test('bad ports and empty parts are refused with the reason', () => {
-    assert.throws(() => parseTarget('host:99999'), (e: BootstrapError) => e.code === 'config' && /Bad port "99999"/.test(e.message));
+    assert.throws(
+      () => parseTarget('host:99999'),
+      (e: BootstrapError) => e.code === 'config' && /Bad port "99999"/.test(e.message),
+    );
     assert.throws(() => parseTarget('host:x'), /Bad port/);
     assert.throws(() => parseTarget('@host'), /empty user/);
     assert.throws(() => parseTarget(''), /No host/);
@@ -194,7 +200,10 @@ Match all
   });
 
   test('ProxyCommand keeps its quoting and expands %h and %p', () => {
-    const r = resolve('t', 'Host t\n  HostName real.example\n  Port 2022\n  ProxyCommand nc -X connect -x "proxy host:8080" %h %p\n');
+    const r = resolve(
+      't',
+      'Host t\n  HostName real.example\n  Port 2022\n  ProxyCommand nc -X connect -x "proxy host:8080" %h %p\n',
+    );
     assert.equal(r.proxyCommand, 'nc -X connect -x "proxy host:8080" real.example 2022');
   });
 
@@ -236,7 +245,10 @@ Match all
   test('missing config files are fine; an unreadable Match is a config error', () => {
     const r = resolveHost('x', { configFiles: [join(root, 'nope', 'config')], home: root, localUser: 'alice' });
     assert.equal(r.hostname, 'x');
-    assert.throws(() => resolve('x', 'Match frobnicate yes\n  User x\n'), (e: BootstrapError) => e.code === 'config' && /frobnicate/.test(e.message));
+    assert.throws(
+      () => resolve('x', 'Match frobnicate yes\n  User x\n'),
+      (e: BootstrapError) => e.code === 'config' && /frobnicate/.test(e.message),
+    );
     assert.throws(() => resolve('x', 'Host x\n  Port 70000\n'), /Bad port "70000"/);
   });
 

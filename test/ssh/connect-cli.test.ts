@@ -26,8 +26,20 @@ const running = new Set<pty.IPty>();
 
 function runCli(args: string[], home: string): Run {
   const screen = new Screen(100, 30);
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', TERM: 'xterm-256color', MOSH_NO_TERM_INIT: '1' };
-  const proc = pty.spawn(process.execPath, [CLI, 'connect', ...args], { name: 'xterm-256color', cols: 100, rows: 30, env, cwd: home });
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    LANG: 'C.UTF-8',
+    TERM: 'xterm-256color',
+    MOSH_NO_TERM_INIT: '1',
+  };
+  const proc = pty.spawn(process.execPath, [CLI, 'connect', ...args], {
+    name: 'xterm-256color',
+    cols: 100,
+    rows: 30,
+    env,
+    cwd: home,
+  });
   let raw = '';
   let pending = Promise.resolve();
   proc.onData((d) => {
@@ -92,7 +104,10 @@ describe('node dist/cli.js connect (real sshd, under a pty)', sshdNeeds('mosh-se
     const run = runCli(['--ssh-port', String(sshd.port), `${sshd.user}@127.0.0.1`], home);
     await run.waitFor(/Are you sure you want to continue connecting \(yes\/no\)\?$/m, 'the host key question');
     const shown = await run.text();
-    assert.match(shown, new RegExp(`The authenticity of host '\\[127\\.0\\.0\\.1\\]:${sshd.port}' can't be established\\.`));
+    assert.match(
+      shown,
+      new RegExp(`The authenticity of host '\\[127\\.0\\.0\\.1\\]:${sshd.port}' can't be established\\.`),
+    );
     assert.match(shown, /ED25519 key fingerprint is SHA256:[A-Za-z0-9+/]{43}\./);
     run.proc.write('yes\r');
     await run.waitFor(/[Pp]assword:$/m, 'the password question');
@@ -106,7 +121,18 @@ describe('node dist/cli.js connect (real sshd, under a pty)', sshdNeeds('mosh-se
   test('stock mosh-server (--server=system) with a key file (-i): no question, the shell runs a command', async () => {
     const home = newHome();
     writeFileSync(join(home, '.ssh', 'known_hosts'), sshd.knownHostsLine() + '\n');
-    const run = runCli(['--ssh-port', String(sshd.port), '-i', sshd.userKey, '--server=system', '--predict=never', `${sshd.user}@127.0.0.1`], home);
+    const run = runCli(
+      [
+        '--ssh-port',
+        String(sshd.port),
+        '-i',
+        sshd.userKey,
+        '--server=system',
+        '--predict=never',
+        `${sshd.user}@127.0.0.1`,
+      ],
+      home,
+    );
     await session(run);
     assert.doesNotMatch(run.raw(), /password|passphrase|authenticity/i);
   });
@@ -117,10 +143,16 @@ describe('node dist/cli.js connect (real sshd, under a pty)', sshdNeeds('mosh-se
     // a "server" that announces a port where nothing listens, as if a firewall dropped every datagram
     const fake = join(sshd.dir, 'silent-server');
     writeFileSync(fake, '#!/bin/sh\necho "MOSH CONNECT 9 AAAAAAAAAAAAAAAAAAAAAA"\n', { mode: 0o755 });
-    const run = runCli(['--ssh-port', String(sshd.port), '-i', sshd.userKey, `--server=${fake}`, `${sshd.user}@127.0.0.1`], home);
+    const run = runCli(
+      ['--ssh-port', String(sshd.port), '-i', sshd.userKey, `--server=${fake}`, `${sshd.user}@127.0.0.1`],
+      home,
+    );
     assert.equal(await run.exit, 1);
     const text = run.raw().replace(/\r/g, '');
-    assert.match(text, /ssh worked and the mosh server started, but no UDP packet came back from 127\.0\.0\.1 port 9\./);
+    assert.match(
+      text,
+      /ssh worked and the mosh server started, but no UDP packet came back from 127\.0\.0\.1 port 9\./,
+    );
     assert.match(text, /Mosh needs UDP: open UDP ports 60000-61000/);
   });
 

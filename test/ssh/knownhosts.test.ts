@@ -31,7 +31,8 @@ const file = (text: string) => {
 };
 
 function newKey(type: 'ed25519' | 'ecdsa' = 'ed25519'): { blob: Buffer; line: string } {
-  const pair = type === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256 }) : utils.generateKeyPairSync('ed25519');
+  const pair =
+    type === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256 }) : utils.generateKeyPairSync('ed25519');
   const [t, b64] = pair.public.split(' ');
   return { blob: Buffer.from(b64, 'base64'), line: `${t} ${b64}` };
 }
@@ -67,9 +68,15 @@ describe('known_hosts', () => {
   test('unknown host, and a host known only by keys of other types, are unknown (with those types)', () => {
     const f = file(`[127.0.0.1]:2222 ${e.line}\n`);
     assert.deepEqual(checkHostKey([f], 'nowhere', a.blob), { status: 'unknown', otherTypes: [] });
-    assert.deepEqual(checkHostKey([f], '[127.0.0.1]:2222', a.blob), { status: 'unknown', otherTypes: ['ecdsa-sha2-nistp256'] });
+    assert.deepEqual(checkHostKey([f], '[127.0.0.1]:2222', a.blob), {
+      status: 'unknown',
+      otherTypes: ['ecdsa-sha2-nistp256'],
+    });
     assert.deepEqual(knownKeyTypes([f], '[127.0.0.1]:2222'), ['ecdsa-sha2-nistp256']);
-    assert.deepEqual(preferredHostKeyAlgorithms(['ecdsa-sha2-nistp256']).slice(0, 2), ['ecdsa-sha2-nistp256', 'ssh-ed25519']);
+    assert.deepEqual(preferredHostKeyAlgorithms(['ecdsa-sha2-nistp256']).slice(0, 2), [
+      'ecdsa-sha2-nistp256',
+      'ssh-ed25519',
+    ]);
   });
 
   test('@revoked wins over a match; @cert-authority lines are skipped', () => {
@@ -78,24 +85,28 @@ describe('known_hosts', () => {
     assert.deepEqual(checkHostKey([f], 'other', b.blob), { status: 'unknown', otherTypes: [] });
   });
 
-  test('hashed entries we write are found by OpenSSH (ssh-keygen -F), and ours find its hashed ones', needs('ssh-keygen'), () => {
-    const f = join(dir, 'hashed');
-    addKnownHost(f, '[127.0.0.1]:2222', a.blob, true);
-    const text = readFileSync(f, 'utf8');
-    assert.match(text, /^\|1\|[A-Za-z0-9+/=]+\|[A-Za-z0-9+/=]+ ssh-ed25519 /);
-    assert.ok(!text.includes('127.0.0.1'));
-    const found = execFileSync('ssh-keygen', ['-F', '[127.0.0.1]:2222', '-f', f]).toString();
-    assert.match(found, /ssh-ed25519/);
-    assert.equal(checkHostKey([f], '[127.0.0.1]:2222', a.blob).status, 'known');
+  test(
+    'hashed entries we write are found by OpenSSH (ssh-keygen -F), and ours find its hashed ones',
+    needs('ssh-keygen'),
+    () => {
+      const f = join(dir, 'hashed');
+      addKnownHost(f, '[127.0.0.1]:2222', a.blob, true);
+      const text = readFileSync(f, 'utf8');
+      assert.match(text, /^\|1\|[A-Za-z0-9+/=]+\|[A-Za-z0-9+/=]+ ssh-ed25519 /);
+      assert.ok(!text.includes('127.0.0.1'));
+      const found = execFileSync('ssh-keygen', ['-F', '[127.0.0.1]:2222', '-f', f]).toString();
+      assert.match(found, /ssh-ed25519/);
+      assert.equal(checkHostKey([f], '[127.0.0.1]:2222', a.blob).status, 'known');
 
-    const g = file(`example.org ${b.line}\n[10.1.2.3]:2200 ${e.line}\n`);
-    execFileSync('ssh-keygen', ['-q', '-H', '-f', g], { stdio: 'ignore' });
-    const hashed = readFileSync(g, 'utf8');
-    assert.ok(!hashed.includes('example.org'));
-    assert.equal(checkHostKey([g], 'example.org', b.blob).status, 'known');
-    assert.equal(checkHostKey([g], '[10.1.2.3]:2200', e.blob).status, 'known');
-    assert.equal(checkHostKey([g], '[10.1.2.3]:2200', a.blob).status, 'unknown');
-  });
+      const g = file(`example.org ${b.line}\n[10.1.2.3]:2200 ${e.line}\n`);
+      execFileSync('ssh-keygen', ['-q', '-H', '-f', g], { stdio: 'ignore' });
+      const hashed = readFileSync(g, 'utf8');
+      assert.ok(!hashed.includes('example.org'));
+      assert.equal(checkHostKey([g], 'example.org', b.blob).status, 'known');
+      assert.equal(checkHostKey([g], '[10.1.2.3]:2200', e.blob).status, 'known');
+      assert.equal(checkHostKey([g], '[10.1.2.3]:2200', a.blob).status, 'unknown');
+    },
+  );
 
   test('fingerprints are those ssh-keygen -l prints', needs('ssh-keygen'), () => {
     const f = file(`h ${a.line}\n`);

@@ -67,8 +67,17 @@ describe('the remote script', () => {
   });
 
   test('the fixed script has no quote, "!", newline or backslash pair, and every argument is letters, digits and _./:=,+- only', () => {
-    assert.ok(!/['!\n]|\\\\|\\'/.test(REMOTE_SCRIPT), 'fish reads \\\\ and \\\' in single quotes; csh expands ! and cannot quote a newline');
-    const cmd = remoteCommand({ mode: 'auto', hash: 'abc', cacheRoot: '.cache/vscode-mosh', manifest: 'server.js:00', serverArgs: NASTY });
+    assert.ok(
+      !/['!\n]|\\\\|\\'/.test(REMOTE_SCRIPT),
+      "fish reads \\\\ and \\' in single quotes; csh expands ! and cannot quote a newline",
+    );
+    const cmd = remoteCommand({
+      mode: 'auto',
+      hash: 'abc',
+      cacheRoot: '.cache/vscode-mosh',
+      manifest: 'server.js:00',
+      serverArgs: NASTY,
+    });
     assert.ok(cmd.startsWith(`sh -c '${REMOTE_SCRIPT}' vscode-mosh `));
     const args = cmd.slice(`sh -c '${REMOTE_SCRIPT}' vscode-mosh `.length).split(' ');
     for (const a of args) assert.match(a, /^(p[A-Za-z0-9_./:=,+-]*|e[A-Za-z0-9_]*)$/);
@@ -79,57 +88,86 @@ describe('the remote script', () => {
 
   // what sshd does with our command line: `$SHELL -c <line>`, for every login shell a user may have
   for (const shell of LOGIN_SHELLS) {
-    test(`login shell ${shell}: the server gets arguments with ! \\ ' " $ newlines spaces and non-ASCII byte for byte`, needs(shell), () => {
-      const dir = mkdtempSync(join(tmpdir(), 'mosh-argv-'));
-      try {
-        const fake = join(dir, 'fake-server');
-        writeFileSync(fake, `#!${process.execPath}\nconsole.log('ARGV ' + JSON.stringify(process.argv.slice(2)));\n`, { mode: 0o755 });
-        const cmd = remoteCommand({ mode: 'path', hash: 'h', cacheRoot: '.c', explicitPath: fake, serverArgs: NASTY });
-        const out = execFileSync(which(shell)!, ['-c', cmd], { env: { PATH: process.env.PATH, HOME: dir, SHELL: which(shell)! } }).toString();
-        const line = /^ARGV (.*)$/m.exec(out);
-        assert.ok(line, `the fake server ran; output:\n${out}`);
-        assert.deepEqual(JSON.parse(line[1]), NASTY);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+    test(
+      `login shell ${shell}: the server gets arguments with ! \\ ' " $ newlines spaces and non-ASCII byte for byte`,
+      needs(shell),
+      () => {
+        const dir = mkdtempSync(join(tmpdir(), 'mosh-argv-'));
+        try {
+          const fake = join(dir, 'fake-server');
+          writeFileSync(
+            fake,
+            `#!${process.execPath}\nconsole.log('ARGV ' + JSON.stringify(process.argv.slice(2)));\n`,
+            { mode: 0o755 },
+          );
+          const cmd = remoteCommand({
+            mode: 'path',
+            hash: 'h',
+            cacheRoot: '.c',
+            explicitPath: fake,
+            serverArgs: NASTY,
+          });
+          const out = execFileSync(which(shell)!, ['-c', cmd], {
+            env: { PATH: process.env.PATH, HOME: dir, SHELL: which(shell)! },
+          }).toString();
+          const line = /^ARGV (.*)$/m.exec(out);
+          assert.ok(line, `the fake server ran; output:\n${out}`);
+          assert.deepEqual(JSON.parse(line[1]), NASTY);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    );
   }
 
   for (const shell of LOGIN_SHELLS) {
-    test(`run by ${shell}: probes this machine, finds the cache, checks it, and execs the chosen server`, needs(shell), () => {
-      const home = mkdtempSync(join(tmpdir(), 'mosh-probe-'));
-      try {
-        const plat = `${process.platform}-${process.arch}`;
-        const env = { PATH: process.env.PATH, HOME: home, SHELL: which(shell)! };
-        const run = (args: Parameters<typeof remoteCommand>[0]) => execFileSync(which(shell)!, ['-c', remoteCommand(args)], { env, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-        const server = 'console.log("SERVER", process.argv.slice(2).join(" "))';
-        const files = { 'server.js': sha256(server), [`pty/${plat}/pty.node`]: sha256('') };
-        const base = { hash: 'h1', cacheRoot: '.cache/vscode-mosh', manifest: manifestText(files), serverArgs: ['--version'] };
-        let p = parseProbe(run({ ...base, mode: 'bundled' }));
-        assert.equal(p.began, true);
-        assert.equal(p.platform, plat);
-        assert.equal(p.home, home);
-        assert.equal(p.cached, false);
-        assert.equal(p.launched, 'none');
-        assert.ok(p.node && p.node.major >= 18, 'this machine has Node >= 18');
-        mkdirSync(join(home, '.cache/vscode-mosh/h1/pty', plat), { recursive: true });
-        writeFileSync(join(home, '.cache/vscode-mosh/h1/server.js'), server);
-        writeFileSync(join(home, '.cache/vscode-mosh/h1/pty', plat, 'pty.node'), '');
-        const out = run({ ...base, mode: 'auto' });
-        p = parseProbe(out);
-        assert.equal(p.cached, true);
-        assert.match(p.verify ?? '', /^ok/);
-        assert.equal(p.launched, 'bundled');
-        assert.match(out, /^SERVER --version$/m);
-        if (which('mosh-server')) {
-          const sys = run({ ...base, mode: 'auto', hideNode: true });
-          assert.equal(parseProbe(sys).launched, 'system');
-          assert.match(sys, /mosh-server|mosh /i);
+    test(
+      `run by ${shell}: probes this machine, finds the cache, checks it, and execs the chosen server`,
+      needs(shell),
+      () => {
+        const home = mkdtempSync(join(tmpdir(), 'mosh-probe-'));
+        try {
+          const plat = `${process.platform}-${process.arch}`;
+          const env = { PATH: process.env.PATH, HOME: home, SHELL: which(shell)! };
+          const run = (args: Parameters<typeof remoteCommand>[0]) =>
+            execFileSync(which(shell)!, ['-c', remoteCommand(args)], {
+              env,
+              stdio: ['ignore', 'pipe', 'pipe'],
+            }).toString();
+          const server = 'console.log("SERVER", process.argv.slice(2).join(" "))';
+          const files = { 'server.js': sha256(server), [`pty/${plat}/pty.node`]: sha256('') };
+          const base = {
+            hash: 'h1',
+            cacheRoot: '.cache/vscode-mosh',
+            manifest: manifestText(files),
+            serverArgs: ['--version'],
+          };
+          let p = parseProbe(run({ ...base, mode: 'bundled' }));
+          assert.equal(p.began, true);
+          assert.equal(p.platform, plat);
+          assert.equal(p.home, home);
+          assert.equal(p.cached, false);
+          assert.equal(p.launched, 'none');
+          assert.ok(p.node && p.node.major >= 18, 'this machine has Node >= 18');
+          mkdirSync(join(home, '.cache/vscode-mosh/h1/pty', plat), { recursive: true });
+          writeFileSync(join(home, '.cache/vscode-mosh/h1/server.js'), server);
+          writeFileSync(join(home, '.cache/vscode-mosh/h1/pty', plat, 'pty.node'), '');
+          const out = run({ ...base, mode: 'auto' });
+          p = parseProbe(out);
+          assert.equal(p.cached, true);
+          assert.match(p.verify ?? '', /^ok/);
+          assert.equal(p.launched, 'bundled');
+          assert.match(out, /^SERVER --version$/m);
+          if (which('mosh-server')) {
+            const sys = run({ ...base, mode: 'auto', hideNode: true });
+            assert.equal(parseProbe(sys).launched, 'system');
+            assert.match(sys, /mosh-server|mosh /i);
+          }
+        } finally {
+          rmSync(home, { recursive: true, force: true });
         }
-      } finally {
-        rmSync(home, { recursive: true, force: true });
-      }
-    });
+      },
+    );
   }
 
   test('a cached copy that does not match its digests is not run; loose modes are made private before a good one runs', () => {
@@ -140,14 +178,34 @@ describe('the remote script', () => {
       const dir = join(root, 'h1');
       const marker = join(home, 'TAMPERED-RAN');
       const good = 'console.log("GOOD SERVER")';
-      const files = { 'server.js': sha256(good), [`pty/${plat}/pty.node`]: sha256('pty'), 'pty/plan9-mips/pty.node': sha256('other') };
+      const files = {
+        'server.js': sha256(good),
+        [`pty/${plat}/pty.node`]: sha256('pty'),
+        'pty/plan9-mips/pty.node': sha256('other'),
+      };
       mkdirSync(join(dir, 'pty', plat), { recursive: true });
-      writeFileSync(join(dir, 'server.js'), `require("fs").writeFileSync(${JSON.stringify(marker)}, "ran"); console.log("BAD SERVER")`);
+      writeFileSync(
+        join(dir, 'server.js'),
+        `require("fs").writeFileSync(${JSON.stringify(marker)}, "ran"); console.log("BAD SERVER")`,
+      );
       writeFileSync(join(dir, 'pty', plat, 'pty.node'), 'pty');
       const run = () =>
-        execFileSync('/bin/sh', ['-c', remoteCommand({ mode: 'auto', hash: 'h1', cacheRoot: '.cache/vscode-mosh', manifest: manifestText(files), serverArgs: [] })], {
-          env: { PATH: process.env.PATH, HOME: home, SHELL: '/bin/sh' },
-        }).toString();
+        execFileSync(
+          '/bin/sh',
+          [
+            '-c',
+            remoteCommand({
+              mode: 'auto',
+              hash: 'h1',
+              cacheRoot: '.cache/vscode-mosh',
+              manifest: manifestText(files),
+              serverArgs: [],
+            }),
+          ],
+          {
+            env: { PATH: process.env.PATH, HOME: home, SHELL: '/bin/sh' },
+          },
+        ).toString();
       let out = run();
       let p = parseProbe(out);
       assert.equal(p.launched, 'none');
@@ -164,7 +222,8 @@ describe('the remote script', () => {
       assert.equal(p.verify, 'ok fixed=6');
       assert.equal(p.launched, 'bundled');
       assert.match(out, /GOOD SERVER/);
-      for (const d of [root, dir, join(dir, 'pty'), join(dir, 'pty', plat)]) assert.equal(statSync(d).mode & 0o777, 0o700, d);
+      for (const d of [root, dir, join(dir, 'pty'), join(dir, 'pty', plat)])
+        assert.equal(statSync(d).mode & 0o777, 0o700, d);
       assert.equal(statSync(join(dir, 'server.js')).mode & 0o777, 0o600);
       assert.equal(statSync(join(dir, 'pty', plat, 'pty.node')).mode & 0o777, 0o700);
     } finally {
@@ -184,15 +243,31 @@ describe('the remote script', () => {
       execFileSync('ln', ['-s', process.execPath, join(nodeDir, 'node')]);
       writeFileSync(join(home, '.profile'), `PATH="${nodeDir}:$PATH"; export PATH\n`);
       const env = { PATH: bin, HOME: home, SHELL: which('bash')! };
-      const probe = () => parseProbe(execFileSync(which('sh')!, ['-c', remoteCommand({ mode: 'bundled', hash: 'h', cacheRoot: '.c', serverArgs: [] })], { env }).toString());
+      const probe = () =>
+        parseProbe(
+          execFileSync(
+            which('sh')!,
+            ['-c', remoteCommand({ mode: 'bundled', hash: 'h', cacheRoot: '.c', serverArgs: [] })],
+            { env },
+          ).toString(),
+        );
       assert.equal(probe().node?.path, join(nodeDir, 'node'));
 
       // a configured node comes first
       const mine = join(home, 'mynode', 'bin');
       mkdirSync(mine, { recursive: true });
       execFileSync('ln', ['-s', process.execPath, join(mine, 'node')]);
-      const cmd = remoteCommand({ mode: 'bundled', hash: 'h', cacheRoot: '.c', serverArgs: [], nodePath: '~/mynode/bin/node' });
-      assert.equal(parseProbe(execFileSync(which('sh')!, ['-c', cmd], { env }).toString()).node?.path, join(mine, 'node'));
+      const cmd = remoteCommand({
+        mode: 'bundled',
+        hash: 'h',
+        cacheRoot: '.c',
+        serverArgs: [],
+        nodePath: '~/mynode/bin/node',
+      });
+      assert.equal(
+        parseProbe(execFileSync(which('sh')!, ['-c', cmd], { env }).toString()).node?.path,
+        join(mine, 'node'),
+      );
 
       env.SHELL = '/nonexistent/shell'; // no login shell to ask (its /etc/profile would find the system node)
       const vs = join(home, '.vscode-server', 'bin', 'commit123');
@@ -273,67 +348,109 @@ describe('choosing the server', () => {
   test('neither Node nor mosh-server: the message says exactly what to install', () => {
     const e = err(() => decide(probe({}), { mode: 'auto' }, 'box', sup));
     assert.equal(e.code, 'no-server');
-    assert.match(e.message, /No mosh server can run on box: no Node\.js was found there .* and mosh-server is not installed\./);
+    assert.match(
+      e.message,
+      /No mosh server can run on box: no Node\.js was found there .* and mosh-server is not installed\./,
+    );
     assert.match(e.message, /Node\.js 18 or later/);
     assert.match(e.message, /sudo apt install mosh/);
   });
 
   test('a too old Node is named with its version and path', () => {
-    const e = err(() => decide(probe({ nodesFound: [{ path: '/usr/bin/node', version: 'v16.20.0', major: 16 }] }), { mode: 'bundled' }, 'box', sup));
+    const e = err(() =>
+      decide(
+        probe({ nodesFound: [{ path: '/usr/bin/node', version: 'v16.20.0', major: 16 }] }),
+        { mode: 'bundled' },
+        'box',
+        sup,
+      ),
+    );
     assert.match(e.message, /Node\.js there is too old \(v16\.20\.0 at \/usr\/bin\/node; 18 or later is needed\)/);
   });
 
   test('system without mosh-server, an explicit path that is not there, a platform without our pty binary', () => {
-    assert.match(err(() => decide(probe({ node: node20 }), { mode: 'system' }, 'box', sup)).message, /mosh-server is not installed on box/);
-    assert.match(err(() => decide(probe({}), { mode: 'path', path: '/x/mosh-server' }, 'box', sup)).message, /"\/x\/mosh-server" was not found on box/);
+    assert.match(
+      err(() => decide(probe({ node: node20 }), { mode: 'system' }, 'box', sup)).message,
+      /mosh-server is not installed on box/,
+    );
+    assert.match(
+      err(() => decide(probe({}), { mode: 'path', path: '/x/mosh-server' }, 'box', sup)).message,
+      /"\/x\/mosh-server" was not found on box/,
+    );
     const other = probe({ node: node20, platform: 'freebsd-x64', os: 'FreeBSD', arch: 'amd64' });
-    assert.match(err(() => decide(other, { mode: 'bundled' }, 'box', sup)).message, /supports linux-x64, darwin-arm64, but box is FreeBSD amd64/);
-    assert.equal(decide({ ...other, moshServer: '/usr/local/bin/mosh-server' }, { mode: 'auto' }, 'box', sup), 'system');
+    assert.match(
+      err(() => decide(other, { mode: 'bundled' }, 'box', sup)).message,
+      /supports linux-x64, darwin-arm64, but box is FreeBSD amd64/,
+    );
+    assert.equal(
+      decide({ ...other, moshServer: '/usr/local/bin/mosh-server' }, { mode: 'auto' }, 'box', sup),
+      'system',
+    );
   });
 });
 
 describe('launching', () => {
   test('MOSH CONNECT is found among other lines (and CRLF); the detached pid is read from stderr', () => {
-    assert.deepEqual(parseMoshConnect('\r\n\r\nMOSH CONNECT 60001 abcdefghijklmnopqrstuv\r\n', 'banner\n[mosh-server detached, pid = 4242]\n'), {
-      port: 60001,
-      key: 'abcdefghijklmnopqrstuv',
-      pid: 4242,
-    });
+    assert.deepEqual(
+      parseMoshConnect(
+        '\r\n\r\nMOSH CONNECT 60001 abcdefghijklmnopqrstuv\r\n',
+        'banner\n[mosh-server detached, pid = 4242]\n',
+      ),
+      {
+        port: 60001,
+        key: 'abcdefghijklmnopqrstuv',
+        pid: 4242,
+      },
+    );
     assert.equal(parseMoshConnect('MOSH CONNECT 60001 short\n'), null);
     assert.equal(parseMoshConnect('nothing here'), null);
   });
 
   test('server arguments as the mosh wrapper gives them', () => {
     assert.deepEqual(serverArgs({ locale: { LANG: 'C.UTF-8' } }), ['new', '-s', '-c', '256', '-l', 'LANG=C.UTF-8']);
-    assert.deepEqual(serverArgs({ colors: 8, ports: '60001:60010', locale: { LANG: 'en_US.UTF-8', LC_TIME: 'C' }, command: ['htop', '-d', '5'] }), [
-      'new',
-      '-s',
-      '-c',
-      '8',
-      '-p',
-      '60001:60010',
-      '-l',
-      'LANG=en_US.UTF-8',
-      '-l',
-      'LC_TIME=C',
-      '--',
-      'htop',
-      '-d',
-      '5',
-    ]);
+    assert.deepEqual(
+      serverArgs({
+        colors: 8,
+        ports: '60001:60010',
+        locale: { LANG: 'en_US.UTF-8', LC_TIME: 'C' },
+        command: ['htop', '-d', '5'],
+      }),
+      [
+        'new',
+        '-s',
+        '-c',
+        '8',
+        '-p',
+        '60001:60010',
+        '-l',
+        'LANG=en_US.UTF-8',
+        '-l',
+        'LC_TIME=C',
+        '--',
+        'htop',
+        '-d',
+        '5',
+      ],
+    );
     assert.throws(() => validatePorts('70000'), /Bad UDP port or range "70000"/);
     assert.throws(() => validatePorts('61000:60000'), /Bad UDP port/);
     assert.equal(validatePorts('60001'), '60001');
   });
 
   test("locale: the client's UTF-8 settings are passed, otherwise C.UTF-8", () => {
-    assert.deepEqual(localeSettings({ LANG: 'de_DE.UTF-8', LC_MESSAGES: 'C', PATH: '/bin' }), { LANG: 'de_DE.UTF-8', LC_MESSAGES: 'C' });
+    assert.deepEqual(localeSettings({ LANG: 'de_DE.UTF-8', LC_MESSAGES: 'C', PATH: '/bin' }), {
+      LANG: 'de_DE.UTF-8',
+      LC_MESSAGES: 'C',
+    });
     assert.deepEqual(localeSettings({ LANG: 'en_US.UTF-8', LC_ALL: 'C' }), { LANG: 'C.UTF-8' });
     assert.deepEqual(localeSettings({}), { LANG: 'C.UTF-8' });
   });
 
   test('the UDP hint names the address and the ports to open', () => {
-    assert.match(udpBlockedHint({ ip: '203.0.113.5', port: 60001 }), /no UDP packet came back from 203\.0\.113\.5 port 60001\.\nMosh needs UDP: open UDP ports 60000-61000/);
+    assert.match(
+      udpBlockedHint({ ip: '203.0.113.5', port: 60001 }),
+      /no UDP packet came back from 203\.0\.113\.5 port 60001\.\nMosh needs UDP: open UDP ports 60000-61000/,
+    );
     assert.match(udpBlockedHint({ ip: '::1', port: 60005 }, '60005'), /open UDP port 60005 in the firewalls/);
   });
 });

@@ -50,15 +50,26 @@ describe('ssh login against a real sshd', opts, () => {
     const knownHosts = join(home, '.ssh', 'known_hosts');
     if (trusted) writeFileSync(knownHosts, sshd.knownHostsLine() + '\n');
     const config = join(home, '.ssh', 'config');
-    writeFileSync(config, ['Host *', `  UserKnownHostsFile ${knownHosts}`, ...lines.map((l) => `  ${l}`), ''].join('\n'));
+    writeFileSync(
+      config,
+      ['Host *', `  UserKnownHostsFile ${knownHosts}`, ...lines.map((l) => `  ${l}`), ''].join('\n'),
+    );
     return { home, config, knownHosts };
   }
 
-  async function login(lines: string[], prompter: ScriptedPrompter, extra: { trusted?: boolean; identityFiles?: string[]; agents?: [] } = {}) {
+  async function login(
+    lines: string[],
+    prompter: ScriptedPrompter,
+    extra: { trusted?: boolean; identityFiles?: string[]; agents?: [] } = {},
+  ) {
     const s = setup(lines, extra.trusted ?? true);
     const resolve = { configFiles: [s.config], home: s.home, identityFiles: extra.identityFiles };
     const host = resolveHost(`${sshd.user}@127.0.0.1:${sshd.port}`, resolve);
-    const conn = await connectSsh(host, { prompter, resolve: { configFiles: [s.config], home: s.home }, agents: extra.agents ?? [] });
+    const conn = await connectSsh(host, {
+      prompter,
+      resolve: { configFiles: [s.config], home: s.home },
+      agents: extra.agents ?? [],
+    });
     return { conn, ...s };
   }
 
@@ -141,7 +152,7 @@ describe('ssh login against a real sshd', opts, () => {
     }
   });
 
-  test('keyboard-interactive (OpenSSH order: before password) answers the server\'s questions', async () => {
+  test("keyboard-interactive (OpenSSH order: before password) answers the server's questions", async () => {
     const p = new ScriptedPrompter({ 'keyboard-interactive': [sshd.password] });
     const { conn } = await login([], p);
     try {
@@ -160,7 +171,12 @@ describe('ssh login against a real sshd', opts, () => {
       login(['PreferredAuthentications password', 'NumberOfPasswordPrompts 2'], p),
       (e: BootstrapError) => {
         assert.equal(e.code, 'auth');
-        assert.match(e.message, new RegExp(`Permission denied: ${sshd.user}@127\\.0\\.0\\.1 \\(port ${sshd.port}\\) did not accept the password \\(2 attempts\\)\\.`));
+        assert.match(
+          e.message,
+          new RegExp(
+            `Permission denied: ${sshd.user}@127\\.0\\.0\\.1 \\(port ${sshd.port}\\) did not accept the password \\(2 attempts\\)\\.`,
+          ),
+        );
         assert.match(e.message, /Tried: password \(2 attempts\)\./);
         assert.match(e.message, /The server accepts: .*password/);
         return true;
@@ -192,7 +208,10 @@ describe('ssh login against a real sshd', opts, () => {
     const pubFp = execFileSync('ssh-keygen', ['-l', '-f', `${sshd.hostKeyPath}.pub`]).toString();
     assert.ok(pubFp.includes(expected));
     const p = new ScriptedPrompter({}, true);
-    const { conn, knownHosts, config, home } = await login(['HashKnownHosts no'], p, { trusted: false, identityFiles: [sshd.userKey] });
+    const { conn, knownHosts, config, home } = await login(['HashKnownHosts no'], p, {
+      trusted: false,
+      identityFiles: [sshd.userKey],
+    });
     conn.close();
     assert.equal(p.hostKeyQuestions.length, 1);
     const q = p.hostKeyQuestions[0];
@@ -204,7 +223,11 @@ describe('ssh login against a real sshd', opts, () => {
     assert.equal(readFileSync(knownHosts, 'utf8').trim(), sshd.knownHostsLine());
     // the second time, nothing is asked
     const p2 = new ScriptedPrompter({}, true);
-    const host = resolveHost(`${sshd.user}@127.0.0.1:${sshd.port}`, { configFiles: [config], home, identityFiles: [sshd.userKey] });
+    const host = resolveHost(`${sshd.user}@127.0.0.1:${sshd.port}`, {
+      configFiles: [config],
+      home,
+      identityFiles: [sshd.userKey],
+    });
     const again = await connectSsh(host, { prompter: p2, agents: [] });
     again.close();
     assert.deepEqual(p2.hostKeyQuestions, []);
@@ -214,26 +237,40 @@ describe('ssh login against a real sshd', opts, () => {
   test('an unknown host key the user refuses ends the connection and records nothing', async () => {
     const p = new ScriptedPrompter({}, false);
     const s = setup([], false);
-    const host = resolveHost(`${sshd.user}@127.0.0.1:${sshd.port}`, { configFiles: [s.config], home: s.home, identityFiles: [sshd.userKey] });
-    await assert.rejects(connectSsh(host, { prompter: p, agents: [] }), (e: BootstrapError) => e.code === 'hostkey-refused' && /Host key verification failed/.test(e.message));
+    const host = resolveHost(`${sshd.user}@127.0.0.1:${sshd.port}`, {
+      configFiles: [s.config],
+      home: s.home,
+      identityFiles: [sshd.userKey],
+    });
+    await assert.rejects(
+      connectSsh(host, { prompter: p, agents: [] }),
+      (e: BootstrapError) => e.code === 'hostkey-refused' && /Host key verification failed/.test(e.message),
+    );
     assert.equal(p.hostKeyQuestions.length, 1);
     assert.throws(() => readFileSync(s.knownHosts));
   });
 
   test('StrictHostKeyChecking accept-new records without asking; yes refuses unknown keys', async () => {
     const p = new ScriptedPrompter();
-    const { conn, knownHosts } = await login(['StrictHostKeyChecking accept-new', 'HashKnownHosts yes'], p, { trusted: false, identityFiles: [sshd.userKey] });
+    const { conn, knownHosts } = await login(['StrictHostKeyChecking accept-new', 'HashKnownHosts yes'], p, {
+      trusted: false,
+      identityFiles: [sshd.userKey],
+    });
     conn.close();
     assert.deepEqual(p.hostKeyQuestions, []);
     assert.match(readFileSync(knownHosts, 'utf8'), /^\|1\|/);
-    await assert.rejects(login(['StrictHostKeyChecking yes'], new ScriptedPrompter(), { trusted: false, identityFiles: [sshd.userKey] }), (e: BootstrapError) => e.code === 'hostkey-refused');
+    await assert.rejects(
+      login(['StrictHostKeyChecking yes'], new ScriptedPrompter(), { trusted: false, identityFiles: [sshd.userKey] }),
+      (e: BootstrapError) => e.code === 'hostkey-refused',
+    );
   });
 
   test('ProxyJump: through one ssh connection to the target (here the same server)', async () => {
     const s = setup([`IdentityFile ${sshd.userKey}`]);
     writeFileSync(
       s.config,
-      readFileSync(s.config, 'utf8') + `Host target\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User ${sshd.user}\n  ProxyJump ${sshd.user}@127.0.0.1:${sshd.port}\n`,
+      readFileSync(s.config, 'utf8') +
+        `Host target\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User ${sshd.user}\n  ProxyJump ${sshd.user}@127.0.0.1:${sshd.port}\n`,
     );
     const resolve = { configFiles: [s.config], home: s.home };
     const host = resolveHost('target', resolve);
@@ -256,22 +293,32 @@ describe('ssh login against a real sshd', opts, () => {
     });
     const s = setup();
     const resolve = { configFiles: [s.config], home: s.home };
-    await assert.rejects(connectSsh(resolveHost(`u@127.0.0.1:${closed}`, resolve), { prompter: new ScriptedPrompter(), agents: [] }), (e: BootstrapError) => {
-      assert.equal(e.code, 'unreachable');
-      assert.match(e.message, new RegExp(`connect to host 127\\.0\\.0\\.1 port ${closed}: Connection refused`));
-      return true;
-    });
+    await assert.rejects(
+      connectSsh(resolveHost(`u@127.0.0.1:${closed}`, resolve), { prompter: new ScriptedPrompter(), agents: [] }),
+      (e: BootstrapError) => {
+        assert.equal(e.code, 'unreachable');
+        assert.match(e.message, new RegExp(`connect to host 127\\.0\\.0\\.1 port ${closed}: Connection refused`));
+        return true;
+      },
+    );
     const silent: Server = await new Promise((r) => {
       const srv = createServer(() => undefined).listen(0, '127.0.0.1', () => r(srv));
     });
     try {
       const port = (silent.address() as { port: number }).port;
       const t0 = Date.now();
-      await assert.rejects(connectSsh(resolveHost(`u@127.0.0.1:${port}`, resolve), { prompter: new ScriptedPrompter(), agents: [], timeoutMs: 600 }), (e: BootstrapError) => {
-        assert.equal(e.code, 'timeout');
-        assert.match(e.message, /did not complete the ssh handshake within 600 ms\./);
-        return true;
-      });
+      await assert.rejects(
+        connectSsh(resolveHost(`u@127.0.0.1:${port}`, resolve), {
+          prompter: new ScriptedPrompter(),
+          agents: [],
+          timeoutMs: 600,
+        }),
+        (e: BootstrapError) => {
+          assert.equal(e.code, 'timeout');
+          assert.match(e.message, /did not complete the ssh handshake within 600 ms\./);
+          return true;
+        },
+      );
       assert.ok(Date.now() - t0 < 3000);
     } finally {
       silent.close();

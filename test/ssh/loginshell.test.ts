@@ -13,7 +13,24 @@ import { ScriptedPrompter } from '../support/prompter';
 import { removeTestUser, setLoginShell, type Sshd, sshdNeeds, startSshd } from '../support/sshd';
 
 const USER = 'moshshells';
-const COMMAND = ['printf', '%s\\n', '!', '!!', 'trail\\', "it's", '"dq"', '$HOME', '`id`', 'two\nlines', '  spaced  ', 'ünïcødé ✓', '~', '*', '', 'end'];
+const COMMAND = [
+  'printf',
+  '%s\\n',
+  '!',
+  '!!',
+  'trail\\',
+  "it's",
+  '"dq"',
+  '$HOME',
+  '`id`',
+  'two\nlines',
+  '  spaced  ',
+  'ünïcødé ✓',
+  '~',
+  '*',
+  '',
+  'end',
+];
 
 describe('bootstrap under every login shell (real sshd)', sshdNeeds(), () => {
   let sshd: Sshd;
@@ -22,7 +39,10 @@ describe('bootstrap under every login shell (real sshd)', sshdNeeds(), () => {
   before(async () => {
     sshd = await startSshd({ user: USER });
     writeFileSync(join(sshd.dir, 'known_hosts'), sshd.knownHostsLine() + '\n');
-    writeFileSync(join(sshd.dir, 'ssh_config'), `Host *\n  UserKnownHostsFile ${join(sshd.dir, 'known_hosts')}\n  IdentityFile ${sshd.userKey}\n`);
+    writeFileSync(
+      join(sshd.dir, 'ssh_config'),
+      `Host *\n  UserKnownHostsFile ${join(sshd.dir, 'known_hosts')}\n  IdentityFile ${sshd.userKey}\n`,
+    );
     argvFile = join(sshd.dir, 'argv.json');
     fake = join(sshd.dir, 'fake-mosh-server');
     writeFileSync(
@@ -53,7 +73,16 @@ describe('bootstrap under every login shell (real sshd)', sshdNeeds(), () => {
       });
       assert.equal(r.server.kind, 'path');
       assert.equal(r.probe.shell, which(shell));
-      assert.deepEqual(JSON.parse(readFileSync(argvFile, 'utf8')), ['new', '-s', '-c', '256', '-l', 'LANG=C.UTF-8', '--', ...COMMAND]);
+      assert.deepEqual(JSON.parse(readFileSync(argvFile, 'utf8')), [
+        'new',
+        '-s',
+        '-c',
+        '256',
+        '-l',
+        'LANG=C.UTF-8',
+        '--',
+        ...COMMAND,
+      ]);
     });
   }
 

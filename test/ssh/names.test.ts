@@ -71,9 +71,19 @@ describe('names that would run commands are refused before anything runs', () =>
     for (const a of attacks()) {
       const problem = validateTarget(a.target);
       assert.ok(problem, `refused: ${JSON.stringify(a.target)}`);
-      if (a.char) assert.match(problem, new RegExp(`^The ${a.part} name ".*" contains ${a.char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, which is not allowed in a ${a.part} name \\(`, 's'));
+      if (a.char)
+        assert.match(
+          problem,
+          new RegExp(
+            `^The ${a.part} name ".*" contains ${a.char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, which is not allowed in a ${a.part} name \\(`,
+            's',
+          ),
+        );
       else assert.match(problem, new RegExp(`^The ${a.part} name ".*" starts with "-"`));
-      assert.ok(!problem.includes('\n') && !problem.includes('\u001b'), 'the message itself carries no control characters');
+      assert.ok(
+        !problem.includes('\n') && !problem.includes('\u001b'),
+        'the message itself carries no control characters',
+      );
     }
     assert.equal(
       validateTarget('x$(touch${IFS}pwned)'),
@@ -84,7 +94,12 @@ describe('names that would run commands are refused before anything runs', () =>
   test('bootstrap() refuses each one with a config error; neither Match exec nor ProxyCommand ran', async () => {
     for (const a of attacks()) {
       await assert.rejects(
-        bootstrap({ target: a.target, prompter: new ScriptedPrompter(), agents: [], resolve: { configFiles: [config], home } }),
+        bootstrap({
+          target: a.target,
+          prompter: new ScriptedPrompter(),
+          agents: [],
+          resolve: { configFiles: [config], home },
+        }),
         (e: BootstrapError) => e.code === 'config' && e.message === validateTarget(a.target),
       );
     }
@@ -92,30 +107,60 @@ describe('names that would run commands are refused before anything runs', () =>
   });
 
   test('resolveHost() refuses them in a Target object and as the -l user too, before Match exec runs', () => {
-    assert.throws(() => resolveHost({ host: `a;touch ${W()}/pwned-target` }, { configFiles: [config], home }), /contains ";"/);
-    assert.throws(() => resolveHost({ host: 'ok.example', user: 'u$(id)' }, { configFiles: [config], home }), /The user name "u\$\(id\)" contains "\$"/);
-    assert.throws(() => resolveHost('ok.example', { configFiles: [config], home, user: `u|touch ${W()}/pwned-l` }), /The user name .* contains "\|"/);
+    assert.throws(
+      () => resolveHost({ host: `a;touch ${W()}/pwned-target` }, { configFiles: [config], home }),
+      /contains ";"/,
+    );
+    assert.throws(
+      () => resolveHost({ host: 'ok.example', user: 'u$(id)' }, { configFiles: [config], home }),
+      /The user name "u\$\(id\)" contains "\$"/,
+    );
+    assert.throws(
+      () => resolveHost('ok.example', { configFiles: [config], home, user: `u|touch ${W()}/pwned-l` }),
+      /The user name .* contains "\|"/,
+    );
     assert.deepEqual(markers(), []);
   });
 
   test('node dist/cli.js connect with the CVE-2023-51385 host name runs nothing and says why', async () => {
     // on a terminal, as a user runs it; ~/.ssh/config has "ProxyCommand nc %h %p"; the cwd is where touch would write
-    const p = pty.spawn(process.execPath, [CLI, 'connect', 'x$(touch${IFS}pwned)'], { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: home, TERM: 'dumb' }, cols: 200, rows: 30 });
+    const p = pty.spawn(process.execPath, [CLI, 'connect', 'x$(touch${IFS}pwned)'], {
+      cwd: work,
+      env: { PATH: process.env.PATH ?? '', HOME: home, TERM: 'dumb' },
+      cols: 200,
+      rows: 30,
+    });
     let out = '';
     p.onData((d) => (out += d));
     const code = await new Promise<number>((resolve) => p.onExit((e) => resolve(e.exitCode)));
     assert.equal(code, 255, out);
-    assert.match(out, /The host name "x\$\(touch\$\{IFS\}pwned\)" contains "\$", which is not allowed in a host name \(shell metacharacter\)\./);
+    assert.match(
+      out,
+      /The host name "x\$\(touch\$\{IFS\}pwned\)" contains "\$", which is not allowed in a host name \(shell metacharacter\)\./,
+    );
     assert.deepEqual(markers(), []);
   });
 
   test('ordinary names pass: IPv6 with a zone, IDN, dots and dashes, a Windows user with a space, user@host@gateway', () => {
-    for (const t of ['example.org', 'db-1.internal', 'fe80::1%eth0', '[fe80::1%25eth0]:2222', 'bücher.example', 'john smith@winbox', 'alice@bastion@gw.example', 'a_b+c@h', 'ssh://bob@host:22']) {
+    for (const t of [
+      'example.org',
+      'db-1.internal',
+      'fe80::1%eth0',
+      '[fe80::1%25eth0]:2222',
+      'bücher.example',
+      'john smith@winbox',
+      'alice@bastion@gw.example',
+      'a_b+c@h',
+      'ssh://bob@host:22',
+    ]) {
       assert.equal(validateTarget(t), undefined, t);
     }
     assert.deepEqual(parseTarget('john smith@winbox'), { user: 'john smith', host: 'winbox', port: undefined });
     assert.match(userNameProblem('john -oProxyCommand=x') ?? '', /"-" after a space/);
-    assert.match(hostNameProblem('a b') ?? '', /contains a space character \(U\+0020\), which is not allowed in a host name \(white space\)/);
+    assert.match(
+      hostNameProblem('a b') ?? '',
+      /contains a space character \(U\+0020\), which is not allowed in a host name \(white space\)/,
+    );
     assert.match(userNameProblem('a\tb') ?? '', /contains a tab \(U\+0009\)/);
     assert.match(hostNameProblem('ev\u202eil') ?? '', /the control character U\+202E/);
   });
@@ -147,7 +192,10 @@ describe('values from the config itself are trusted but quoted where they reach 
     assert.equal(readFileSync(out, 'utf8'), `${odd.hostname}|${odd.hostname}|${odd.user}|odd|`);
     assert.equal(r.port, 2022, 'the Match matched (its command ran and succeeded)');
     rmSync(out);
-    assert.deepEqual(markers().filter((f) => f.startsWith('pwned')), []);
+    assert.deepEqual(
+      markers().filter((f) => f.startsWith('pwned')),
+      [],
+    );
   });
 
   test('ProxyCommand: the command connectSsh starts gets %h and %r as single words', async () => {
@@ -155,12 +203,22 @@ describe('values from the config itself are trusted but quoted where they reach 
     const cfg = join(work, 'proxy-config');
     writeFileSync(
       cfg,
-      ['Host odd', `  HostName ${JSON.stringify(odd.hostname)}`, `  User ${JSON.stringify(odd.user)}`, `  ProxyCommand printf '%%s\\n' %h "%r" > ${out}`, '  ConnectTimeout 2', ''].join('\n'),
+      [
+        'Host odd',
+        `  HostName ${JSON.stringify(odd.hostname)}`,
+        `  User ${JSON.stringify(odd.user)}`,
+        `  ProxyCommand printf '%%s\\n' %h "%r" > ${out}`,
+        '  ConnectTimeout 2',
+        '',
+      ].join('\n'),
     );
     const host = resolveHost('odd', { configFiles: [cfg], home });
     await assert.rejects(connectSsh(host, { prompter: new ScriptedPrompter(), agents: [] }), BootstrapError);
     assert.equal(readFileSync(out, 'utf8'), `${odd.hostname}\n${odd.user}\n`);
-    assert.deepEqual(markers().filter((f) => f.startsWith('pwned')), []);
+    assert.deepEqual(
+      markers().filter((f) => f.startsWith('pwned')),
+      [],
+    );
   });
 
   test('expandTokensForShell: single-pass, quoting by place; %% is a percent; unknown tokens stay', () => {
@@ -172,6 +230,9 @@ describe('values from the config itself are trusted but quoted where they reach 
     assert.equal(expandTokensForShell('nc %h', { h: 'plain.example' }), 'nc plain.example');
     // cmd.exe: values with spaces are double-quoted; ones it cannot carry are refused
     assert.equal(expandTokensForShell('nc %h %p', { h: 'a b', p: '22' }, 'win32'), 'nc "a b" 22');
-    assert.throws(() => expandTokensForShell('nc %h', { h: 'a%PATH%' }, 'win32'), /cannot be passed safely to a Windows command/);
+    assert.throws(
+      () => expandTokensForShell('nc %h', { h: 'a%PATH%' }, 'win32'),
+      /cannot be passed safely to a Windows command/,
+    );
   });
 });

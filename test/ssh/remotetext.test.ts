@@ -50,7 +50,10 @@ describe('remote text is cleaned before a front end shows it', () => {
 
   test('banner, keyboard-interactive title, instructions and prompt reach the Prompter without escape sequences', async () => {
     const config = join(work, 'config');
-    writeFileSync(config, `Host *\n  StrictHostKeyChecking no\n  UserKnownHostsFile ${join(work, 'known_hosts')}\n  NumberOfPasswordPrompts 1\n`);
+    writeFileSync(
+      config,
+      `Host *\n  StrictHostKeyChecking no\n  UserKnownHostsFile ${join(work, 'known_hosts')}\n  NumberOfPasswordPrompts 1\n`,
+    );
     const host = resolveHost(`tester@127.0.0.1:${port}`, { configFiles: [config], home: work, identityFiles: [] });
     const p = new ScriptedPrompter({ 'keyboard-interactive': ['123456'] });
     await assert.rejects(connectSsh(host, { prompter: p, agents: [] }), (e: BootstrapError) => e.code === 'auth');

@@ -27,12 +27,18 @@ test('parses ps output into our sessions only', () => {
 
 describe('remote sessions over a real sshd', sshdNeeds(), () => {
   let sshd: Sshd;
-  const opts = () => ({ prompter: new ScriptedPrompter(), resolve: { configFiles: [join(sshd.dir, 'ssh_config')], home: sshd.dir } });
+  const opts = () => ({
+    prompter: new ScriptedPrompter(),
+    resolve: { configFiles: [join(sshd.dir, 'ssh_config')], home: sshd.dir },
+  });
   before(async () => {
     sshd = await startSshd({ user: USER });
     const known = join(sshd.dir, 'known_hosts');
     writeFileSync(known, sshd.knownHostsLine() + '\n');
-    writeFileSync(join(sshd.dir, 'ssh_config'), `Host *\n  UserKnownHostsFile ${known}\n  IdentityFile ${sshd.userKey}\n`);
+    writeFileSync(
+      join(sshd.dir, 'ssh_config'),
+      `Host *\n  UserKnownHostsFile ${known}\n  IdentityFile ${sshd.userKey}\n`,
+    );
   });
   after(async () => {
     await sshd?.stop();
@@ -49,10 +55,25 @@ describe('remote sessions over a real sshd', sshdNeeds(), () => {
     const ports = listed.sessions.map((s) => s.port).sort();
     assert.deepEqual(ports, [a.port, b.port].sort());
     const victim = listed.sessions.find((s) => s.port === a.port)!;
-    assert.deepEqual(await endRemoteSessions(target, [victim.pid, 1], opts()), [victim.pid], 'only our own processes are signalled');
-    await until(async () => (await listRemoteSessions(target, opts())).sessions.every((s) => s.port !== a.port), 10_000, 'the ended session to go');
+    assert.deepEqual(
+      await endRemoteSessions(target, [victim.pid, 1], opts()),
+      [victim.pid],
+      'only our own processes are signalled',
+    );
+    await until(
+      async () => (await listRemoteSessions(target, opts())).sessions.every((s) => s.port !== a.port),
+      10_000,
+      'the ended session to go',
+    );
     const rest = await listRemoteSessions(target, opts());
-    assert.deepEqual(rest.sessions.map((s) => s.port), [b.port]);
-    await endRemoteSessions(target, rest.sessions.map((s) => s.pid), opts());
+    assert.deepEqual(
+      rest.sessions.map((s) => s.port),
+      [b.port],
+    );
+    await endRemoteSessions(
+      target,
+      rest.sessions.map((s) => s.pid),
+      opts(),
+    );
   });
 });

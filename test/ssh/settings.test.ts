@@ -7,14 +7,23 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
-  contributes: { configuration: { properties: Record<string, { scope?: string }> } | { properties: Record<string, { scope?: string }> }[] };
+  contributes: {
+    configuration:
+      { properties: Record<string, { scope?: string }> } | { properties: Record<string, { scope?: string }> }[];
+  };
 };
 
 test('mosh.sshConfigFile, mosh.server and mosh.remoteNodePath can be set per user or machine, never per workspace', () => {
   const conf = manifest.contributes.configuration;
-  const props = Object.assign({}, ...(Array.isArray(conf) ? conf : [conf]).map((c) => c.properties)) as Record<string, { scope?: string }>;
+  const props = Object.assign({}, ...(Array.isArray(conf) ? conf : [conf]).map((c) => c.properties)) as Record<
+    string,
+    { scope?: string }
+  >;
   for (const key of ['mosh.sshConfigFile', 'mosh.server', 'mosh.remoteNodePath']) {
     assert.ok(props[key], `${key} is declared`);
-    assert.ok(['machine', 'application'].includes(props[key].scope ?? 'window'), `${key} has scope ${props[key].scope ?? '(none: window)'}`);
+    assert.ok(
+      ['machine', 'application'].includes(props[key].scope ?? 'window'),
+      `${key} has scope ${props[key].scope ?? '(none: window)'}`,
+    );
   }
 });

@@ -59,7 +59,10 @@ describe('bootstrap deadlines, cancel and keepalives (real sshd)', sshdNeeds(), 
     home = sshd.home;
     for (const s of [sshd, noTty]) {
       writeFileSync(join(s.dir, 'known_hosts'), s.knownHostsLine() + '\n');
-      writeFileSync(join(s.dir, 'ssh_config'), `Host *\n  UserKnownHostsFile ${join(s.dir, 'known_hosts')}\n  IdentityFile ${s.userKey}\n`);
+      writeFileSync(
+        join(s.dir, 'ssh_config'),
+        `Host *\n  UserKnownHostsFile ${join(s.dir, 'known_hosts')}\n  IdentityFile ${s.userKey}\n`,
+      );
     }
   });
   after(async () => {
@@ -97,14 +100,24 @@ describe('bootstrap deadlines, cancel and keepalives (real sshd)', sshdNeeds(), 
       bashrc('sleep 100000\n');
       assert.deepEqual(await nothingLeft(), [], 'clean before');
       const t = Date.now();
-      await assert.rejects(bootstrap(opts(which === 'with a pty' ? sshd : noTty, { timeouts: { loginMs: 1500 } })), (e: BootstrapError) => {
-        assert.equal(e.code, 'timeout');
-        assert.match(e.message, /^The remote login on 127\.0\.0\.1 did not answer within 1\.5 s: the login shell never finished its startup files\./);
-        assert.match(e.message, /Check ~\/\.bashrc \(or ~\/\.profile/);
-        return true;
-      });
+      await assert.rejects(
+        bootstrap(opts(which === 'with a pty' ? sshd : noTty, { timeouts: { loginMs: 1500 } })),
+        (e: BootstrapError) => {
+          assert.equal(e.code, 'timeout');
+          assert.match(
+            e.message,
+            /^The remote login on 127\.0\.0\.1 did not answer within 1\.5 s: the login shell never finished its startup files\./,
+          );
+          assert.match(e.message, /Check ~\/\.bashrc \(or ~\/\.profile/);
+          return true;
+        },
+      );
       assert.ok(Date.now() - t < 8000, `ended in ${Date.now() - t} ms`);
-      assert.deepEqual(await nothingLeft(), [], 'no process of the user is left on the host (the sleep of ~/.bashrc included)');
+      assert.deepEqual(
+        await nothingLeft(),
+        [],
+        'no process of the user is left on the host (the sleep of ~/.bashrc included)',
+      );
     });
   }
 
@@ -124,7 +137,10 @@ describe('bootstrap deadlines, cancel and keepalives (real sshd)', sshdNeeds(), 
         },
       }),
     );
-    await assert.rejects(p, (e: BootstrapError) => e.code === 'cancelled' && e.message === 'Connecting to 127.0.0.1 was cancelled.');
+    await assert.rejects(
+      p,
+      (e: BootstrapError) => e.code === 'cancelled' && e.message === 'Connecting to 127.0.0.1 was cancelled.',
+    );
     assert.ok(abortedAt > 0 && Date.now() - abortedAt < 1000, `ended ${Date.now() - abortedAt} ms after the cancel`);
     assert.deepEqual(await nothingLeft(), []);
   });
@@ -133,7 +149,10 @@ describe('bootstrap deadlines, cancel and keepalives (real sshd)', sshdNeeds(), 
     const ac = new AbortController();
     ac.abort();
     const lines: string[] = [];
-    await assert.rejects(bootstrap(opts(sshd, { signal: ac.signal, log: (l) => lines.push(l) })), (e: BootstrapError) => e.code === 'cancelled');
+    await assert.rejects(
+      bootstrap(opts(sshd, { signal: ac.signal, log: (l) => lines.push(l) })),
+      (e: BootstrapError) => e.code === 'cancelled',
+    );
     assert.deepEqual(lines, []);
   });
 
@@ -144,8 +163,19 @@ describe('bootstrap deadlines, cancel and keepalives (real sshd)', sshdNeeds(), 
       const prompter = new SilentPrompter();
       prompter.asked = () => setTimeout(() => ac.abort(), 200);
       const config = join(sshd.dir, `ssh_config_${question.replace(' ', '')}`);
-      writeFileSync(config, question === 'password' ? `Host *\n  UserKnownHostsFile ${join(sshd.dir, 'known_hosts')}\n` : `Host *\n  UserKnownHostsFile ${join(sshd.dir, 'empty_known_hosts')}\n`);
-      const p = bootstrap(opts(sshd, { prompter, signal: ac.signal, resolve: { configFiles: [config], home: sshd.dir, identityFiles: [] } }));
+      writeFileSync(
+        config,
+        question === 'password'
+          ? `Host *\n  UserKnownHostsFile ${join(sshd.dir, 'known_hosts')}\n`
+          : `Host *\n  UserKnownHostsFile ${join(sshd.dir, 'empty_known_hosts')}\n`,
+      );
+      const p = bootstrap(
+        opts(sshd, {
+          prompter,
+          signal: ac.signal,
+          resolve: { configFiles: [config], home: sshd.dir, identityFiles: [] },
+        }),
+      );
       await assert.rejects(p, (e: BootstrapError) => e.code === 'cancelled');
       assert.equal(prompter.questions.length, 1);
       assert.equal(prompter.questions[0].kind, question === 'password' ? 'keyboard-interactive' : 'hostkey');
@@ -158,7 +188,10 @@ describe('bootstrap deadlines, cancel and keepalives (real sshd)', sshdNeeds(), 
     const relay = await startFreezingRelay(sshd.port);
     try {
       const config = join(sshd.dir, 'ssh_config_alive');
-      writeFileSync(config, `Host *\n  UserKnownHostsFile ${relayKnownHosts(relay.port)}\n  IdentityFile ${sshd.userKey}\n  ServerAliveInterval 1\n  ServerAliveCountMax 2\n`);
+      writeFileSync(
+        config,
+        `Host *\n  UserKnownHostsFile ${relayKnownHosts(relay.port)}\n  IdentityFile ${sshd.userKey}\n  ServerAliveInterval 1\n  ServerAliveCountMax 2\n`,
+      );
       let frozenAt = 0;
       const p = bootstrap(
         opts(sshd, {
@@ -174,7 +207,10 @@ describe('bootstrap deadlines, cancel and keepalives (real sshd)', sshdNeeds(), 
       );
       await assert.rejects(p, (e: BootstrapError) => {
         assert.equal(e.code, 'timeout');
-        assert.match(e.message, /^ssh: the connection to 127\.0\.0\.1 stopped answering: no reply to 2 keepalives sent 1 s apart/);
+        assert.match(
+          e.message,
+          /^ssh: the connection to 127\.0\.0\.1 stopped answering: no reply to 2 keepalives sent 1 s apart/,
+        );
         return true;
       });
       assert.ok(Date.now() - frozenAt < 8000, `noticed ${Date.now() - frozenAt} ms after the link died`);
@@ -186,7 +222,10 @@ describe('bootstrap deadlines, cancel and keepalives (real sshd)', sshdNeeds(), 
   test('without ServerAliveInterval in ssh_config, keepalives run every 15 s (3 unanswered) during the bootstrap', async () => {
     bashrc('');
     const lines: string[] = [];
-    await assert.rejects(bootstrap(opts(sshd, { server: '/bin/false', log: (l) => lines.push(l) })), (e: BootstrapError) => e.code === 'launch');
+    await assert.rejects(
+      bootstrap(opts(sshd, { server: '/bin/false', log: (l) => lines.push(l) })),
+      (e: BootstrapError) => e.code === 'launch',
+    );
     assert.ok(lines.includes('keepalive every 15 s, up to 3 unanswered'), lines.join('\n'));
   });
 
@@ -196,7 +235,10 @@ describe('bootstrap deadlines, cancel and keepalives (real sshd)', sshdNeeds(), 
     const relay = await startFreezingRelay(sshd.port);
     try {
       const config = join(sshd.dir, 'ssh_config_noalive');
-      writeFileSync(config, `Host *\n  UserKnownHostsFile ${relayKnownHosts(relay.port)}\n  IdentityFile ${sshd.userKey}\n  ServerAliveInterval 0\n`);
+      writeFileSync(
+        config,
+        `Host *\n  UserKnownHostsFile ${relayKnownHosts(relay.port)}\n  IdentityFile ${sshd.userKey}\n  ServerAliveInterval 0\n`,
+      );
       const p = bootstrap(
         opts(sshd, {
           target: `${USER}@127.0.0.1:${relay.port}`,
@@ -207,7 +249,14 @@ describe('bootstrap deadlines, cancel and keepalives (real sshd)', sshdNeeds(), 
           },
         }),
       );
-      await assert.rejects(p, (e: BootstrapError) => e.code === 'timeout' && /^Uploading the server to .* made no progress for 1\.5 s; the link to 127\.0\.0\.1 may have stalled/.test(e.message));
+      await assert.rejects(
+        p,
+        (e: BootstrapError) =>
+          e.code === 'timeout' &&
+          /^Uploading the server to .* made no progress for 1\.5 s; the link to 127\.0\.0\.1 may have stalled/.test(
+            e.message,
+          ),
+      );
     } finally {
       await relay.close();
     }

@@ -4,7 +4,13 @@
 // never throw on the server, never put bytes on a socket out of order, and at worst reset their channel.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CHANNEL_WINDOW, ChannelInbox, type ChannelTable, MAX_CHANNELS, MAX_IN_FLIGHT } from '../../src/statesync/channels';
+import {
+  CHANNEL_WINDOW,
+  ChannelInbox,
+  type ChannelTable,
+  MAX_CHANNELS,
+  MAX_IN_FLIGHT,
+} from '../../src/statesync/channels';
 import { decodeChannelEvent, encodeChannelEvent, type ChannelUpdateInfo } from '../../src/statesync/channelwire';
 import { encodeHostMessage } from '../../src/statesync/hostmessage';
 import { TerminalState } from '../../src/statesync/terminal';
@@ -16,12 +22,16 @@ function mutate(r: () => number, b: Uint8Array): Uint8Array {
   const out = Buffer.from(b);
   switch (Math.floor(r() * 4)) {
     case 0:
-      for (let i = 0, n = 1 + Math.floor(r() * 4); i < n && out.length; i++) out[Math.floor(r() * out.length)] ^= 1 << Math.floor(r() * 8);
+      for (let i = 0, n = 1 + Math.floor(r() * 4); i < n && out.length; i++)
+        out[Math.floor(r() * out.length)] ^= 1 << Math.floor(r() * 8);
       return out;
     case 1:
       return out.subarray(0, Math.floor(r() * out.length));
     case 2:
-      return Buffer.concat([out, Buffer.from(Array.from({ length: 1 + Math.floor(r() * 30) }, () => Math.floor(r() * 256)))]);
+      return Buffer.concat([
+        out,
+        Buffer.from(Array.from({ length: 1 + Math.floor(r() * 30) }, () => Math.floor(r() * 256))),
+      ]);
     default:
       if (out.length) out.fill(Math.floor(r() * 256), Math.floor(r() * out.length), Math.floor(r() * out.length));
       return out;
@@ -56,7 +66,13 @@ function randomUpdates(r: () => number, t: ChannelTable | null): ChannelUpdateIn
 function fingerprint(s: TerminalState, inbox: ChannelInbox): string {
   const marks = [...(s.channels?.marks ?? [])];
   const held = inbox.ids.map((id) => [id, inbox.delivered(id), inbox.held(id)]);
-  return JSON.stringify({ marks, err: s.channels?.agentError ?? null, echo: s.echoAck.toString(), held, newest: inbox.newestId });
+  return JSON.stringify({
+    marks,
+    err: s.channels?.agentError ?? null,
+    echo: s.echoAck.toString(),
+    held,
+    newest: inbox.newestId,
+  });
 }
 
 test('20,000 hostile or broken host diffs: each is applied whole or refused with state and inbox unchanged; bounds always hold', () => {
@@ -66,7 +82,13 @@ test('20,000 hostile or broken host diffs: each is applied whole or refused with
   let applied = 0;
   let refused = 0;
   for (let i = 0; i < 20_000; i++) {
-    let diff = encodeHostMessage([{ type: 'channels', updates: randomUpdates(r, state.channels), ...(r() < 0.05 ? { agentError: 'x'.repeat(Math.floor(r() * 900)) } : {}) }]);
+    let diff = encodeHostMessage([
+      {
+        type: 'channels',
+        updates: randomUpdates(r, state.channels),
+        ...(r() < 0.05 ? { agentError: 'x'.repeat(Math.floor(r() * 900)) } : {}),
+      },
+    ]);
     if (r() < 0.5) diff = mutate(r, diff);
     const next = state.clone();
     const before = fingerprint(state, inbox);
@@ -93,7 +115,10 @@ test('20,000 hostile or broken host diffs: each is applied whole or refused with
 test('20,000 hostile or broken channel events at the server: nothing throws, bytes reach a socket only in order, a channel is at worst reset', () => {
   const r = prng(43);
   // The client may open "svc" channels (each to a new socket that takes everything), nothing else.
-  const host = new ChannelHost({ kick: () => undefined, service: (kind) => (kind === 'svc' ? MemEnd.pair(false, false)[1] : null) });
+  const host = new ChannelHost({
+    kick: () => undefined,
+    service: (kind) => (kind === 'svc' ? MemEnd.pair(false, false)[1] : null),
+  });
   const sockets = new Map<number, { remote: MemEnd; got: number }>();
   let table: ChannelTable | null = null;
   const open = () => {
@@ -109,7 +134,14 @@ test('20,000 hostile or broken channel events at the server: nothing throws, byt
     const offset = r() < 0.8 ? good : Math.floor(r() * 3 * CHANNEL_WINDOW);
     const data = new Uint8Array(Math.floor(r() * (r() < 0.05 ? 20_000 : 2000))).fill(i & 0xff);
     const opens = r() < 0.05 ? (r() < 0.5 ? 'svc' : 'x'.repeat(Math.floor(r() * 40))) : undefined;
-    let bytes = encodeChannelEvent({ id, offset, data, window: r() < 0.2 ? Math.floor(r() * 4 * CHANNEL_WINDOW) : undefined, close: r() < 0.01, open: opens });
+    let bytes = encodeChannelEvent({
+      id,
+      offset,
+      data,
+      window: r() < 0.2 ? Math.floor(r() * 4 * CHANNEL_WINDOW) : undefined,
+      close: r() < 0.01,
+      open: opens,
+    });
     if (r() < 0.3) bytes = mutate(r, bytes);
     const e = decodeChannelEvent(bytes);
     const s = sockets.get(id);
@@ -120,7 +152,10 @@ test('20,000 hostile or broken channel events at the server: nothing throws, byt
     if (s) {
       const grew = s.remote.text().length - before;
       if (grew > 0) {
-        assert.ok(e !== null && e !== 'bad' && e.offset === before, `event ${i}: bytes reached the socket only at its own offset`);
+        assert.ok(
+          e !== null && e !== 'bad' && e.offset === before,
+          `event ${i}: bytes reached the socket only at its own offset`,
+        );
         assert.equal(grew, e.data.length);
         sentBy.set(id, before + grew);
       }

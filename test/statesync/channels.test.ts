@@ -19,7 +19,13 @@ import {
   MAX_CHANNELS,
   tablesEqual,
 } from '../../src/statesync/channels';
-import { decodeChannelEvent, encodeChannelEvent, MAX_EVENT_DATA, MAX_UPDATE_DATA, type ChannelUpdatesInfo } from '../../src/statesync/channelwire';
+import {
+  decodeChannelEvent,
+  encodeChannelEvent,
+  MAX_EVENT_DATA,
+  MAX_UPDATE_DATA,
+  type ChannelUpdatesInfo,
+} from '../../src/statesync/channelwire';
 import { encodeClientHello } from '../../src/statesync/extensions';
 import { decodeHostMessage, encodeHostMessage } from '../../src/statesync/hostmessage';
 import { TerminalState } from '../../src/statesync/terminal';
@@ -30,12 +36,21 @@ function source(streams: Record<number, Buffer>) {
   return { bytes: (id: number, from: number, to: number) => new Uint8Array(streams[id].subarray(from, to)) };
 }
 
-function table(marks: [number, Partial<ChannelMark> & { sent: number }][], agentError: string | null = null): ChannelTable {
-  return { marks: new Map(marks.map(([id, m]) => [id, { kind: 'agent', closed: false, window: CHANNEL_WINDOW, ...m }])), agentError };
+function table(
+  marks: [number, Partial<ChannelMark> & { sent: number }][],
+  agentError: string | null = null,
+): ChannelTable {
+  return {
+    marks: new Map(marks.map(([id, m]) => [id, { kind: 'agent', closed: false, window: CHANNEL_WINDOW, ...m }])),
+    agentError,
+  };
 }
 
 /** Without the keys whose value is undefined (absent and undefined mean the same here). */
-const norm = (u: ChannelUpdatesInfo) => ({ ...u, updates: u.updates.map((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined))) });
+const norm = (u: ChannelUpdatesInfo) => ({
+  ...u,
+  updates: u.updates.map((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined))),
+});
 
 const roundTrip = (u: ChannelUpdatesInfo): ChannelUpdatesInfo => {
   const [h] = decodeHostMessage(encodeHostMessage([{ type: 'channels', ...u }]));
@@ -44,7 +59,7 @@ const roundTrip = (u: ChannelUpdatesInfo): ChannelUpdatesInfo => {
   return rest;
 };
 
-test('a diff carries each channel\'s missing bytes, new channels with their kind, ends, credit and gone ones, and round-trips', () => {
+test("a diff carries each channel's missing bytes, new channels with their kind, ends, credit and gone ones, and round-trips", () => {
   const streams = { 1: Buffer.from('hello world'), 2: Buffer.from('second'), 3: Buffer.from('new one') };
   const older = table([
     [1, { sent: 5 }],
@@ -76,8 +91,15 @@ test('a diff carries each channel\'s missing bytes, new channels with their kind
 });
 
 test('the agent error travels once, with the first diff that has it', () => {
-  const u = diffTables(null, { marks: new Map(), agentError: 'the server could not create the agent socket in /tmp: EACCES' }, null)!;
-  assert.deepEqual(roundTrip(u), { updates: [], agentError: 'the server could not create the agent socket in /tmp: EACCES' });
+  const u = diffTables(
+    null,
+    { marks: new Map(), agentError: 'the server could not create the agent socket in /tmp: EACCES' },
+    null,
+  )!;
+  assert.deepEqual(roundTrip(u), {
+    updates: [],
+    agentError: 'the server could not create the agent socket in /tmp: EACCES',
+  });
   const t = applyUpdates(null, u, null);
   assert.equal(t.agentError, 'the server could not create the agent socket in /tmp: EACCES');
   assert.equal(diffTables(t, t, null), null);
@@ -89,15 +111,41 @@ test('apply refuses what does not fit the state, before anything changes', () =>
   inbox.put(5, 0, new Uint8Array(10));
   const data = (n: number) => new Uint8Array(n);
   const cases: [string, ChannelUpdatesInfo][] = [
-    ['a gap (bytes from past the state\'s count)', { updates: [{ id: 5, offset: 12, data: data(3), closed: false, gone: false }] }],
-    ['bytes from before the state\'s count', { updates: [{ id: 5, offset: 8, data: data(3), closed: false, gone: false }] }],
+    [
+      "a gap (bytes from past the state's count)",
+      { updates: [{ id: 5, offset: 12, data: data(3), closed: false, gone: false }] },
+    ],
+    [
+      "bytes from before the state's count",
+      { updates: [{ id: 5, offset: 8, data: data(3), closed: false, gone: false }] },
+    ],
     ['a new channel without a kind', { updates: [{ id: 7, offset: 0, data: data(1), closed: false, gone: false }] }],
-    ['a new server channel below an open one', { updates: [{ id: 3, kind: 'agent', offset: 0, data: data(1), closed: false, gone: false }] }],
-    ['a new channel starting past 0', { updates: [{ id: 9, kind: 'agent', offset: 2, data: data(1), closed: false, gone: false }] }],
-    ['ids out of order', { updates: [{ id: 9, kind: 'agent', offset: 0, data: data(0), closed: false, gone: false }, { id: 5, offset: 10, data: data(1), closed: false, gone: false }] }],
-    ['gone for a channel the state lacks', { updates: [{ id: 11, offset: 0, data: data(0), closed: false, gone: true }] }],
+    [
+      'a new server channel below an open one',
+      { updates: [{ id: 3, kind: 'agent', offset: 0, data: data(1), closed: false, gone: false }] },
+    ],
+    [
+      'a new channel starting past 0',
+      { updates: [{ id: 9, kind: 'agent', offset: 2, data: data(1), closed: false, gone: false }] },
+    ],
+    [
+      'ids out of order',
+      {
+        updates: [
+          { id: 9, kind: 'agent', offset: 0, data: data(0), closed: false, gone: false },
+          { id: 5, offset: 10, data: data(1), closed: false, gone: false },
+        ],
+      },
+    ],
+    [
+      'gone for a channel the state lacks',
+      { updates: [{ id: 11, offset: 0, data: data(0), closed: false, gone: true }] },
+    ],
     ['shrinking credit', { updates: [{ id: 5, offset: 10, data: data(0), closed: false, window: 5, gone: false }] }],
-    ['bytes beyond the credit the client gave', { updates: [{ id: 5, offset: 10, data: data(CHANNEL_WINDOW), closed: false, gone: false }] }],
+    [
+      'bytes beyond the credit the client gave',
+      { updates: [{ id: 5, offset: 10, data: data(CHANNEL_WINDOW), closed: false, gone: false }] },
+    ],
     ['a changed kind', { updates: [{ id: 5, kind: 'x11', offset: 10, data: data(1), closed: false, gone: false }] }],
   ];
   for (const [what, u] of cases) {
@@ -105,20 +153,57 @@ test('apply refuses what does not fit the state, before anything changes', () =>
     assert.throws(() => checkUpdates(base, u, inbox), ChannelStateError, what);
     assert.equal(inbox.held(5), before, `${what}: the inbox is unchanged`);
   }
-  assert.doesNotThrow(() => checkUpdates(base, { updates: [{ id: 2, kind: 'svc', offset: 0, data: data(1), closed: false, gone: false }] }, inbox), 'a channel of the client\'s (even id) below a server one is fine: ids are per side');
+  assert.doesNotThrow(
+    () =>
+      checkUpdates(
+        base,
+        { updates: [{ id: 2, kind: 'svc', offset: 0, data: data(1), closed: false, gone: false }] },
+        inbox,
+      ),
+    "a channel of the client's (even id) below a server one is fine: ids are per side",
+  );
   const closed = table([[5, { sent: 10, closed: true }]]);
-  assert.throws(() => checkUpdates(closed, { updates: [{ id: 5, offset: 10, data: data(1), closed: false, gone: false }] }, inbox), /after its end/);
-  const full = table(Array.from({ length: 2 * MAX_CHANNELS }, (_, i) => [i + 1, { sent: 0 }] as [number, { sent: number }]));
-  assert.throws(() => checkUpdates(full, { updates: [{ id: 101, kind: 'agent', offset: 0, data: data(0), closed: false, gone: false }] }, null), /more than 64 channels/);
+  assert.throws(
+    () => checkUpdates(closed, { updates: [{ id: 5, offset: 10, data: data(1), closed: false, gone: false }] }, inbox),
+    /after its end/,
+  );
+  const full = table(
+    Array.from({ length: 2 * MAX_CHANNELS }, (_, i) => [i + 1, { sent: 0 }] as [number, { sent: number }]),
+  );
+  assert.throws(
+    () =>
+      checkUpdates(
+        full,
+        { updates: [{ id: 101, kind: 'agent', offset: 0, data: data(0), closed: false, gone: false }] },
+        null,
+      ),
+    /more than 64 channels/,
+  );
 });
 
 test('the wire refuses more than MAX_UPDATE_DATA bytes in one message, and channel events of more than MAX_EVENT_DATA', () => {
-  const big = { updates: [{ id: 1, kind: 'agent', offset: 0, data: new Uint8Array(MAX_UPDATE_DATA + 1), closed: false, gone: false }] };
-  assert.throws(() => decodeHostMessage(encodeHostMessage([{ type: 'channels', ...big }])), /more than 16384 bytes of channel data/);
-  assert.equal(decodeChannelEvent(encodeChannelEvent({ id: 1, offset: 0, data: new Uint8Array(MAX_EVENT_DATA + 1), close: false })), 'bad');
+  const big = {
+    updates: [
+      { id: 1, kind: 'agent', offset: 0, data: new Uint8Array(MAX_UPDATE_DATA + 1), closed: false, gone: false },
+    ],
+  };
+  assert.throws(
+    () => decodeHostMessage(encodeHostMessage([{ type: 'channels', ...big }])),
+    /more than 16384 bytes of channel data/,
+  );
+  assert.equal(
+    decodeChannelEvent(
+      encodeChannelEvent({ id: 1, offset: 0, data: new Uint8Array(MAX_EVENT_DATA + 1), close: false }),
+    ),
+    'bad',
+  );
   const ev = { id: 3, offset: 77, data: new Uint8Array([1, 2, 3]), window: 4096, close: true };
   assert.deepEqual(decodeChannelEvent(encodeChannelEvent(ev)), ev);
-  assert.equal(decodeChannelEvent(encodeClientHello({ version: 1, features: ['channels'], historyLines: 0 })), null, 'a hello is not a channel event');
+  assert.equal(
+    decodeChannelEvent(encodeClientHello({ version: 1, features: ['channels'], historyLines: 0 })),
+    null,
+    'a hello is not a channel event',
+  );
 });
 
 test('the inbox keeps overlapping deliveries once and in order, and ignores channels that are over', () => {

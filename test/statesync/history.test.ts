@@ -15,7 +15,13 @@ import { TerminalState, type ServerHelloInfo } from '../../src/statesync/termina
 
 const line = (t: string, wraps = false): HistoryLine => ({ text: Buffer.from(t), wraps });
 const hello = (historyLines: number): ServerHelloInfo => ({ version: 1, features: ['history'], historyLines });
-const mark = (count: number, extra: Partial<HistoryMark> = {}): HistoryMark => ({ count, clearedBefore: 0, replayEpoch: 0, replayFrom: 0, ...extra });
+const mark = (count: number, extra: Partial<HistoryMark> = {}): HistoryMark => ({
+  count,
+  clearedBefore: 0,
+  replayEpoch: 0,
+  replayFrom: 0,
+  ...extra,
+});
 const text = (l: HistoryLine | undefined) => (l ? Buffer.from(l.text).toString() : undefined);
 
 function server(ring: HistoryRing, h: HistoryMark, lines = 1000): TerminalState {
@@ -31,15 +37,21 @@ test('a diff carries the history lines the older state lacks, ahead of the scree
   const b = server(ring, mark(5));
   client.apply(a.diffFrom(TerminalState.initial(20, 4)));
   assert.equal(client.hello?.historyLines, 1000, 'the hello arrived');
-  assert.deepEqual([0, 1].map((n) => text(log.get(n))), ['line 0', 'line 1']);
+  assert.deepEqual(
+    [0, 1].map((n) => text(log.get(n))),
+    ['line 0', 'line 1'],
+  );
   const next = client.clone();
   next.apply(b.diffFrom(a));
   assert.equal(next.history?.count, 5);
-  assert.deepEqual([2, 3, 4].map((n) => text(log.get(n))), ['line 2', 'line 3', 'line 4']);
+  assert.deepEqual(
+    [2, 3, 4].map((n) => text(log.get(n))),
+    ['line 2', 'line 3', 'line 4'],
+  );
   assert.equal(b.diffFrom(b.clone()).length, 0, 'no change, no diff');
 });
 
-test('only the last lines within the client\'s limit are sent; a replay resends from where it asks; a clear is told', () => {
+test("only the last lines within the client's limit are sent; a replay resends from where it asks; a clear is told", () => {
   const ring = new HistoryRing(1000);
   for (let i = 0; i < 10; i++) ring.add(line(`l${i}`));
   const log = new HistoryLog(1000);
@@ -53,7 +65,10 @@ test('only the last lines within the client\'s limit are sent; a replay resends 
   const replay = new HistoryLog(1000);
   const restored = new TerminalState(blankSnapshot(20, 4), 0n, { hello: hello(3), history: mark(10), log: replay });
   restored.apply(server(ring, mark(10, { replayEpoch: 1, replayFrom: 8 }), 3).diffFrom(server(ring, mark(10), 3)));
-  assert.deepEqual([8, 9].map((n) => text(replay.get(n))), ['l8', 'l9']);
+  assert.deepEqual(
+    [8, 9].map((n) => text(replay.get(n))),
+    ['l8', 'l9'],
+  );
   // CSI 3J on the server: everything so far is gone, and the client learns where.
   ring.clear();
   const after = client.clone();
@@ -89,7 +104,13 @@ test('plain lines a flood skipped are kept as one copy, numbered among the rows,
   assert.equal(first, 2003);
   assert.equal(text(lines[0]), '\x1b[0;31mplain 2003\x1b[0m');
   assert.equal(text(lines[997]), '\x1b[0;31mplain 3000\x1b[0m');
-  assert.deepEqual(lines.slice(998).map((l) => [text(l), l.wraps]), [['row 3001', true], ['row 3002', false]]);
+  assert.deepEqual(
+    lines.slice(998).map((l) => [text(l), l.wraps]),
+    [
+      ['row 3001', true],
+      ['row 3002', false],
+    ],
+  );
   for (let i = 0; i < 2000; i++) ring.add(line(`more ${i}`));
   assert.equal(ring.range(0, ring.count).lines.length, 1000, 'the plain chunk is gone once all its lines are');
   assert.equal(text(ring.range(0, ring.count).lines[0]), 'more 1000');
@@ -97,7 +118,10 @@ test('plain lines a flood skipped are kept as one copy, numbered among the rows,
 
 test('history text keeps renditions and text only: other escapes and controls from a hostile server are dropped', () => {
   assert.equal(safeHistoryText(Buffer.from('\x1b[0;31mred\x1b[0m plain')), '\x1b[0;31mred\x1b[0m plain');
-  assert.equal(safeHistoryText(Buffer.from('a\x1b]52;c;ZXZpbA==\x07b\x1b[2Jc\r\nd\x1b[6n')), 'a]52;c;ZXZpbA==b[2Jcd[6n');
+  assert.equal(
+    safeHistoryText(Buffer.from('a\x1b]52;c;ZXZpbA==\x07b\x1b[2Jc\r\nd\x1b[6n')),
+    'a]52;c;ZXZpbA==b[2Jcd[6n',
+  );
   const em = new Emulator(12, 2);
   em.write('\x1b[1;32mgreen\x1b[0m 中文 x');
   const row = em.snapshot().lines[0];
@@ -105,11 +129,17 @@ test('history text keeps renditions and text only: other escapes and controls fr
   em.dispose();
 });
 
-test('history lines land in the user terminal\'s scrollback in order, wrapped lines joined, and the screen is left blank', async () => {
+test("history lines land in the user terminal's scrollback in order, wrapped lines joined, and the screen is left blank", async () => {
   const term = new Terminal({ cols: 10, rows: 4, scrollback: 100, allowProposedApi: true });
   const write = (s: string) => new Promise<void>((r) => term.write(s, r));
   await write('old screen\r\nrow 2');
-  const lines = [line('one'), line('two is long'), line('wrapped ', true), line('together'), line('\x1b[0;31mred\x1b[0m')];
+  const lines = [
+    line('one'),
+    line('two is long'),
+    line('wrapped ', true),
+    line('together'),
+    line('\x1b[0;31mred\x1b[0m'),
+  ];
   await write(scrollbackOutput(lines, 10, 4));
   const b = term.buffer.active;
   const all: string[] = [];
@@ -123,8 +153,9 @@ test('history lines land in the user terminal\'s scrollback in order, wrapped li
   term.dispose();
 });
 
-test('a restored client\'s hello asking for the history from line 0 reaches the server as a replay from 0', () => {
-  const ask = (replayFrom?: bigint) => decodeClientHello(encodeClientHello({ version: 1, features: [FEATURE_HISTORY], historyLines: 10, replayFrom }));
+test("a restored client's hello asking for the history from line 0 reaches the server as a replay from 0", () => {
+  const ask = (replayFrom?: bigint) =>
+    decodeClientHello(encodeClientHello({ version: 1, features: [FEATURE_HISTORY], historyLines: 10, replayFrom }));
   assert.equal(ask(0n)?.replayFrom, 0n, 'line 0 is a line, not "no replay"');
   assert.equal(ask(1234n)?.replayFrom, 1234n);
   assert.equal(ask(undefined)?.replayFrom, undefined, 'a first hello asks for no replay');

@@ -5,12 +5,17 @@ import { Emulator, rowText, snapshotsEqual } from '../../src/emulator';
 import { decodeHostMessage } from '../../src/statesync/hostmessage';
 import { EchoAckTracker, TerminalState } from '../../src/statesync/terminal';
 
-test('a client applying the server\'s diffs ends with the server\'s framebuffer, cell for cell', () => {
+test("a client applying the server's diffs ends with the server's framebuffer, cell for cell", () => {
   const server = new Emulator(80, 24);
   let client = TerminalState.initial(80, 24);
   const first = client.snapshot;
   let last = new TerminalState(server.snapshot());
-  const steps = ['$ ls --color\r\n', '\x1b[1;34mdir\x1b[0m  file\r\n$ ', '\x1b[2J\x1b[H\x1b[7mtop\x1b[m 中文 e\u0301', '\x1b]0;title\x07\x07'];
+  const steps = [
+    '$ ls --color\r\n',
+    '\x1b[1;34mdir\x1b[0m  file\r\n$ ',
+    '\x1b[2J\x1b[H\x1b[7mtop\x1b[m 中文 e\u0301',
+    '\x1b]0;title\x07\x07',
+  ];
   for (const s of steps) {
     server.write(s);
     const now = new TerminalState(server.snapshot(), last.echoAck + 1n);
@@ -24,7 +29,11 @@ test('a client applying the server\'s diffs ends with the server\'s framebuffer,
   assert.equal(client.snapshot.title, 'title');
   assert.equal(client.snapshot.bellCount, 1);
   assert.equal(rowText(client.snapshot, 0), 'top 中文 e\u0301');
-  assert.equal(client.snapshot.lines[23], first.lines[23], 'rows no diff touched are shared with the state they came from');
+  assert.equal(
+    client.snapshot.lines[23],
+    first.lines[23],
+    'rows no diff touched are shared with the state they came from',
+  );
 });
 
 test('a resize travels as a resize instruction followed by a full repaint', () => {

@@ -315,7 +315,12 @@ test('randomized: branches, pushes, diffs and subtracts agree with a plain array
     seed = (seed * 1103515245 + 12345) >>> 0;
     return (seed >>> 8) % n;
   };
-  const token = (e: UserEvent): string => (e.type === 'key' ? `k${e.byte}` : e.type === 'resize' ? `r${e.width}x${e.height}` : `x${Buffer.from(e.bytes).toString('hex')}`);
+  const token = (e: UserEvent): string =>
+    e.type === 'key'
+      ? `k${e.byte}`
+      : e.type === 'resize'
+        ? `r${e.width}x${e.height}`
+        : `x${Buffer.from(e.bytes).toString('hex')}`;
   const tokens = (evs: UserEvent[]): string => evs.map(token).join(',');
   interface Entry {
     s: UserStream;

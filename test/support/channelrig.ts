@@ -35,7 +35,10 @@ interface BackgroundAware<S> {
   equals(o: S): boolean;
   backgroundChangeFrom(o: S): boolean;
 }
-function fgPending<S extends BackgroundAware<S>>(t: { currentState: S; sender: { sentStates: { state: S }[] } }): boolean {
+function fgPending<S extends BackgroundAware<S>>(t: {
+  currentState: S;
+  sender: { sentStates: { state: S }[] };
+}): boolean {
   const cur = t.currentState;
   const back = t.sender.sentStates[t.sender.sentStates.length - 1].state;
   return !cur.equals(back) && !cur.backgroundChangeFrom(back);
@@ -92,7 +95,12 @@ export class ChannelRig {
     });
     server.sender.isBackground = (c, b) => c.backgroundChangeFrom(b);
     this.server = server;
-    const cconn = Connection.client({ aead: new OcbAes128(this.key), clock, server: RIG_SERVER, socketFactory: this.net.clientFactory(RIG_CLIENT_ADDR) });
+    const cconn = Connection.client({
+      aead: new OcbAes128(this.key),
+      clock,
+      server: RIG_SERVER,
+      socketFactory: this.net.clientFactory(RIG_CLIENT_ADDR),
+    });
     this.client = new Transport<UserStream, TerminalState>({
       connection: cconn,
       clock,
@@ -122,13 +130,15 @@ export class ChannelRig {
     const serverWait = () => {
       const s = this.server;
       let w = s.waitTime();
-      if (!fgPending(s) && this.host.canMove(s.sender.sentStates[0].state.channels)) w = Math.min(w, Math.max(0, s.sender.backgroundPaceTime - this.net.clock.now()));
+      if (!fgPending(s) && this.host.canMove(s.sender.sentStates[0].state.channels))
+        w = Math.min(w, Math.max(0, s.sender.backgroundPaceTime - this.net.clock.now()));
       return w;
     };
     const clientWait = () => {
       const c = this.client;
       let w = c.waitTime();
-      if (!fgPending(c) && this.manager.canMove(c.latestRemote().state.channels)) w = Math.min(w, Math.max(0, c.sender.backgroundPaceTime - this.net.clock.now()));
+      if (!fgPending(c) && this.manager.canMove(c.latestRemote().state.channels))
+        w = Math.min(w, Math.max(0, c.sender.backgroundPaceTime - this.net.clock.now()));
       return w;
     };
     this.serverPeer = { tick: () => this.serverTick(), waitTime: () => (this.serverKicked ? 0 : serverWait()) };

@@ -59,12 +59,22 @@ export async function startRig(kind: ServerKind, dir: string, opts: RigOptions =
   const server = await startRigServer(kind, dir);
   let relay: ImpairmentRelay;
   try {
-    relay = await ImpairmentRelay.start({ upstreamPort: server.port, seed: opts.seed ?? 1, toServer: opts.toServer, toClient: opts.toClient });
+    relay = await ImpairmentRelay.start({
+      upstreamPort: server.port,
+      seed: opts.seed ?? 1,
+      toServer: opts.toServer,
+      toClient: opts.toClient,
+    });
   } catch (e) {
     await server.stop();
     throw e;
   }
-  const c = startOurClient({ host: '127.0.0.1', port: relay.port, key: server.key, predict: opts.predict ?? 'adaptive' });
+  const c = startOurClient({
+    host: '127.0.0.1',
+    port: relay.port,
+    key: server.key,
+    predict: opts.predict ?? 'adaptive',
+  });
   return {
     kind,
     server,
@@ -84,8 +94,21 @@ export async function startRig(kind: ServerKind, dir: string, opts: RigOptions =
  * Waits (bounded) until what the client drew equals `expected()` cell for cell and in cursor position, then
  * asserts it, listing the differences if it never does.
  */
-export async function converges(r: Rig, what: string, expected: () => Snapshot = r.serverView, timeoutMs = 10_000): Promise<void> {
-  await until(async () => (await r.c.settled(), screenDiff(r.c.emulator.snapshot(), expected()).length === 0), timeoutMs, what).catch(() => undefined);
+export async function converges(
+  r: Rig,
+  what: string,
+  expected: () => Snapshot = r.serverView,
+  timeoutMs = 10_000,
+): Promise<void> {
+  await until(
+    async () => (await r.c.settled(), screenDiff(r.c.emulator.snapshot(), expected()).length === 0),
+    timeoutMs,
+    what,
+  ).catch(() => undefined);
   await r.c.settled();
-  assert.deepEqual(screenDiff(r.c.emulator.snapshot(), expected()), [], `${what}: the client's screen differs from the server's`);
+  assert.deepEqual(
+    screenDiff(r.c.emulator.snapshot(), expected()),
+    [],
+    `${what}: the client's screen differs from the server's`,
+  );
 }

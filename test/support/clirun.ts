@@ -22,12 +22,27 @@ export interface CliRun {
   stop(): Promise<void>;
 }
 
-export function runCli(args: string[], o: { env?: Record<string, string>; cols?: number; rows?: number; cwd?: string } = {}): CliRun {
+export function runCli(
+  args: string[],
+  o: { env?: Record<string, string>; cols?: number; rows?: number; cwd?: string } = {},
+): CliRun {
   const cols = o.cols ?? 120;
   const rows = o.rows ?? 30;
   const screen = new Screen(cols, rows);
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', TERM: 'xterm-256color', MOSH_NO_TERM_INIT: '1', ...o.env };
-  const proc = pty.spawn(process.execPath, [CLI, ...args], { name: 'xterm-256color', cols, rows, env, cwd: o.cwd ?? process.cwd() });
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    LANG: 'C.UTF-8',
+    TERM: 'xterm-256color',
+    MOSH_NO_TERM_INIT: '1',
+    ...o.env,
+  };
+  const proc = pty.spawn(process.execPath, [CLI, ...args], {
+    name: 'xterm-256color',
+    cols,
+    rows,
+    env,
+    cwd: o.cwd ?? process.cwd(),
+  });
   let raw = '';
   let pending = Promise.resolve();
   let code: number | null = null;
@@ -54,7 +69,9 @@ export function runCli(args: string[], o: { env?: Record<string, string>; cols?:
       try {
         await until(async () => pred(await lines()), ms, what);
       } catch (e) {
-        throw new Error(`${(e as Error).message}; the screen shows:\n${(await lines()).map((l) => `|${l}`).join('\n')}`);
+        throw new Error(
+          `${(e as Error).message}; the screen shows:\n${(await lines()).map((l) => `|${l}`).join('\n')}`,
+        );
       }
     },
     stop: async () => {

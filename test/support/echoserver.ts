@@ -15,7 +15,11 @@ export class EchoServer {
 
   static async start(): Promise<EchoServer> {
     const s = new EchoServer();
-    s.peer = await UdpPeer.server<HostTape, UserStream>({ key: s.key, local: new HostTape(), remote: new UserStream() });
+    s.peer = await UdpPeer.server<HostTape, UserStream>({
+      key: s.key,
+      local: new HostTape(),
+      remote: new UserStream(),
+    });
     s.peer.onWake = () => s.consume();
     return s;
   }

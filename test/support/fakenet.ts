@@ -69,7 +69,14 @@ export class FakeNet {
         const dropped = this.random() < rule.loss;
         this.log.push({ at: this.clock.now(), from: self, to, msg: Buffer.from(msg), dropped });
         const jitter = rule.jitterMs ? Math.floor(this.random() * rule.jitterMs) : 0;
-        if (!dropped) this.queue.push({ at: this.clock.now() + rule.delayMs + jitter, order: this.order++, from: self, to, msg: Buffer.from(msg) });
+        if (!dropped)
+          this.queue.push({
+            at: this.clock.now() + rule.delayMs + jitter,
+            order: this.order++,
+            from: self,
+            to,
+            msg: Buffer.from(msg),
+          });
         cb(null);
       },
       close: () => {
@@ -104,7 +111,13 @@ export interface Steppable {
  * Runs peers on the fake network until `untilMs` (absolute clock time) or until `stop()` is true: deliver due
  * datagrams, tick every peer, jump the clock to the next event. Bounded by `maxSteps`.
  */
-export function run(net: FakeNet, peers: Steppable[], untilMs: number, stop: () => boolean = () => false, maxSteps = 200_000): void {
+export function run(
+  net: FakeNet,
+  peers: Steppable[],
+  untilMs: number,
+  stop: () => boolean = () => false,
+  maxSteps = 200_000,
+): void {
   for (let step = 0; step < maxSteps; step++) {
     net.deliverDue();
     for (const p of peers) p.tick();

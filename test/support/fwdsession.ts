@@ -15,9 +15,23 @@ export async function withSession(
   body: (c: ReturnType<typeof startOurClient>, statuses: ForwardingStatus[], server: StockServer) => Promise<void>,
 ): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mosh-fwd-'));
-  const server = await (o.stock ? startStockServer : startOurServer)({ command: ['/bin/sh'], env: { HOME: dir, PS1: '$ ', ENV: '', ...o.env } });
+  const server = await (o.stock ? startStockServer : startOurServer)({
+    command: ['/bin/sh'],
+    env: { HOME: dir, PS1: '$ ', ENV: '', ...o.env },
+  });
   const statuses: ForwardingStatus[] = [];
-  const c = startOurClient({ host: '127.0.0.1', port: server.port, key: server.key, cols: COLS, rows: 24, predict: 'never', forwardAgent: o.forward }, { forwarding: (s) => statuses.push(s) });
+  const c = startOurClient(
+    {
+      host: '127.0.0.1',
+      port: server.port,
+      key: server.key,
+      cols: COLS,
+      rows: 24,
+      predict: 'never',
+      forwardAgent: o.forward,
+    },
+    { forwarding: (s) => statuses.push(s) },
+  );
   try {
     await c.waitScreen((l) => l.some((x) => x.startsWith('$')), 10_000, 'the prompt');
     await body(c, statuses, server);

@@ -27,7 +27,8 @@ export class HostTape implements SyncState<HostTape> {
   diffFrom(older: HostTape): Uint8Array {
     const out: HostInstruction[] = [];
     if (this.echoAck !== older.echoAck) out.push({ type: 'echoack', num: this.echoAck });
-    if (this.width !== older.width || this.height !== older.height) out.push({ type: 'resize', width: this.width, height: this.height });
+    if (this.width !== older.width || this.height !== older.height)
+      out.push({ type: 'resize', width: this.width, height: this.height });
     if (this.length > older.length) out.push({ type: 'hostbytes', bytes: this.bytes().subarray(older.length) });
     return out.length ? encodeHostMessage(out) : new Uint8Array(0);
   }

@@ -34,7 +34,11 @@ export async function startInProcServer(opts: InProcServerOptions = {}): Promise
   const key = generateKey();
   // eslint-disable-next-line prefer-const
   let session: ServerSession;
-  const bound = await bindServerSocket({ address: '127.0.0.1', ports: [0, 0], onMessage: (m, f) => session.receive(m, f) });
+  const bound = await bindServerSocket({
+    address: '127.0.0.1',
+    ports: [0, 0],
+    onMessage: (m, f) => session.receive(m, f),
+  });
   const [file, ...args] = opts.command ?? ['/bin/sh'];
   session = new ServerSession({
     key,
@@ -42,7 +46,10 @@ export async function startInProcServer(opts: InProcServerOptions = {}): Promise
     family: bound.family,
     file,
     args,
-    env: { ...process.env, PS1: '$ ', ENV: '', TERM: 'xterm-256color', LANG: 'C.UTF-8', ...opts.env } as Record<string, string>,
+    env: { ...process.env, PS1: '$ ', ENV: '', TERM: 'xterm-256color', LANG: 'C.UTF-8', ...opts.env } as Record<
+      string,
+      string
+    >,
     cwd: opts.cwd ?? '/tmp',
     cols: opts.cols ?? 80,
     rows: opts.rows ?? 24,
@@ -69,7 +76,10 @@ export async function startInProcServer(opts: InProcServerOptions = {}): Promise
         session.terminate(); // ... and a second signal, like a second SIGTERM, finishes without waiting
       }
       let timer: NodeJS.Timeout | undefined;
-      const r = await Promise.race([session.done, new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), 15_000)))]);
+      const r = await Promise.race([
+        session.done,
+        new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), 15_000))),
+      ]);
       clearTimeout(timer);
       return r;
     },

@@ -33,7 +33,10 @@ export interface OurClient {
   close(): Promise<void>;
 }
 
-export function startOurClient(opts: Omit<MoshClientOptions, 'cols' | 'rows'> & { cols?: number; rows?: number }, events: MoshClientEvents = {}): OurClient {
+export function startOurClient(
+  opts: Omit<MoshClientOptions, 'cols' | 'rows'> & { cols?: number; rows?: number },
+  events: MoshClientEvents = {},
+): OurClient {
   const cols = opts.cols ?? 80;
   const rows = opts.rows ?? 24;
   const screen = new Screen(cols, rows);
@@ -70,20 +73,35 @@ export function startOurClient(opts: Omit<MoshClientOptions, 'cols' | 'rows'> & 
     typeTracked: async (text, timeoutMs = 5_000) => {
       const before = client.transport.sender.sentStateLast;
       client.input(text);
-      await until(() => client.transport.sender.sentStateLast > before, timeoutMs, `the state carrying ${JSON.stringify(text)} to be sent`);
+      await until(
+        () => client.transport.sender.sentStateLast > before,
+        timeoutMs,
+        `the state carrying ${JSON.stringify(text)} to be sent`,
+      );
       return before + 1n; // the next state after the last one sent
     },
-    waitEchoAck: (num, timeoutMs, what) => until(() => client.transport.latestRemote().state.echoAck >= num, timeoutMs, what),
+    waitEchoAck: (num, timeoutMs, what) =>
+      until(() => client.transport.latestRemote().state.echoAck >= num, timeoutMs, what),
     waitScreen: async (pred, timeoutMs, what) => {
       try {
         await until(async () => (await settled(), pred(screen.lines())), timeoutMs, what);
       } catch (e) {
-        throw new Error(`${(e as Error).message}; the client's screen shows:\n${screen.lines().map((l) => `|${l}`).join('\n')}`);
+        throw new Error(
+          `${(e as Error).message}; the client's screen shows:\n${screen
+            .lines()
+            .map((l) => `|${l}`)
+            .join('\n')}`,
+        );
       }
     },
     underlined: (x, y) => {
       const b = screen.term.buffer.active;
-      return b.getLine(b.viewportY + y)?.getCell(x)?.isUnderline() === 1;
+      return (
+        b
+          .getLine(b.viewportY + y)
+          ?.getCell(x)
+          ?.isUnderline() === 1
+      );
     },
     close: async () => {
       if (closed) return;
@@ -112,7 +130,8 @@ export function snapshotLines(s: Snapshot): string[] {
  */
 export function screenDiff(actual: Snapshot, expected: Snapshot): string[] {
   const out: string[] = [];
-  if (actual.cols !== expected.cols || actual.rows !== expected.rows) return [`size ${actual.cols}x${actual.rows} != ${expected.cols}x${expected.rows}`];
+  if (actual.cols !== expected.cols || actual.rows !== expected.rows)
+    return [`size ${actual.cols}x${actual.rows} != ${expected.cols}x${expected.rows}`];
   for (let y = 0; y < actual.rows; y++) {
     const a = actual.lines[y];
     const e = expected.lines[y];
@@ -121,7 +140,9 @@ export function screenDiff(actual: Snapshot, expected: Snapshot): string[] {
       const wa = a.widths === null ? '1' : a.widths[x];
       const we = e.widths === null ? '1' : e.widths[x];
       if (a.text[x] !== e.text[x] || a.style[x] !== e.style[x] || wa !== we) {
-        out.push(`row ${y} col ${x}: ${JSON.stringify([a.text[x], a.style[x], wa])} != ${JSON.stringify([e.text[x], e.style[x], we])}`);
+        out.push(
+          `row ${y} col ${x}: ${JSON.stringify([a.text[x], a.style[x], wa])} != ${JSON.stringify([e.text[x], e.style[x], we])}`,
+        );
       }
     }
     out.push(`  row ${y} is   |${rowText(actual, y)}|\n  and should be |${rowText(expected, y)}|`);

@@ -45,11 +45,19 @@ export interface CliConfig {
 
 /** Parses the command line; throws an Error with a readable message on bad input. */
 export function parseCliArgs(argv: string[]): CliConfig {
-  const cfg: CliConfig = { listenPort: 0, upstreamPort: -1, maxSeconds: 600, controlStdin: false, toServer: {}, toClient: {} };
+  const cfg: CliConfig = {
+    listenPort: 0,
+    upstreamPort: -1,
+    maxSeconds: 600,
+    controlStdin: false,
+    toServer: {},
+    toClient: {},
+  };
   const both: Partial<LinkParams> = {};
   const number = (name: string, v: string | undefined): number => {
     const n = Number(v);
-    if (v === undefined || v === '' || !Number.isFinite(n)) throw new Error(`--${name} needs a number (got ${String(v)})`);
+    if (v === undefined || v === '' || !Number.isFinite(n))
+      throw new Error(`--${name} needs a number (got ${String(v)})`);
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -183,10 +191,21 @@ async function main(): Promise<void> {
     rl.on('line', (text) => {
       if (text.trim() === '') return;
       try {
-        const cmd = JSON.parse(text) as { set?: Direction | 'both'; params?: Partial<LinkParams>; rebind?: boolean; stats?: boolean; close?: boolean };
+        const cmd = JSON.parse(text) as {
+          set?: Direction | 'both';
+          params?: Partial<LinkParams>;
+          rebind?: boolean;
+          stats?: boolean;
+          close?: boolean;
+        };
         if (cmd.set) {
           relay.set(cmd.set, cmd.params ?? {});
-          line({ event: 'set', direction: cmd.set, toServer: relay.params('toServer'), toClient: relay.params('toClient') });
+          line({
+            event: 'set',
+            direction: cmd.set,
+            toServer: relay.params('toServer'),
+            toClient: relay.params('toClient'),
+          });
         }
         if (cmd.rebind) rebind();
         if (cmd.stats) line(stats());

@@ -76,7 +76,14 @@ async function waitFor(cond: () => boolean, timeoutMs: number, everyMs = 5): Pro
  * Sends seq 0..count-1 in small batches; after each batch waits (bounded) until `caughtUp(sent)` holds, so
  * no kernel socket buffer overflows on the way even on a loaded machine.
  */
-async function sendSeqs(from: Peer, port: number, count: number, caughtUp: (sent: number) => boolean, size = 8, batch = 25): Promise<void> {
+async function sendSeqs(
+  from: Peer,
+  port: number,
+  count: number,
+  caughtUp: (sent: number) => boolean,
+  size = 8,
+  batch = 25,
+): Promise<void> {
   for (let i = 0; i < count; i++) {
     from.send(seqPacket(i, size), port);
     if (i % batch === batch - 1 || i === count - 1) await waitFor(() => caughtUp(i + 1), 1000, 1);
@@ -152,7 +159,8 @@ test('drops roughly the configured share, with the same pattern for the same see
     await withSetup(
       { seed, toServer: { loss: 0.3 } },
       async ({ server, relay, client }) => {
-        const caughtUp = (n: number): boolean => relay.stats.toServer.received === n && server.arrivals.length === relay.stats.toServer.forwarded;
+        const caughtUp = (n: number): boolean =>
+          relay.stats.toServer.received === n && server.arrivals.length === relay.stats.toServer.forwarded;
         await sendSeqs(client, relay.port, 2000, caughtUp);
         const ok = await waitFor(() => caughtUp(2000), 1000);
         assert.ok(ok, `all forwarded datagrams arrived (${server.arrivals.length}/${relay.stats.toServer.forwarded})`);
@@ -201,7 +209,10 @@ test('reorders: held-back datagrams are overtaken by later ones', async () => {
       const inversions = seqs.filter((q, i) => i > 0 && q < seqs[i - 1]).length;
       assert.ok(relay.stats.toServer.reordered > 0);
       assert.ok(inversions > 0, 'sequence numbers arrive out of order');
-      assert.deepEqual([...seqs].sort((a, b) => a - b), [...Array(100).keys()]);
+      assert.deepEqual(
+        [...seqs].sort((a, b) => a - b),
+        [...Array(100).keys()],
+      );
     },
     false,
   );
@@ -284,7 +295,10 @@ test('jitter varies the delay within bounds and keeps order; mulberry32 is deter
   const r1 = mulberry32(42);
   const r2 = mulberry32(42);
   const xs = Array.from({ length: 5 }, () => r1());
-  assert.deepEqual(xs, Array.from({ length: 5 }, () => r2()));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 5 }, () => r2()),
+  );
   assert.ok(xs.every((x) => x >= 0 && x < 1));
 
   await withSetup(
@@ -298,7 +312,10 @@ test('jitter varies the delay within bounds and keeps order; mulberry32 is deter
       assert.ok(await waitFor(() => server.arrivals.length === 20, 1000));
       assert.deepEqual(server.seqs(), [...Array(20).keys()]);
       const delays = server.arrivals.map((a, i) => a.t - sent[i]);
-      assert.ok(delays.every((d) => d >= 20), `min delay ${Math.min(...delays).toFixed(1)}`);
+      assert.ok(
+        delays.every((d) => d >= 20),
+        `min delay ${Math.min(...delays).toFixed(1)}`,
+      );
       assert.ok(Math.max(...delays) - Math.min(...delays) > 3, 'delays vary');
     },
     false,
@@ -336,7 +353,20 @@ test('the tap sees every datagram in each direction before impairment', async ()
 });
 
 test('the CLI parses per-direction overrides on top of shared link options', () => {
-  const cfg = parseCliArgs(['--listen', '0', '--to', '60001', '--delay', '125', '--loss=0.1', '--to-server-loss', '0.2', '--to-client-blackhole', '--seed', '9']);
+  const cfg = parseCliArgs([
+    '--listen',
+    '0',
+    '--to',
+    '60001',
+    '--delay',
+    '125',
+    '--loss=0.1',
+    '--to-server-loss',
+    '0.2',
+    '--to-client-blackhole',
+    '--seed',
+    '9',
+  ]);
   assert.equal(cfg.upstreamPort, 60001);
   assert.equal(cfg.seed, 9);
   assert.deepEqual(cfg.toServer, { delayMs: 125, loss: 0.2 });
@@ -349,9 +379,13 @@ test('the CLI parses per-direction overrides on top of shared link options', () 
 test('the CLI prints its port, rebinds on SIGUSR1 and prints stats on SIGTERM', { timeout: 10_000 }, async () => {
   const server = await Peer.open(true);
   const client = await Peer.open();
-  const child = spawn(process.execPath, [path.join(__dirname, 'relay-cli.js'), '--to', String(server.port), '--delay', '5', '--max-seconds', '20'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(__dirname, 'relay-cli.js'), '--to', String(server.port), '--delay', '5', '--max-seconds', '20'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const lines: Record<string, unknown>[] = [];
   createInterface({ input: child.stdout }).on('line', (l) => lines.push(JSON.parse(l) as Record<string, unknown>));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -390,7 +424,11 @@ test('close cancels pending deliveries and leaves no handles', async () => {
     await sleep(20); // let libuv release sockets closed by earlier tests, so the baseline is exact
     const sockets = count('UDPWrap');
     const timers = count('Timeout');
-    const relay = await ImpairmentRelay.start({ upstreamPort: server.port, toServer: { delayMs: 5000 }, rebindGraceMs: 5000 });
+    const relay = await ImpairmentRelay.start({
+      upstreamPort: server.port,
+      toServer: { delayMs: 5000 },
+      rebindGraceMs: 5000,
+    });
     const client = await Peer.open();
     for (let i = 0; i < 10; i++) client.send(seqPacket(i), relay.port);
     assert.ok(await waitFor(() => relay.stats.toServer.received === 10, 1000));

@@ -26,17 +26,25 @@ export async function startSshAgent(): Promise<SshAgent> {
   execFileSync(which('ssh-keygen')!, ['-q', '-t', 'ed25519', '-N', '', '-C', 'forwarded-test-key', '-f', key]);
   const child = spawn(which('ssh-agent')!, ['-D', '-a', sock], { stdio: 'ignore' });
   const env = { ...process.env, SSH_AUTH_SOCK: sock };
-  await until(() => {
-    try {
-      execFileSync(which('ssh-add')!, ['-l'], { env, stdio: 'ignore' });
-      return true;
-    } catch (e) {
-      return (e as { status?: number }).status === 1; // 1: "no identities" (the agent answers); 2: cannot connect
-    }
-  }, 5000, 'ssh-agent to listen');
+  await until(
+    () => {
+      try {
+        execFileSync(which('ssh-add')!, ['-l'], { env, stdio: 'ignore' });
+        return true;
+      } catch (e) {
+        return (e as { status?: number }).status === 1; // 1: "no identities" (the agent answers); 2: cannot connect
+      }
+    },
+    5000,
+    'ssh-agent to listen',
+  );
   execFileSync(which('ssh-add')!, [key], { env, stdio: 'ignore' });
-  const fingerprint = execFileSync(which('ssh-keygen')!, ['-l', '-E', 'sha256', '-f', `${key}.pub`]).toString().split(/\s+/)[1];
-  const pub = execFileSync('cat', [`${key}.pub`]).toString().trim();
+  const fingerprint = execFileSync(which('ssh-keygen')!, ['-l', '-E', 'sha256', '-f', `${key}.pub`])
+    .toString()
+    .split(/\s+/)[1];
+  const pub = execFileSync('cat', [`${key}.pub`])
+    .toString()
+    .trim();
   return {
     sock,
     key,

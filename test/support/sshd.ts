@@ -6,7 +6,16 @@
 // test files run in parallel and share it; everything else (the temp dir, the sshd process) is removed by stop().
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,15 +73,23 @@ export function setLoginShell(name: string, shell: string): void {
 /** The processes a user has running, as `ps` shows them (pid and command), for tests that expect none. */
 export function userProcesses(name: string): string[] {
   try {
-    return execFileSync('ps', ['-o', 'pid=,args=', '-u', name]).toString().split('\n').map((l) => l.trim()).filter(Boolean);
+    return execFileSync('ps', ['-o', 'pid=,args=', '-u', name])
+      .toString()
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
   } catch {
     return []; // ps exits 1 when there are none
   }
 }
 
 function setTestUserPassword(name: string, password: string): string {
-  retry(`chpasswd ${name}`, () => execFileSync('chpasswd', { input: `${name}:${password}\n`, stdio: ['pipe', 'pipe', 'pipe'] }));
-  return execFileSync('sh', ['-c', `getent passwd ${name} | cut -d: -f6`]).toString().trim();
+  retry(`chpasswd ${name}`, () =>
+    execFileSync('chpasswd', { input: `${name}:${password}\n`, stdio: ['pipe', 'pipe', 'pipe'] }),
+  );
+  return execFileSync('sh', ['-c', `getent passwd ${name} | cut -d: -f6`])
+    .toString()
+    .trim();
 }
 
 /** Removes a user created for one test file (and its home). */
@@ -166,7 +183,10 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   writeFileSync(authFile, readFileSync(`${userKey}.pub`), { mode: 0o644 });
   const hostKeyPub = readFileSync(`${hostKeyPath}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
   const sshdBin = which('sshd')!;
-  const sftp = ['/usr/lib/openssh/sftp-server', '/usr/libexec/sftp-server', '/usr/lib/ssh/sftp-server'].find((p) => existsSync(p)) ?? 'internal-sftp';
+  const sftp =
+    ['/usr/lib/openssh/sftp-server', '/usr/libexec/sftp-server', '/usr/lib/ssh/sftp-server'].find((p) =>
+      existsSync(p),
+    ) ?? 'internal-sftp';
 
   let child: ChildProcess | null = null;
   let log = '';

@@ -29,7 +29,17 @@ export function startOurServer(opts: ServerStartOptions = {}): Promise<StockServ
 }
 
 async function startServerProcess(exe: string, pre: string[], opts: ServerStartOptions): Promise<StockServer> {
-  const args = [...pre, 'new', '-i', '127.0.0.1', '-p', '0', ...(opts.extraArgs ?? []), '--', ...(opts.command ?? ['/bin/sh'])];
+  const args = [
+    ...pre,
+    'new',
+    '-i',
+    '127.0.0.1',
+    '-p',
+    '0',
+    ...(opts.extraArgs ?? []),
+    '--',
+    ...(opts.command ?? ['/bin/sh']),
+  ];
   const child = spawn(exe, args, {
     env: { ...process.env, LANG: 'C.UTF-8', SHELL: '/bin/sh', PS1: '$ ', MOSH_SERVER_NETWORK_TMOUT: '60', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -75,7 +85,8 @@ export class Screen {
   lines(): string[] {
     const b = this.term.buffer.active;
     const out: string[] = [];
-    for (let i = 0; i < this.term.rows; i++) out.push((b.getLine(b.viewportY + i)?.translateToString(true) ?? '').trimEnd());
+    for (let i = 0; i < this.term.rows; i++)
+      out.push((b.getLine(b.viewportY + i)?.translateToString(true) ?? '').trimEnd());
     return out;
   }
   /** Every cell with its width, colours and attributes, one string per row: for cell-exact comparisons. */
@@ -87,8 +98,21 @@ export class Screen {
       const row: string[] = [];
       for (let x = 0; line && x < this.term.cols; x++) {
         const c = line.getCell(x)!;
-        const attrs = [c.isBold(), c.isDim(), c.isItalic(), c.isUnderline(), c.isBlink(), c.isInverse(), c.isInvisible(), c.isStrikethrough()].map(Number).join('');
-        row.push(`${c.getChars() || ' '}/${c.getWidth()}/${c.getFgColorMode()}:${c.getFgColor()}/${c.getBgColorMode()}:${c.getBgColor()}/${attrs}`);
+        const attrs = [
+          c.isBold(),
+          c.isDim(),
+          c.isItalic(),
+          c.isUnderline(),
+          c.isBlink(),
+          c.isInverse(),
+          c.isInvisible(),
+          c.isStrikethrough(),
+        ]
+          .map(Number)
+          .join('');
+        row.push(
+          `${c.getChars() || ' '}/${c.getWidth()}/${c.getFgColorMode()}:${c.getFgColor()}/${c.getBgColorMode()}:${c.getBgColor()}/${attrs}`,
+        );
       }
       out.push(row.join(' '));
     }

@@ -16,7 +16,13 @@ export interface StockClient {
   close(): void;
 }
 
-export function startStockClient(port: number, key: string, cols: number, rows: number, extraEnv: Record<string, string> = {}): StockClient {
+export function startStockClient(
+  port: number,
+  key: string,
+  cols: number,
+  rows: number,
+  extraEnv: Record<string, string> = {},
+): StockClient {
   const screen = new Screen(cols, rows);
   const proc = pty.spawn('mosh-client', ['127.0.0.1', String(port)], {
     name: 'xterm-256color',
@@ -57,7 +63,12 @@ export function startStockClient(port: number, key: string, cols: number, rows: 
       try {
         await until(async () => (await settled(), pred(screen.text(), screen.lines())), timeoutMs, what);
       } catch (e) {
-        throw new Error(`${(e as Error).message}; the screen shows:\n${screen.lines().map((l) => `|${l}`).join('\n')}`);
+        throw new Error(
+          `${(e as Error).message}; the screen shows:\n${screen
+            .lines()
+            .map((l) => `|${l}`)
+            .join('\n')}`,
+        );
       }
     },
     close: () => {

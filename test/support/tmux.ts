@@ -12,7 +12,14 @@ export class Tmux {
   }
 
   /** A new session running `command` (a shell command line) in a `cols` x `rows` window keeping `history` lines. */
-  start(name: string, command: string, cols = 80, rows = 24, history = 100_000, env: Record<string, string> = {}): void {
+  start(
+    name: string,
+    command: string,
+    cols = 80,
+    rows = 24,
+    history = 100_000,
+    env: Record<string, string> = {},
+  ): void {
     // The history limit applies to windows created after it is set: set it on a server kept alive by a stub
     // session, then create the real one.
     if (spawnSync('tmux', ['-L', this.socket, 'has-session'], { stdio: 'ignore' }).status !== 0) {

@@ -26,9 +26,20 @@ export class UdpPeer<L extends SyncState<L>, R extends SyncState<R>> {
     });
   }
 
-  static client<L extends SyncState<L>, R extends SyncState<R>>(opts: { server: Endpoint; key: Buffer; local: L; remote: R }): UdpPeer<L, R> {
+  static client<L extends SyncState<L>, R extends SyncState<R>>(opts: {
+    server: Endpoint;
+    key: Buffer;
+    local: L;
+    remote: R;
+  }): UdpPeer<L, R> {
     const connection = Connection.client({ aead: new OcbAes128(opts.key), clock: systemClock, server: opts.server });
-    const t = new Transport<L, R>({ connection, clock: systemClock, initialLocal: opts.local, initialRemote: opts.remote, sendMinDelay: SEND_MINDELAY_CLIENT });
+    const t = new Transport<L, R>({
+      connection,
+      clock: systemClock,
+      initialLocal: opts.local,
+      initialRemote: opts.remote,
+      sendMinDelay: SEND_MINDELAY_CLIENT,
+    });
     const peer = new UdpPeer(t);
     connection.onSocketMessage = (msg, from) => {
       t.receive(msg, from);
@@ -38,7 +49,12 @@ export class UdpPeer<L extends SyncState<L>, R extends SyncState<R>> {
     return peer;
   }
 
-  static async server<L extends SyncState<L>, R extends SyncState<R>>(opts: { key: Buffer; local: L; remote: R; address?: string }): Promise<UdpPeer<L, R>> {
+  static async server<L extends SyncState<L>, R extends SyncState<R>>(opts: {
+    key: Buffer;
+    local: L;
+    remote: R;
+    address?: string;
+  }): Promise<UdpPeer<L, R>> {
     let peer: UdpPeer<L, R> | null = null;
     const pending: [Buffer, Endpoint][] = [];
     const bound = await bindServerSocket({
@@ -50,8 +66,19 @@ export class UdpPeer<L extends SyncState<L>, R extends SyncState<R>> {
         peer.kick();
       },
     });
-    const connection = Connection.server({ aead: new OcbAes128(opts.key), clock: systemClock, socket: bound.socket, family: bound.family });
-    const t = new Transport<L, R>({ connection, clock: systemClock, initialLocal: opts.local, initialRemote: opts.remote, sendMinDelay: SEND_MINDELAY_SERVER });
+    const connection = Connection.server({
+      aead: new OcbAes128(opts.key),
+      clock: systemClock,
+      socket: bound.socket,
+      family: bound.family,
+    });
+    const t = new Transport<L, R>({
+      connection,
+      clock: systemClock,
+      initialLocal: opts.local,
+      initialRemote: opts.remote,
+      sendMinDelay: SEND_MINDELAY_SERVER,
+    });
     peer = new UdpPeer(t);
     peer.port = bound.port;
     for (const [m, f] of pending) t.receive(m, f);

@@ -19,7 +19,12 @@ function setup(background: boolean) {
   const net = new FakeNet(1);
   const key = generateKey();
   const client = new Transport<UserStream, TextState>({
-    connection: Connection.client({ aead: new OcbAes128(key), clock: net.clock, server: { address: '127.0.0.1', port: 60001 }, socketFactory: net.clientFactory('127.0.0.2') }),
+    connection: Connection.client({
+      aead: new OcbAes128(key),
+      clock: net.clock,
+      server: { address: '127.0.0.1', port: 60001 },
+      socketFactory: net.clientFactory('127.0.0.2'),
+    }),
     clock: net.clock,
     initialLocal: new UserStream(),
     initialRemote: new TextState(),
@@ -45,7 +50,8 @@ function setup(background: boolean) {
     }
     return out;
   };
-  const ext = () => client.currentState.pushExt(encodeChannelEvent({ id: 1, offset: 0, data: new Uint8Array(100), close: false }));
+  const ext = () =>
+    client.currentState.pushExt(encodeChannelEvent({ id: 1, offset: 0, data: new Uint8Array(100), close: false }));
   return { net, client, t0, sends, ext };
 }
 
@@ -59,10 +65,13 @@ test('a keystroke right after channel bytes went out leaves at once (background 
   client.currentState.pushBytes(new Uint8Array([0x61]));
   run(net, [client], t0 + bgAt + 5 + interval + 50);
   const keyAt = sends().find((s) => s.keys)!.at;
-  assert.ok(keyAt - (bgAt + 5) <= SEND_MINDELAY_CLIENT + 1, `the key left ${keyAt - (bgAt + 5)} ms after it was typed (frame interval ${interval} ms)`);
+  assert.ok(
+    keyAt - (bgAt + 5) <= SEND_MINDELAY_CLIENT + 1,
+    `the key left ${keyAt - (bgAt + 5)} ms after it was typed (frame interval ${interval} ms)`,
+  );
 });
 
-test('without the hook the same keystroke waits for the frame interval after the channel bytes (mosh\'s pacing)', () => {
+test("without the hook the same keystroke waits for the frame interval after the channel bytes (mosh's pacing)", () => {
   const { net, client, t0, sends, ext } = setup(false);
   const interval = client.connection.rtt.sendInterval();
   ext();
@@ -72,7 +81,10 @@ test('without the hook the same keystroke waits for the frame interval after the
   client.currentState.pushBytes(new Uint8Array([0x61]));
   run(net, [client], t0 + bgAt + 5 + 2 * interval);
   const keyAt = sends().find((s) => s.keys)!.at;
-  assert.ok(keyAt >= bgAt + interval, `the key waited for the frame interval (${keyAt - bgAt} ms after the channel bytes)`);
+  assert.ok(
+    keyAt >= bgAt + interval,
+    `the key waited for the frame interval (${keyAt - bgAt} ms after the channel bytes)`,
+  );
 });
 
 test('background changes leave at most one per frame interval', () => {
@@ -87,5 +99,9 @@ test('background changes leave at most one per frame interval', () => {
     .filter((s) => s.ext)
     .map((s) => s.at);
   assert.ok(times.length >= 2);
-  for (let i = 1; i < times.length; i++) assert.ok(times[i] - times[i - 1] >= interval, `background frames ${times[i] - times[i - 1]} ms apart (interval ${interval})`);
+  for (let i = 1; i < times.length; i++)
+    assert.ok(
+      times[i] - times[i - 1] >= interval,
+      `background frames ${times[i] - times[i - 1]} ms apart (interval ${interval})`,
+    );
 });

@@ -14,10 +14,18 @@ function serverWithPeer() {
   const aead = new OcbAes128(key);
   const sent: Buffer[] = [];
   const sock = net.bind('127.0.0.1', 60001, () => undefined);
-  const conn = Connection.server({ aead, clock: net.clock, socket: { send: (m, p, a, cb) => (sent.push(Buffer.from(m)), sock.send(m, p, a, cb)), close: () => sock.close() }, family: 'udp4' });
+  const conn = Connection.server({
+    aead,
+    clock: net.clock,
+    socket: { send: (m, p, a, cb) => (sent.push(Buffer.from(m)), sock.send(m, p, a, cb)), close: () => sock.close() },
+    family: 'udp4',
+  });
   let seq = 0n;
   const inbound = (timestamp: number, timestampReply = 0xffff, s = seq++) =>
-    conn.receive(sealPacket(aead, { direction: TO_SERVER, seq: s, timestamp, timestampReply, payload: Buffer.from('x') }), { address: '127.0.0.2', port: 40000 });
+    conn.receive(
+      sealPacket(aead, { direction: TO_SERVER, seq: s, timestamp, timestampReply, payload: Buffer.from('x') }),
+      { address: '127.0.0.2', port: 40000 },
+    );
   const lastSent = () => {
     const r = openPacket(aead, sent[sent.length - 1]);
     assert.ok(r.ok);

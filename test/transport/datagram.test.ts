@@ -9,11 +9,13 @@ const aead = new OcbAes128(parseKey('AAECAwQFBgcICQoLDA0ODw'));
 const hex = (s: string) => Buffer.from(s, 'hex');
 
 const V1 = {
-  datagram: '00000000000000008b53ac3cab02d7d2685594856fdc950702428c8571949d686f4420ca31f0060ca43d50ffb19e12e522a8cf6e0fc021dfc8bafc3544fcd76fdfbc991d',
+  datagram:
+    '00000000000000008b53ac3cab02d7d2685594856fdc950702428c8571949d686f4420ca31f0060ca43d50ffb19e12e522a8cf6e0fc021dfc8bafc3544fcd76fdfbc991d',
   payload: '0000000000000000' + '8000' + '789ce360126090605460d06030e2e0629362d1083090b0620000105301de',
 };
 const V2 = {
-  datagram: '80000000000000056910433e5e097aad1cf0f0a34b88a3ae8edbbc24c37a65806166fd875282f882d77207dddcefe7a64feba78caa2a778691dc016f2df423b73917b8802bb93c0d5eca',
+  datagram:
+    '80000000000000056910433e5e097aad1cf0f0a34b88a3ae8edbbc24c37a65806166fd875282f882d77207dddcefe7a64feba78caa2a778691dc016f2df423b73917b8802bb93c0d5eca',
   plaintext: 'abcd123000000000000000018000789ce360126090605460d46030e2e362b1627260e46213625162cac8b46200001c28029d',
 };
 
@@ -41,7 +43,17 @@ test('opens spec datagram vector 2 (server to client, seq 5) and seals it back b
 test('the nonce is four zero bytes then direction bit and sequence, big-endian', () => {
   assert.equal(nonceFor(TO_SERVER, 1n).toString('hex'), '000000000000000000000001');
   assert.equal(nonceFor(TO_CLIENT, 5n).toString('hex'), '000000008000000000000005');
-  assert.throws(() => sealPacket(aead, { direction: TO_SERVER, seq: 1n << 63n, timestamp: 0, timestampReply: 0, payload: Buffer.alloc(0) }), RangeError);
+  assert.throws(
+    () =>
+      sealPacket(aead, {
+        direction: TO_SERVER,
+        seq: 1n << 63n,
+        timestamp: 0,
+        timestampReply: 0,
+        payload: Buffer.alloc(0),
+      }),
+    RangeError,
+  );
 });
 
 test('rejects short, oversize and tampered datagrams with the stock reasons', () => {

@@ -22,7 +22,12 @@ import {
   randomChaff,
 } from '../../src/transport/instruction';
 import { UserMessageError, UserStream } from '../../src/statesync/userstream';
-import { type HostInstruction, HostMessageError, decodeHostMessage, encodeHostMessage } from '../../src/statesync/hostmessage';
+import {
+  type HostInstruction,
+  HostMessageError,
+  decodeHostMessage,
+  encodeHostMessage,
+} from '../../src/statesync/hostmessage';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed1234);
 
@@ -288,11 +293,15 @@ test('mutated UserMessage bytes only ever throw UserMessageError from UserStream
 test('mutated HostMessage bytes only ever throw HostMessageError from decodeHostMessage', () => {
   const rand = prng(SEED + 3);
   const samples = Array.from({ length: 30 }, (_, i) =>
-    encodeHostMessage(([
-      { type: 'echoack', num: BigInt(rand(100_000)) },
-      { type: 'resize', width: rand(300), height: rand(100) },
-      { type: 'hostbytes', bytes: Buffer.from(`\x1b[${i};1Hhello ${i}`) },
-    ] satisfies HostInstruction[]).slice(rand(3))),
+    encodeHostMessage(
+      (
+        [
+          { type: 'echoack', num: BigInt(rand(100_000)) },
+          { type: 'resize', width: rand(300), height: rand(100) },
+          { type: 'hostbytes', bytes: Buffer.from(`\x1b[${i};1Hhello ${i}`) },
+        ] satisfies HostInstruction[]
+      ).slice(rand(3)),
+    ),
   );
   let decoded = 0;
   for (let i = 0; i < 40_000; i++) {

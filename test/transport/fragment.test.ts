@@ -127,7 +127,14 @@ test('fragments of one id assemble in any arrival order', () => {
   assert.ok(fs.length >= 10);
   // final first, then the rest reversed, with the middle one last
   const mid = fs[5];
-  const order = [fs[fs.length - 1], ...fs.slice(0, -1).reverse().filter((f) => f !== mid), mid];
+  const order = [
+    fs[fs.length - 1],
+    ...fs
+      .slice(0, -1)
+      .reverse()
+      .filter((f) => f !== mid),
+    mid,
+  ];
   const asm = new FragmentAssembly();
   const results = order.map((f) => asm.add(f));
   assert.ok(results.slice(0, -1).every((r) => r === null));

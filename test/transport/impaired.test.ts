@@ -14,9 +14,15 @@ test('both directions converge at 30 % loss each way with reordering, and the se
   const server = await UdpPeer.server({ key, local: new TextState(), remote: new TextState() });
   const link = { delayMs: 20, jitterMs: 5, loss: 0.3, reorder: 0.2, reorderExtraMs: 40, duplicate: 0.05 };
   const relay = await ImpairmentRelay.start({ upstreamPort: server.port, seed: 7, toServer: link, toClient: link });
-  const client = UdpPeer.client({ server: { address: '127.0.0.1', port: relay.port }, key, local: new TextState(), remote: new TextState() });
+  const client = UdpPeer.client({
+    server: { address: '127.0.0.1', port: relay.port },
+    key,
+    local: new TextState(),
+    remote: new TextState(),
+  });
   const converged = () =>
-    server.transport.latestRemote().state.equals(client.transport.currentState) && client.transport.latestRemote().state.equals(server.transport.currentState);
+    server.transport.latestRemote().state.equals(client.transport.currentState) &&
+    client.transport.latestRemote().state.equals(server.transport.currentState);
   try {
     for (let i = 0; i < 60; i++) {
       client.transport.currentState.text += String.fromCharCode(97 + (i % 26));
@@ -38,7 +44,11 @@ test('both directions converge at 30 % loss each way with reordering, and the se
     assert.notEqual(newPort, before);
     client.transport.currentState.text += ' after rebind';
     client.kick();
-    await client.waitFor(() => converged() && server.transport.connection.remoteAddr()!.port === newPort, 20_000, 'the server to follow the rebind');
+    await client.waitFor(
+      () => converged() && server.transport.connection.remoteAddr()!.port === newPort,
+      20_000,
+      'the server to follow the rebind',
+    );
     assert.ok(server.transport.connection.stats.roams >= 2);
     assert.match(server.transport.latestRemote().state.text, /after rebind$/);
   } finally {

@@ -24,15 +24,45 @@ const RFC_VECTORS: [nonce: string, alen: number, plen: number, c: string][] = [
   ['BBAA99887766554433221104', 16, 16, '571D535B60B277188BE5147170A9A22C3AD7A4FF3835B8C5701C1CCEC8FC3358'],
   ['BBAA99887766554433221105', 16, 0, '8CF761B6902EF764462AD86498CA6B97'],
   ['BBAA99887766554433221106', 0, 16, '5CE88EC2E0692706A915C00AEB8B2396F40E1C743F52436BDF06D8FA1ECA343D'],
-  ['BBAA99887766554433221107', 24, 24, '1CA2207308C87C010756104D8840CE1952F09673A448A122C92C62241051F57356D7F3C90BB0E07F'],
+  [
+    'BBAA99887766554433221107',
+    24,
+    24,
+    '1CA2207308C87C010756104D8840CE1952F09673A448A122C92C62241051F57356D7F3C90BB0E07F',
+  ],
   ['BBAA99887766554433221108', 24, 0, '6DC225A071FC1B9F7C69F93B0F1E10DE'],
-  ['BBAA99887766554433221109', 0, 24, '221BD0DE7FA6FE993ECCD769460A0AF2D6CDED0C395B1C3CE725F32494B9F914D85C0B1EB38357FF'],
-  ['BBAA9988776655443322110A', 32, 32, 'BD6F6C496201C69296C11EFD138A467ABD3C707924B964DEAFFC40319AF5A48540FBBA186C5553C68AD9F592A79A4240'],
+  [
+    'BBAA99887766554433221109',
+    0,
+    24,
+    '221BD0DE7FA6FE993ECCD769460A0AF2D6CDED0C395B1C3CE725F32494B9F914D85C0B1EB38357FF',
+  ],
+  [
+    'BBAA9988776655443322110A',
+    32,
+    32,
+    'BD6F6C496201C69296C11EFD138A467ABD3C707924B964DEAFFC40319AF5A48540FBBA186C5553C68AD9F592A79A4240',
+  ],
   ['BBAA9988776655443322110B', 32, 0, 'FE80690BEE8A485D11F32965BC9D2A32'],
-  ['BBAA9988776655443322110C', 0, 32, '2942BFC773BDA23CABC6ACFD9BFD5835BD300F0973792EF46040C53F1432BCDFB5E1DDE3BC18A5F840B52E653444D5DF'],
-  ['BBAA9988776655443322110D', 40, 40, 'D5CA91748410C1751FF8A2F618255B68A0A12E093FF454606E59F9C1D0DDC54B65E8628E568BAD7AED07BA06A4A69483A7035490C5769E60'],
+  [
+    'BBAA9988776655443322110C',
+    0,
+    32,
+    '2942BFC773BDA23CABC6ACFD9BFD5835BD300F0973792EF46040C53F1432BCDFB5E1DDE3BC18A5F840B52E653444D5DF',
+  ],
+  [
+    'BBAA9988776655443322110D',
+    40,
+    40,
+    'D5CA91748410C1751FF8A2F618255B68A0A12E093FF454606E59F9C1D0DDC54B65E8628E568BAD7AED07BA06A4A69483A7035490C5769E60',
+  ],
   ['BBAA9988776655443322110E', 40, 0, 'C5CD9D1850C141E358649994EE701B68'],
-  ['BBAA9988776655443322110F', 0, 40, '4412923493C57D5DE0D700F753CCE0D1D2D95060122E9F15A5DDBFC5787E50B5CC55EE507BCB084E479AD363AC366B95A98CA5F3000B1479'],
+  [
+    'BBAA9988776655443322110F',
+    0,
+    40,
+    '4412923493C57D5DE0D700F753CCE0D1D2D95060122E9F15A5DDBFC5787E50B5CC55EE507BCB084E479AD363AC366B95A98CA5F3000B1479',
+  ],
 ];
 
 /** num96(x): x as a 12-byte big-endian number. */
@@ -188,8 +218,10 @@ for (const impl of impls) {
 
   test(`${impl.name}: results stay intact after later calls and inputs are not modified`, () => {
     const ocb = impl.make(randomBytes(16));
-    const n1 = randomBytes(12), n2 = randomBytes(12);
-    const p1 = randomBytes(100), p2 = randomBytes(1200);
+    const n1 = randomBytes(12),
+      n2 = randomBytes(12);
+    const p1 = randomBytes(100),
+      p2 = randomBytes(1200);
     const p1copy = Buffer.from(p1);
     const s1 = ocb.seal(n1, p1);
     const s1copy = Buffer.from(s1);
@@ -226,22 +258,26 @@ test('OcbAes128 equals native aes-128-ocb on 5000 random keys, nonces and length
   }
 });
 
-test('OcbAes128 equals native across runs of sequential mosh nonces (Ktop cache) and interleaved directions', nativeOnly, () => {
-  const key = randomBytes(16);
-  const ts = new OcbAes128(key);
-  const native = new NativeOcbAes128(key);
-  const v = Buffer.alloc(8);
-  for (let seq = 0; seq < 300; seq++) {
-    for (const dir of [0, 1]) {
-      v.writeBigUInt64BE((BigInt(dir) << 63n) | BigInt(seq));
-      const nonce = moshNonce(v);
-      const plaintext = randomBytes(seq % 3 === 0 ? 100 : (seq * 7) % 1300);
-      const sealed = ts.seal(nonce, plaintext);
-      assert.deepEqual(sealed, native.seal(nonce, plaintext), `seq ${seq} dir ${dir}`);
-      assert.deepEqual(ts.open(nonce, sealed), plaintext);
+test(
+  'OcbAes128 equals native across runs of sequential mosh nonces (Ktop cache) and interleaved directions',
+  nativeOnly,
+  () => {
+    const key = randomBytes(16);
+    const ts = new OcbAes128(key);
+    const native = new NativeOcbAes128(key);
+    const v = Buffer.alloc(8);
+    for (let seq = 0; seq < 300; seq++) {
+      for (const dir of [0, 1]) {
+        v.writeBigUInt64BE((BigInt(dir) << 63n) | BigInt(seq));
+        const nonce = moshNonce(v);
+        const plaintext = randomBytes(seq % 3 === 0 ? 100 : (seq * 7) % 1300);
+        const sealed = ts.seal(nonce, plaintext);
+        assert.deepEqual(sealed, native.seal(nonce, plaintext), `seq ${seq} dir ${dir}`);
+        assert.deepEqual(ts.open(nonce, sealed), plaintext);
+      }
     }
-  }
-});
+  },
+);
 
 test('OcbAes128 equals native on messages larger than its initial scratch space', nativeOnly, () => {
   const key = randomBytes(16);

@@ -61,6 +61,7 @@ test('paced from data only, data still goes out at most once per frame interval'
     run(10);
   }
   const data = sent.filter((x) => x.diff > 0);
-  for (let i = 1; i < data.length; i++) assert.ok(data[i].at - data[i - 1].at >= 100, 'one data instruction per interval');
+  for (let i = 1; i < data.length; i++)
+    assert.ok(data[i].at - data[i - 1].at >= 100, 'one data instruction per interval');
   assert.ok(data.length >= 3 && data.length <= 5, `${data.length} data instructions in 400 ms`);
 });

@@ -25,9 +25,26 @@ function setup(seed = 1) {
   let server: Transport<TextState, TextState>;
   const ssock = net.bind(SERVER.address, SERVER.port, (msg, from) => server.receive(msg, from));
   const sconn = Connection.server({ aead: new OcbAes128(key), clock: net.clock, socket: ssock, family: 'udp4' });
-  server = new Transport({ connection: sconn, clock: net.clock, initialLocal: new TextState(), initialRemote: new TextState(), sendMinDelay: SEND_MINDELAY_SERVER });
-  const cconn = Connection.client({ aead: new OcbAes128(key), clock: net.clock, server: SERVER, socketFactory: net.clientFactory(CLIENT_ADDR) });
-  const client = new Transport({ connection: cconn, clock: net.clock, initialLocal: new TextState(), initialRemote: new TextState(), sendMinDelay: SEND_MINDELAY_CLIENT });
+  server = new Transport({
+    connection: sconn,
+    clock: net.clock,
+    initialLocal: new TextState(),
+    initialRemote: new TextState(),
+    sendMinDelay: SEND_MINDELAY_SERVER,
+  });
+  const cconn = Connection.client({
+    aead: new OcbAes128(key),
+    clock: net.clock,
+    server: SERVER,
+    socketFactory: net.clientFactory(CLIENT_ADDR),
+  });
+  const client = new Transport({
+    connection: cconn,
+    clock: net.clock,
+    initialLocal: new TextState(),
+    initialRemote: new TextState(),
+    sendMinDelay: SEND_MINDELAY_CLIENT,
+  });
   cconn.onSocketMessage = (msg, from) => client.receive(msg, from);
   const t0 = net.clock.now();
   /** Decoded instructions on the wire, in send order, with their send times. */
@@ -36,14 +53,15 @@ function setup(seed = 1) {
     const out: (WireInstruction & { at: number; dropped: boolean })[] = [];
     for (const e of net.log) {
       const inst = dec.decode(e.msg);
-      if (inst && (direction === undefined || inst.direction === direction)) out.push({ ...inst, at: e.at, dropped: e.dropped });
+      if (inst && (direction === undefined || inst.direction === direction))
+        out.push({ ...inst, at: e.at, dropped: e.dropped });
     }
     return out;
   };
   return { net, key, aead, server, client, t0, wire };
 }
 
-test('client and server converge on each other\'s latest state', () => {
+test("client and server converge on each other's latest state", () => {
   const { net, server, client, t0 } = setup();
   client.currentState.text = 'hello';
   server.currentState.text = 'world';
@@ -86,7 +104,9 @@ test('a delayed ack follows data after exactly ACK_DELAY (100 ms)', () => {
   client.currentState.text = 'ab';
   run(net, [client, server], tData + 500);
   const data = wire(TO_SERVER).find((i) => i.at >= tData && i.diff.length > 0)!;
-  const ack = wire(TO_CLIENT).slice(before).find((i) => i.ackNum === data.newNum)!;
+  const ack = wire(TO_CLIENT)
+    .slice(before)
+    .find((i) => i.ackNum === data.newNum)!;
   assert.ok(ack, 'server acknowledged the data state');
   assert.equal(ack.at - data.at, 100);
   assert.equal(ack.diff.length, 0);
@@ -181,10 +201,24 @@ test('shutdown gives up after 16 tries when the peer is gone', () => {
 
 /** A hand-driven client: sends instructions we craft, through a real Connection and Fragmenter. */
 function rawClient(net: FakeNet, key: Buffer) {
-  const conn = Connection.client({ aead: new OcbAes128(key), clock: net.clock, server: SERVER, socketFactory: net.clientFactory(CLIENT_ADDR) });
+  const conn = Connection.client({
+    aead: new OcbAes128(key),
+    clock: net.clock,
+    server: SERVER,
+    socketFactory: net.clientFactory(CLIENT_ADDR),
+  });
   const frag = new Fragmenter();
   return (i: Partial<Instruction>) => {
-    const inst: Instruction = { protocolVersion: 2, oldNum: 0n, newNum: 1n, ackNum: 0n, throwawayNum: 0n, diff: new Uint8Array(0), chaff: new Uint8Array(0), ...i };
+    const inst: Instruction = {
+      protocolVersion: 2,
+      oldNum: 0n,
+      newNum: 1n,
+      ackNum: 0n,
+      throwawayNum: 0n,
+      diff: new Uint8Array(0),
+      chaff: new Uint8Array(0),
+      ...i,
+    };
     for (const f of frag.makeFragments(inst, conn.mtu)) conn.send(f);
     net.deliverDue();
   };
@@ -200,7 +234,10 @@ test('receiver ignores a duplicate new_num and drops an unknown old_num', () => 
   assert.equal(server.latestRemote().state.text, 'one');
   send({ oldNum: 7n, newNum: 8n, diff: Buffer.from('Aeight') });
   assert.equal(server.stats.unknownBase, 1);
-  assert.deepEqual(server.receivedStates.map((s) => s.num), [0n, 1n]);
+  assert.deepEqual(
+    server.receivedStates.map((s) => s.num),
+    [0n, 1n],
+  );
 });
 
 test('an out-of-order state is inserted without bumping ack_num; throwaway prunes old states', () => {
@@ -212,10 +249,16 @@ test('an out-of-order state is inserted without bumping ack_num; throwaway prune
   send({ oldNum: 1n, newNum: 2n, diff: Buffer.from('Ab') });
   assert.equal(server.sender.ackNum, 3n, 'out-of-order insert does not move the ack');
   assert.equal(server.stats.outOfOrderStates, 1);
-  assert.deepEqual(server.receivedStates.map((s) => s.num), [0n, 1n, 2n, 3n]);
+  assert.deepEqual(
+    server.receivedStates.map((s) => s.num),
+    [0n, 1n, 2n, 3n],
+  );
   assert.equal(server.latestRemote().state.text, 'abc');
   send({ oldNum: 3n, newNum: 4n, throwawayNum: 3n, diff: Buffer.from('Ad') });
-  assert.deepEqual(server.receivedStates.map((s) => s.num), [3n, 4n]);
+  assert.deepEqual(
+    server.receivedStates.map((s) => s.num),
+    [3n, 4n],
+  );
   assert.equal(server.latestRemote().state.text, 'abcd');
 });
 
@@ -233,7 +276,10 @@ test('a diff that cannot be applied is dropped without changing any state', () =
   send({ newNum: 1n, diff: Buffer.from('Zgarbage') });
   assert.equal(server.stats.badDiff, 1);
   assert.equal(server.sender.ackNum, 0n);
-  assert.deepEqual(server.receivedStates.map((s) => s.num), [0n]);
+  assert.deepEqual(
+    server.receivedStates.map((s) => s.num),
+    [0n],
+  );
 });
 
 test('sequence numbers increase by one per datagram and nonces never repeat', () => {
@@ -258,7 +304,14 @@ test('converges both ways at 30 % loss each way with delay', () => {
     if (i % 3 === 0) server.currentState.text += `line ${i}\n`;
     run(net, [client, server], net.clock.now() + 45);
   }
-  run(net, [client, server], net.clock.now() + 20_000, () => server.latestRemote().state.equals(client.currentState) && client.latestRemote().state.equals(server.currentState));
+  run(
+    net,
+    [client, server],
+    net.clock.now() + 20_000,
+    () =>
+      server.latestRemote().state.equals(client.currentState) &&
+      client.latestRemote().state.equals(server.currentState),
+  );
   assert.equal(server.latestRemote().state.text, client.currentState.text);
   assert.equal(client.latestRemote().state.text, server.currentState.text);
   assert.ok(net.clock.now() - t0 < 30_000);
@@ -272,7 +325,16 @@ test('client hops to a new source port after 10 s of silence, and the server fol
   // The path back to the client's current port dies (a NAT lost its mapping).
   net.rules.set(`${CLIENT_ADDR}:${firstPort}`, { delayMs: 0, loss: 1 });
   client.currentState.text = 'ab';
-  run(net, [client, server], net.clock.now() + 25_000, () => client.connection.socketCount() > 1 && client.latestRemote().state.equals(server.currentState) && server.latestRemote().state.text === 'ab' && server.connection.remoteAddr()!.port !== firstPort);
+  run(
+    net,
+    [client, server],
+    net.clock.now() + 25_000,
+    () =>
+      client.connection.socketCount() > 1 &&
+      client.latestRemote().state.equals(server.currentState) &&
+      server.latestRemote().state.text === 'ab' &&
+      server.connection.remoteAddr()!.port !== firstPort,
+  );
   assert.ok(client.connection.stats.portHops >= 1, 'client hopped');
   assert.notEqual(server.connection.remoteAddr()!.port, firstPort, 'server roamed to the new port');
   assert.equal(server.latestRemote().state.text, 'ab');
@@ -293,7 +355,10 @@ test('a replayed old datagram neither roams the server nor changes state', () =>
   server.receive(old.msg, { address: '127.0.0.9', port: 1234 });
   assert.equal(server.connection.stats.roams, roams);
   assert.equal(server.connection.remoteAddr()!.address, CLIENT_ADDR);
-  assert.deepEqual(server.receivedStates.map((s) => s.num), states);
+  assert.deepEqual(
+    server.receivedStates.map((s) => s.num),
+    states,
+  );
   assert.equal(server.connection.stats.outOfOrder, 1);
 });
 
@@ -319,9 +384,26 @@ test('the receiver drops input history every retained state shares, so memory do
   // eslint-disable-next-line prefer-const
   let server: Transport<TextState, UserStream>;
   const ssock = net.bind(SERVER.address, SERVER.port, (msg, from) => server.receive(msg, from));
-  server = new Transport({ connection: Connection.server({ aead: new OcbAes128(key), clock: net.clock, socket: ssock, family: 'udp4' }), clock: net.clock, initialLocal: new TextState(), initialRemote: new UserStream(), sendMinDelay: SEND_MINDELAY_SERVER });
-  const cconn = Connection.client({ aead: new OcbAes128(key), clock: net.clock, server: SERVER, socketFactory: net.clientFactory(CLIENT_ADDR) });
-  const client = new Transport({ connection: cconn, clock: net.clock, initialLocal: new UserStream(), initialRemote: new TextState(), sendMinDelay: SEND_MINDELAY_CLIENT });
+  server = new Transport({
+    connection: Connection.server({ aead: new OcbAes128(key), clock: net.clock, socket: ssock, family: 'udp4' }),
+    clock: net.clock,
+    initialLocal: new TextState(),
+    initialRemote: new UserStream(),
+    sendMinDelay: SEND_MINDELAY_SERVER,
+  });
+  const cconn = Connection.client({
+    aead: new OcbAes128(key),
+    clock: net.clock,
+    server: SERVER,
+    socketFactory: net.clientFactory(CLIENT_ADDR),
+  });
+  const client = new Transport({
+    connection: cconn,
+    clock: net.clock,
+    initialLocal: new UserStream(),
+    initialRemote: new TextState(),
+    sendMinDelay: SEND_MINDELAY_CLIENT,
+  });
   cconn.onSocketMessage = (msg, from) => client.receive(msg, from);
   for (let i = 0; i < 300; i++) {
     client.currentState.pushBytes(Buffer.from(`line ${i} `.repeat(20)));
@@ -351,13 +433,34 @@ test('a restored copy converges even though the original kept receiving after th
   }
   assert.equal(client.latestRemote().state.text, server.currentState.text, 'the original got everything');
   void client.close(); // the original dies without a word
-  const conn = Connection.client({ aead: new OcbAes128(key), clock: net.clock, server: SERVER, socketFactory: net.clientFactory('127.0.0.5'), firstSeq: BigInt(saved.connection.nextSeq) + 1000n });
-  const copy = new Transport({ connection: conn, clock: net.clock, initialLocal: new TextState(), initialRemote: new TextState(), sendMinDelay: SEND_MINDELAY_CLIENT });
+  const conn = Connection.client({
+    aead: new OcbAes128(key),
+    clock: net.clock,
+    server: SERVER,
+    socketFactory: net.clientFactory('127.0.0.5'),
+    firstSeq: BigInt(saved.connection.nextSeq) + 1000n,
+  });
+  const copy = new Transport({
+    connection: conn,
+    clock: net.clock,
+    initialLocal: new TextState(),
+    initialRemote: new TextState(),
+    sendMinDelay: SEND_MINDELAY_CLIENT,
+  });
   conn.onSocketMessage = (msg, from) => copy.receive(msg, from);
   copy.restore(saved, codec, codec);
   copy.limitAcksTo(copy.latestRemote().num);
   copy.currentState.text += 'b';
-  run(net, [copy, server], net.clock.now() + 15_000, () => copy.latestRemote().state.equals(server.currentState) && server.latestRemote().state.text === 'ab');
+  run(
+    net,
+    [copy, server],
+    net.clock.now() + 15_000,
+    () => copy.latestRemote().state.equals(server.currentState) && server.latestRemote().state.text === 'ab',
+  );
   assert.equal(copy.latestRemote().state.text, server.currentState.text, 'the copy caught up with the server');
-  assert.equal(server.latestRemote().state.text, 'ab', 'and the server has exactly the copy\'s state (not the original\'s later "x")');
+  assert.equal(
+    server.latestRemote().state.text,
+    'ab',
+    'and the server has exactly the copy\'s state (not the original\'s later "x")',
+  );
 });

@@ -39,15 +39,32 @@ test('the first matching entry wins, field by field, in the order the settings l
     '*': { predictionDisplay: 'always', server: 'bundled' },
   };
   const r = resolveHostSettings(hosts, 'alice@devbox');
-  assert.deepEqual(r.values, { command: 'tmux new -A -s main', server: 'system', udpPortRange: '60000:60010', predictionDisplay: 'always' });
-  assert.deepEqual(r.from, { command: 'devbox', server: '*.lab, devbox', udpPortRange: '*.lab, devbox', predictionDisplay: '*' });
+  assert.deepEqual(r.values, {
+    command: 'tmux new -A -s main',
+    server: 'system',
+    udpPortRange: '60000:60010',
+    predictionDisplay: 'always',
+  });
+  assert.deepEqual(r.from, {
+    command: 'devbox',
+    server: '*.lab, devbox',
+    udpPortRange: '*.lab, devbox',
+    predictionDisplay: '*',
+  });
   assert.deepEqual(r.problems, []);
-  assert.deepEqual(resolveHostSettings(hosts, 'web.lab').values, { server: 'system', command: 'ignored: devbox has one already', udpPortRange: '60000:60010', predictionDisplay: 'always' });
+  assert.deepEqual(resolveHostSettings(hosts, 'web.lab').values, {
+    server: 'system',
+    command: 'ignored: devbox has one already',
+    udpPortRange: '60000:60010',
+    predictionDisplay: 'always',
+  });
   assert.deepEqual(resolveHostSettings(hosts, 'elsewhere').values, { predictionDisplay: 'always', server: 'bundled' });
 });
 
 test('a command is a command line (string) or an argv (array of strings)', () => {
-  assert.deepEqual(resolveHostSettings({ h: { command: ['tmux', 'new', '-A'] } }, 'h').values, { command: ['tmux', 'new', '-A'] });
+  assert.deepEqual(resolveHostSettings({ h: { command: ['tmux', 'new', '-A'] } }, 'h').values, {
+    command: ['tmux', 'new', '-A'],
+  });
   assert.deepEqual(resolveHostSettings({ h: { command: 'htop' } }, 'h').values, { command: 'htop' });
   for (const bad of [[], [1, 2], '  ', 42, { x: 1 }]) {
     const r = resolveHostSettings({ h: { command: bad } }, 'h');
@@ -58,20 +75,36 @@ test('a command is a command line (string) or an argv (array of strings)', () =>
 });
 
 test('wrong values and unknown fields are reported and skipped, and a later entry can still set the field', () => {
-  const r = resolveHostSettings({ h: { predictionDisplay: 'sometimes', colour: 'red', server: 3 }, '*': { predictionDisplay: 'never' } }, 'h');
+  const r = resolveHostSettings(
+    { h: { predictionDisplay: 'sometimes', colour: 'red', server: 3 }, '*': { predictionDisplay: 'never' } },
+    'h',
+  );
   assert.deepEqual(r.values, { predictionDisplay: 'never' });
   assert.equal(r.problems.length, 3);
   assert.ok(r.problems.some((p) => /predictionDisplay must be one of adaptive, always, never, experimental/.test(p)));
   assert.ok(r.problems.some((p) => /colour is not a per-host setting/.test(p)));
   assert.ok(r.problems.some((p) => /server must be a string/.test(p)));
   assert.deepEqual(resolveHostSettings({ h: 'tmux' }, 'h').problems, ['mosh.hosts["h"] must be an object']);
-  assert.deepEqual(resolveHostSettings(['h'], 'h').problems, ['mosh.hosts must be an object whose keys are host patterns']);
+  assert.deepEqual(resolveHostSettings(['h'], 'h').problems, [
+    'mosh.hosts must be an object whose keys are host patterns',
+  ]);
   assert.deepEqual(resolveHostSettings(undefined, 'h'), { values: {}, from: {}, problems: [] });
 });
 
 test('per-host values override the global settings; the rest stay global', () => {
-  const global = { server: 'auto', predictionDisplay: 'adaptive' as const, udpPortRange: '', remoteNodePath: '', locale: 'en_US.UTF-8', predictOverwrite: true };
-  const { settings, command } = applyHostSettings(global, { 'dev*': { server: 'system', udpPortRange: '60001', command: ['tmux'] } }, 'devbox');
+  const global = {
+    server: 'auto',
+    predictionDisplay: 'adaptive' as const,
+    udpPortRange: '',
+    remoteNodePath: '',
+    locale: 'en_US.UTF-8',
+    predictOverwrite: true,
+  };
+  const { settings, command } = applyHostSettings(
+    global,
+    { 'dev*': { server: 'system', udpPortRange: '60001', command: ['tmux'] } },
+    'devbox',
+  );
   assert.deepEqual(settings, { ...global, server: 'system', udpPortRange: '60001' });
   assert.deepEqual(command, ['tmux']);
   const other = applyHostSettings(global, { 'dev*': { server: 'system' } }, 'prod');

@@ -24,19 +24,25 @@ test('a failed save of the session is said in the panel and the log; the session
     if (failing) throw new Error('the keyring is locked');
     return store(k, v);
   };
-  const log = (fake.api.window as { createOutputChannel: (n: string, o: unknown) => never }).createOutputChannel('Mosh', { log: true });
+  const log = (fake.api.window as { createOutputChannel: (n: string, o: unknown) => never }).createOutputChannel(
+    'Mosh',
+    { log: true },
+  );
   const screen = new Screen(80, 24);
   let written = Promise.resolve();
-  const term = new MoshTerminal({ target: 'box' }, {
-    bootstrap: async () => ({ host: '127.0.0.1', port: server.port, key: server.key }),
-    settings: () => ({ ...readSettings(), predictionDisplay: 'never' }),
-    prompter: { ask: async () => undefined } as never,
-    log,
-    onStatus: () => undefined,
-    onClosed: () => undefined,
-    again: () => undefined,
-    store: new SessionStore(fake.context as never),
-  });
+  const term = new MoshTerminal(
+    { target: 'box' },
+    {
+      bootstrap: async () => ({ host: '127.0.0.1', port: server.port, key: server.key }),
+      settings: () => ({ ...readSettings(), predictionDisplay: 'never' }),
+      prompter: { ask: async () => undefined } as never,
+      log,
+      onStatus: () => undefined,
+      onClosed: () => undefined,
+      again: () => undefined,
+      store: new SessionStore(fake.context as never),
+    },
+  );
   term.onDidWrite((d) => (written = written.then(() => screen.write(d))));
   const text = async () => (await written, screen.lines().join('\n'));
   try {
@@ -44,8 +50,15 @@ test('a failed save of the session is said in the panel and the log; the session
     await until(async () => /\$ ?$/m.test(await text()), 15_000, 'the prompt');
     failing = true;
     await term.persist();
-    await until(async () => /could not be saved \(the keyring is locked\)/.test(await text()), 5_000, 'the notice in the panel');
-    assert.ok(fake.logLines.some((l) => /could not save the session: the keyring is locked/.test(l)), 'the log says why');
+    await until(
+      async () => /could not be saved \(the keyring is locked\)/.test(await text()),
+      5_000,
+      'the notice in the panel',
+    );
+    assert.ok(
+      fake.logLines.some((l) => /could not save the session: the keyring is locked/.test(l)),
+      'the log says why',
+    );
     term.handleInput('echo "st""ill here"\r');
     await until(async () => (await text()).includes('still here'), 10_000, 'the session to go on');
     failing = false;

@@ -15,11 +15,17 @@ test('no contact for a while: how long ago, not the last round trip time', () =>
   assert.doesNotMatch(s.text, /5 ms/);
   assert.match(s.tooltip, /resumes by itself/);
   assert.equal(s.severity, 'warning');
-  assert.equal(statusText('devbox', { state: 'waiting', rttMs: 5, lastContactMs: 125_000 }).text, '$(warning) mosh devbox · last contact 2 min 5 s ago');
+  assert.equal(
+    statusText('devbox', { state: 'waiting', rttMs: 5, lastContactMs: 125_000 }).text,
+    '$(warning) mosh devbox · last contact 2 min 5 s ago',
+  );
 });
 
 test('ended and connecting say so', () => {
-  assert.equal(statusText('h', { state: 'gone', rttMs: 5, lastContactMs: 1 }).text, '$(debug-disconnect) mosh h · ended');
+  assert.equal(
+    statusText('h', { state: 'gone', rttMs: 5, lastContactMs: 1 }).text,
+    '$(debug-disconnect) mosh h · ended',
+  );
   assert.equal(statusText('h', { state: 'gone', rttMs: 5, lastContactMs: 1 }).severity, 'error');
   assert.equal(statusText('h', { state: 'connecting', rttMs: null, lastContactMs: null }).text, '$(sync~spin) mosh h');
 });

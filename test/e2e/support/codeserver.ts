@@ -123,7 +123,11 @@ async function withLock<T>(lockDir: string, timeoutMs: number, log: Log, f: () =
 }
 
 /** Runs a command in its own process group, output appended to logFile; kills the group on timeout. */
-function runLogged(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; logFile: string; timeoutMs: number }): Promise<void> {
+function runLogged(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; logFile: string; timeoutMs: number },
+): Promise<void> {
   return new Promise((resolve, reject) => {
     appendFileSync(opts.logFile, `\n$ ${cmd} ${args.join(' ')}\n`);
     const fd = openSync(opts.logFile, 'a');
@@ -150,7 +154,8 @@ function runLogged(cmd: string, args: string[], opts: { cwd: string; env: NodeJS
 }
 
 function ripgrepTarget(): string {
-  if (process.platform !== 'linux') throw new Error(`the code-server install seeds ripgrep on Linux only, not ${process.platform}`);
+  if (process.platform !== 'linux')
+    throw new Error(`the code-server install seeds ripgrep on Linux only, not ${process.platform}`);
   if (process.arch === 'x64') return 'x86_64-unknown-linux-musl';
   if (process.arch === 'arm64') return 'aarch64-unknown-linux-musl';
   throw new Error(`no ripgrep target for ${process.arch}`);
@@ -180,14 +185,35 @@ export async function ensureCodeServer(opts: { log?: Log; timeoutMs?: number } =
     mkdirSync(seedDir, { recursive: true });
     cpSync(rg, join(tmp, 'rg', 'rg'));
     chmodSync(join(tmp, 'rg', 'rg'), 0o755);
-    execFileSync('tar', ['czf', join(seedDir, `ripgrep-${RIPGREP_TAG}-${ripgrepTarget()}.tar.gz`), '-C', join(tmp, 'rg'), 'rg']);
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, description: 'code-server for vscode-mosh e2e tests' }) + '\n');
+    execFileSync('tar', [
+      'czf',
+      join(seedDir, `ripgrep-${RIPGREP_TAG}-${ripgrepTarget()}.tar.gz`),
+      '-C',
+      join(tmp, 'rg'),
+      'rg',
+    ]);
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ private: true, description: 'code-server for vscode-mosh e2e tests' }) + '\n',
+    );
     const logFile = join(dir, 'install.log');
     const t0 = Date.now();
     log(`installing code-server@${CODE_SERVER_VERSION} into ${dir} (first use; about a minute)`);
-    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp, npm_config_yes: 'true', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' };
-    await runLogged('npm', ['install', '--unsafe-perm', '--no-save', '--no-package-lock', `code-server@${CODE_SERVER_VERSION}`], { cwd: dir, env, logFile, timeoutMs });
-    if (!existsSync(codeServerBin())) throw new Error(`npm install finished but ${codeServerBin()} is missing (log ${logFile})`);
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TMPDIR: tmp,
+      npm_config_yes: 'true',
+      npm_config_fund: 'false',
+      npm_config_audit: 'false',
+      npm_config_update_notifier: 'false',
+    };
+    await runLogged(
+      'npm',
+      ['install', '--unsafe-perm', '--no-save', '--no-package-lock', `code-server@${CODE_SERVER_VERSION}`],
+      { cwd: dir, env, logFile, timeoutMs },
+    );
+    if (!existsSync(codeServerBin()))
+      throw new Error(`npm install finished but ${codeServerBin()} is missing (log ${logFile})`);
     rmSync(tmp, { recursive: true, force: true });
     writeFileSync(join(dir, '.installed'), `${new Date().toISOString()} ${Date.now() - t0} ms\n`);
     log(`code-server installed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -343,7 +369,12 @@ export const DEFAULT_SETTINGS: Record<string, unknown> = {
 
 /** A name safe as a single path component. */
 export function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100) || 'run';
+  return (
+    s
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 100) || 'run'
+  );
 }
 
 export function artifactsDirFor(testName: string): string {
@@ -362,7 +393,13 @@ function isolatedEnv(runDir: string, home: string, extra: Record<string, string>
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     // nothing from a VS Code this test may itself run in, nor from npm's script environment
-    if (/^(VSCODE_|ELECTRON_|npm_)/.test(k) || k === 'TERM_PROGRAM' || k === 'NODE_OPTIONS' || k === 'NODE_TEST_CONTEXT') continue;
+    if (
+      /^(VSCODE_|ELECTRON_|npm_)/.test(k) ||
+      k === 'TERM_PROGRAM' ||
+      k === 'NODE_OPTIONS' ||
+      k === 'NODE_TEST_CONTEXT'
+    )
+      continue;
     env[k] = v;
   }
   const runtime = join(runDir, 'run');
@@ -376,7 +413,11 @@ function isolatedEnv(runDir: string, home: string, extra: Record<string, string>
     XDG_RUNTIME_DIR: runtime,
     TMPDIR: join(runDir, 'tmp'),
     // The extension gallery on a loopback port where nothing listens: no lookups of the real one.
-    EXTENSIONS_GALLERY: JSON.stringify({ serviceUrl: 'http://127.0.0.1:9/gallery', itemUrl: 'http://127.0.0.1:9/items', resourceUrlTemplate: 'http://127.0.0.1:9/r/{publisher}/{name}/{version}/{path}' }),
+    EXTENSIONS_GALLERY: JSON.stringify({
+      serviceUrl: 'http://127.0.0.1:9/gallery',
+      itemUrl: 'http://127.0.0.1:9/items',
+      resourceUrlTemplate: 'http://127.0.0.1:9/r/{publisher}/{name}/{version}/{path}',
+    }),
     ...extra,
   });
   return env;
@@ -418,11 +459,25 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
   const userDataDir = join(runDir, 'user-data');
   const extensionsDir = join(runDir, 'extensions');
   const workspace = join(runDir, 'workspace');
-  for (const d of [home, join(home, '.config'), join(home, '.local', 'share'), join(home, '.cache'), join(runDir, 'tmp'), join(userDataDir, 'User'), extensionsDir, workspace]) {
+  for (const d of [
+    home,
+    join(home, '.config'),
+    join(home, '.local', 'share'),
+    join(home, '.cache'),
+    join(runDir, 'tmp'),
+    join(userDataDir, 'User'),
+    extensionsDir,
+    workspace,
+  ]) {
     mkdirSync(d, { recursive: true });
   }
-  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...DEFAULT_SETTINGS, ...opts.settings }, null, 2) + '\n');
-  for (const [rel, text] of Object.entries(opts.workspaceFiles ?? { 'README.txt': 'an empty workspace for the end-to-end tests\n' })) {
+  writeFileSync(
+    join(userDataDir, 'User', 'settings.json'),
+    JSON.stringify({ ...DEFAULT_SETTINGS, ...opts.settings }, null, 2) + '\n',
+  );
+  for (const [rel, text] of Object.entries(
+    opts.workspaceFiles ?? { 'README.txt': 'an empty workspace for the end-to-end tests\n' },
+  )) {
     mkdirSync(join(workspace, rel, '..'), { recursive: true });
     writeFileSync(join(workspace, rel), text);
   }
@@ -436,7 +491,12 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
 
   for (const vsix of ([] as string[]).concat(opts.vsix ?? [])) {
     const t0 = Date.now();
-    await runLogged(bin, [...common, '--install-extension', vsix], { cwd: runDir, env, logFile: join(runDir, 'install-extension.log'), timeoutMs: Math.max(5000, deadline - Date.now()) });
+    await runLogged(bin, [...common, '--install-extension', vsix], {
+      cwd: runDir,
+      env,
+      logFile: join(runDir, 'install-extension.log'),
+      timeoutMs: Math.max(5000, deadline - Date.now()),
+    });
     log(`installed ${basename(vsix)} in ${Date.now() - t0} ms`);
   }
 
@@ -445,15 +505,18 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
     bin,
     [
       ...common,
-      '--bind-addr', '127.0.0.1:0',
-      '--auth', 'none',
+      '--bind-addr',
+      '127.0.0.1:0',
+      '--auth',
+      'none',
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
       '--disable-getting-started-override',
       '--disable-file-downloads',
       '--disable-proxy',
-      '--log', 'info',
+      '--log',
+      'info',
       workspace,
     ],
     { cwd: runDir, env, stdio: ['ignore', fd, fd], detached: true },
@@ -493,8 +556,10 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
           const logs = join(artifacts, 'logs');
           mkdirSync(logs, { recursive: true });
           cpSync(logFile, join(logs, 'code-server.log'));
-          if (existsSync(join(runDir, 'install-extension.log'))) cpSync(join(runDir, 'install-extension.log'), join(logs, 'install-extension.log'));
-          if (existsSync(join(userDataDir, 'logs'))) cpSync(join(userDataDir, 'logs'), join(logs, 'user-data-logs'), { recursive: true });
+          if (existsSync(join(runDir, 'install-extension.log')))
+            cpSync(join(runDir, 'install-extension.log'), join(logs, 'install-extension.log'));
+          if (existsSync(join(userDataDir, 'logs')))
+            cpSync(join(userDataDir, 'logs'), join(logs, 'user-data-logs'), { recursive: true });
         } catch (e) {
           log(`could not copy logs to ${artifacts}: ${(e as Error).message}`);
         }
@@ -509,14 +574,16 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
     let port = 0;
     while (!port) {
       if (exited) throw new Error(`code-server ${exited}:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
-      if (Date.now() > deadline) throw new Error(`code-server did not start in time:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`code-server did not start in time:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
       const m = /HTTP server listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(readFileSync(logFile, 'utf8'));
       if (m) port = Number(m[1]);
       else await sleep(100);
     }
     const base = `http://127.0.0.1:${port}`;
     while (!(await httpOk(`${base}/healthz`))) {
-      if (exited || Date.now() > deadline) throw new Error(`code-server on ${base} never answered /healthz (${exited ?? 'timeout'})`);
+      if (exited || Date.now() > deadline)
+        throw new Error(`code-server on ${base} never answered /healthz (${exited ?? 'timeout'})`);
       await sleep(100);
     }
     Object.assign(cs, { port, url: `${base}/?folder=${encodeURIComponent(workspace)}` });

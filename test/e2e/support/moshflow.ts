@@ -45,12 +45,33 @@ export interface MoshFlow {
  * Starts everything and connects: on return the panel shows a shell prompt. Topology: the client aims its UDP
  * at 127.0.0.3:S; the server (started with -s) binds 127.0.0.1:S; the relay on 127.0.0.3:S forwards to it.
  */
-export async function connectInCodeServer(name: string, vsix: string, log: (m: string) => void, opts: { settings?: Record<string, unknown> } = {}): Promise<MoshFlow> {
+export async function connectInCodeServer(
+  name: string,
+  vsix: string,
+  log: (m: string) => void,
+  opts: { settings?: Record<string, unknown> } = {},
+): Promise<MoshFlow> {
   freshArtifactsDir(name);
   const sshd = await startSshd();
   const udpPort = await freeUdpPort();
-  const relay = await ImpairmentRelay.start({ listenHost: '127.0.0.3', listenPort: udpPort, upstreamHost: '127.0.0.1', upstreamPort: udpPort, seed: 6 });
-  const cs = await startCodeServer({ vsix, label: name, log, settings: { 'mosh.udpPortRange': String(udpPort), 'mosh.server': 'bundled', 'mosh.predictionDisplay': 'never', ...opts.settings } });
+  const relay = await ImpairmentRelay.start({
+    listenHost: '127.0.0.3',
+    listenPort: udpPort,
+    upstreamHost: '127.0.0.1',
+    upstreamPort: udpPort,
+    seed: 6,
+  });
+  const cs = await startCodeServer({
+    vsix,
+    label: name,
+    log,
+    settings: {
+      'mosh.udpPortRange': String(udpPort),
+      'mosh.server': 'bundled',
+      'mosh.predictionDisplay': 'never',
+      ...opts.settings,
+    },
+  });
   let wb: Workbench | undefined;
   const stop = async () => {
     await wb?.close();
@@ -63,7 +84,10 @@ export async function connectInCodeServer(name: string, vsix: string, log: (m: s
   try {
     mkdirSync(join(cs.home, '.ssh'), { recursive: true, mode: 0o700 });
     const proxy = join(cs.home, 'proxy.js');
-    writeFileSync(proxy, `const s = require('net').connect(Number(process.argv[2]), '127.0.0.1'); process.stdin.pipe(s); s.pipe(process.stdout); s.on('close', () => process.exit(0));\n`);
+    writeFileSync(
+      proxy,
+      `const s = require('net').connect(Number(process.argv[2]), '127.0.0.1'); process.stdin.pipe(s); s.pipe(process.stdout); s.on('close', () => process.exit(0));\n`,
+    );
     writeFileSync(
       join(cs.home, '.ssh', 'config'),
       `Host moshbox moshcmd\n  HostName 127.0.0.3\n  Port ${sshd.port}\n  User ${sshd.user}\n  ProxyCommand ${process.execPath} ${proxy} %p\n  PreferredAuthentications password\n  IdentitiesOnly yes\n`,

@@ -22,7 +22,12 @@ export function packageExtension(out: string, opts: { timeoutMs?: number; log?: 
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
     delete env.NODE_TEST_CONTEXT; // not a child test runner
-    const child = spawn('npm', ['run', '-s', 'package', '--', '--out', out], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('npm', ['run', '-s', 'package', '--', '--out', out], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -41,7 +46,12 @@ export function packageExtension(out: string, opts: { timeoutMs?: number; log?: 
       } catch {
         /* gone */
       }
-      if (code !== 0) return reject(new Error(`npm run package failed (${signal ?? code}${signal === 'SIGKILL' ? `, ${timeoutMs} ms limit` : ''}):\n${output}`));
+      if (code !== 0)
+        return reject(
+          new Error(
+            `npm run package failed (${signal ?? code}${signal === 'SIGKILL' ? `, ${timeoutMs} ms limit` : ''}):\n${output}`,
+          ),
+        );
       const ms = Date.now() - t0;
       const bytes = statSync(out).size;
       opts.log?.(`packaged ${out}: ${(bytes / 1024).toFixed(0)} KiB in ${ms} ms`);
@@ -58,14 +68,17 @@ export function packagedForThisFile(name: string): () => Packaged {
   let tmp = '';
   let packaged: Packaged | undefined;
   let error: unknown;
-  before(async () => {
-    tmp = mkdtempSync(join(tmpdir(), `mosh-e2e-${name}-`));
-    try {
-      packaged = await packageExtension(join(tmp, 'vscode-mosh.vsix'), { timeoutMs: 240_000 });
-    } catch (e) {
-      error = e;
-    }
-  }, { timeout: 300_000 });
+  before(
+    async () => {
+      tmp = mkdtempSync(join(tmpdir(), `mosh-e2e-${name}-`));
+      try {
+        packaged = await packageExtension(join(tmp, 'vscode-mosh.vsix'), { timeoutMs: 240_000 });
+      } catch (e) {
+        error = e;
+      }
+    },
+    { timeout: 300_000 },
+  );
   after(() => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });

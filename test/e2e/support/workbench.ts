@@ -139,7 +139,13 @@ export async function openWorkbench(url: string, opts: WorkbenchOptions): Promis
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
-    env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: join(profile, '.config'), XDG_CACHE_HOME: join(profile, '.cache'), TMPDIR: profile },
+    env: {
+      ...process.env,
+      HOME: profile,
+      XDG_CONFIG_HOME: join(profile, '.config'),
+      XDG_CACHE_HOME: join(profile, '.cache'),
+      TMPDIR: profile,
+    },
     timeout: 30_000,
   });
   const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 } });
@@ -150,10 +156,15 @@ export async function openWorkbench(url: string, opts: WorkbenchOptions): Promis
     blocked.push(u.href);
     return route.abort('blockedbyclient');
   });
-  return workbenchOnPage(await context.newPage(), url, opts, { browser, context, blocked, closeAll: async () => {
-    await browser.close().catch(() => {});
-    rmSync(profile, { recursive: true, force: true });
-  } });
+  return workbenchOnPage(await context.newPage(), url, opts, {
+    browser,
+    context,
+    blocked,
+    closeAll: async () => {
+      await browser.close().catch(() => {});
+      rmSync(profile, { recursive: true, force: true });
+    },
+  });
 }
 
 /**
@@ -162,7 +173,12 @@ export async function openWorkbench(url: string, opts: WorkbenchOptions): Promis
  */
 export async function openAnotherWindow(first: Workbench, url: string, opts: WorkbenchOptions): Promise<Workbench> {
   const page = await first.context.newPage();
-  return workbenchOnPage(page, url, opts, { browser: first.browser, context: first.context, blocked: first.blocked, closeAll: () => page.close().catch(() => {}) });
+  return workbenchOnPage(page, url, opts, {
+    browser: first.browser,
+    context: first.context,
+    blocked: first.blocked,
+    closeAll: () => page.close().catch(() => {}),
+  });
 }
 
 async function workbenchOnPage(
@@ -227,7 +243,9 @@ async function workbenchOnPage(
         try {
           await row.waitFor({ state: 'visible', timeout: 2000 });
           // The row's label must be exactly the title ("Mosh: Show Log", not "Mosh: Show Log Level")
-          const labels = await page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name').allInnerTexts();
+          const labels = await page
+            .locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name')
+            .allInnerTexts();
           const index = labels.findIndex((l) => l.replace(/\s+/g, ' ').trim() === title);
           if (index < 0) throw new Error('not listed yet');
           for (let k = 0; k < index; k++) await page.keyboard.press('ArrowDown');
@@ -251,7 +269,10 @@ async function workbenchOnPage(
           last = await quickInput.innerText().catch(() => '');
           if (!text || matches(last, text)) return last;
         }
-        if (Date.now() > deadline) throw new Error(`no quick input${text ? ` showing ${String(text)}` : ''} within ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `no quick input${text ? ` showing ${String(text)}` : ''} within ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`,
+          );
         await sleep(150);
       }
     },
@@ -277,7 +298,10 @@ async function workbenchOnPage(
       for (;;) {
         const v = await wb.outputView();
         if (v && matches(v.channel, name)) return v;
-        if (Date.now() > deadline) throw new Error(`the Output view never showed the channel ${String(name)} within ${timeoutMs} ms (seen: ${JSON.stringify(v)})`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `the Output view never showed the channel ${String(name)} within ${timeoutMs} ms (seen: ${JSON.stringify(v)})`,
+          );
         await sleep(200);
       }
     },
@@ -293,7 +317,10 @@ async function workbenchOnPage(
     },
 
     async clickDialogButton(label) {
-      await page.locator('.monaco-dialog-box .dialog-buttons a.monaco-button', { hasText: label }).first().click({ timeout: 10_000 });
+      await page
+        .locator('.monaco-dialog-box .dialog-buttons a.monaco-button', { hasText: label })
+        .first()
+        .click({ timeout: 10_000 });
     },
 
     async statusBarItems() {
@@ -309,7 +336,10 @@ async function workbenchOnPage(
         seen = await wb.statusBarItems();
         const hit = seen.find((t) => matches(t, match));
         if (hit !== undefined) return hit;
-        if (Date.now() > deadline) throw new Error(`no status bar item showed ${String(match)} within ${timeoutMs} ms; seen: ${JSON.stringify(seen)}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `no status bar item showed ${String(match)} within ${timeoutMs} ms; seen: ${JSON.stringify(seen)}`,
+          );
         await sleep(200);
       }
     },
@@ -318,7 +348,8 @@ async function workbenchOnPage(
       const items = page.locator('.part.statusbar .statusbar-item');
       const texts = (await items.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
       const i = texts.findIndex((t) => t && matches(t, match));
-      if (i < 0) throw new Error(`no status bar item shows ${String(match)}; seen: ${JSON.stringify(texts.filter(Boolean))}`);
+      if (i < 0)
+        throw new Error(`no status bar item shows ${String(match)}; seen: ${JSON.stringify(texts.filter(Boolean))}`);
       await items.nth(i).click();
     },
 
@@ -326,13 +357,19 @@ async function workbenchOnPage(
       const items = page.locator('.part.statusbar .statusbar-item');
       const texts = (await items.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
       const i = texts.findIndex((t) => t && matches(t, match));
-      if (i < 0) throw new Error(`no status bar item shows ${String(match)}; seen: ${JSON.stringify(texts.filter(Boolean))}`);
+      if (i < 0)
+        throw new Error(`no status bar item shows ${String(match)}; seen: ${JSON.stringify(texts.filter(Boolean))}`);
       const box = await items.nth(i).boundingBox();
       const view = page.viewportSize();
       if (!box || !view) throw new Error('the status bar item has no position');
       const x = Math.max(0, box.x - 160);
       const y = Math.max(0, box.y - 90);
-      const clip = { x, y, width: Math.min(view.width - x, box.width + 320), height: Math.min(view.height - y, box.height + 90) };
+      const clip = {
+        x,
+        y,
+        width: Math.min(view.width - x, box.width + 320),
+        height: Math.min(view.height - y, box.height + 90),
+      };
       const file = join(artifactsDir, `${String(++shots).padStart(2, '0')}-${safeName(step)}.png`);
       await page.screenshot({ path: file, clip });
       log(`screenshot ${file}`);
@@ -353,7 +390,10 @@ async function workbenchOnPage(
       for (;;) {
         text = await wb.terminalText();
         if (matches(text, match)) return text;
-        if (Date.now() > deadline) throw new Error(`the terminal never showed ${String(match)} within ${timeoutMs} ms; it shows:\n${text.replace(/\n+$/, '')}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `the terminal never showed ${String(match)} within ${timeoutMs} ms; it shows:\n${text.replace(/\n+$/, '')}`,
+          );
         await sleep(200);
       }
     },
@@ -401,7 +441,13 @@ async function workbenchOnPage(
           return { x: r.x, y: r.y, w: r.width, h: r.height };
         }),
       );
-      const sash = sashes.filter((s) => s.w > 0 && Math.abs(s.y + s.h / 2 - panel.y) <= 4 && s.x <= panel.x + panel.width / 2 && s.x + s.w >= panel.x + panel.width / 2)[0];
+      const sash = sashes.filter(
+        (s) =>
+          s.w > 0 &&
+          Math.abs(s.y + s.h / 2 - panel.y) <= 4 &&
+          s.x <= panel.x + panel.width / 2 &&
+          s.x + s.w >= panel.x + panel.width / 2,
+      )[0];
       if (!sash) throw new Error(`no sash at the panel's top edge (panel at y=${panel.y})`);
       const x = panel.x + panel.width / 2;
       const y = sash.y + sash.h / 2;
@@ -425,7 +471,10 @@ async function workbenchOnPage(
     await page.waitForSelector('.monaco-workbench', { timeout: opts.timeoutMs ?? 60_000 });
     await page.waitForSelector('.statusbar', { timeout: opts.timeoutMs ?? 60_000 });
     // Focus the workbench so that keyboard shortcuts (F1) reach it
-    await page.locator('.monaco-workbench').click({ position: { x: 600, y: 300 } }).catch(() => {});
+    await page
+      .locator('.monaco-workbench')
+      .click({ position: { x: 600, y: 300 } })
+      .catch(() => {});
     log('workbench loaded');
   } catch (e) {
     await wb.screenshot('workbench-load-failed').catch(() => {});

@@ -39,7 +39,14 @@ export function zipEntries(zip: Buffer): ZipEntry[] {
     const external = zip.readUInt32LE(p + 38);
     const localHeaderOffset = zip.readUInt32LE(p + 42);
     const name = zip.toString('utf8', p + 46, p + 46 + nameLen);
-    out.push({ name, size, compressedSize, method, localHeaderOffset, mode: madeBy === 3 ? (external >>> 16) & 0o7777 : 0 });
+    out.push({
+      name,
+      size,
+      compressedSize,
+      method,
+      localHeaderOffset,
+      mode: madeBy === 3 ? (external >>> 16) & 0o7777 : 0,
+    });
     p += 46 + nameLen + extraLen + commentLen;
   }
   return out;
@@ -70,4 +77,3 @@ export function unzipTo(file: string, dir: string): ZipEntry[] {
   }
   return entries;
 }
-

@@ -15,8 +15,15 @@ export function randomBytes(r: Rand, n: number): Uint8Array {
 }
 
 const INVALID_UTF8 = [
-  [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xff], [0xe2, 0x82], [0xf4, 0x90, 0x80, 0x80],
-  [0x80, 0x80, 0x80], [0xc3], [0xf0, 0x9f, 0x98],
+  [0xc0, 0x80],
+  [0xed, 0xa0, 0x80],
+  [0xf8, 0x88, 0x80, 0x80, 0x80],
+  [0xff],
+  [0xe2, 0x82],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0x80, 0x80, 0x80],
+  [0xc3],
+  [0xf0, 0x9f, 0x98],
 ];
 
 /** One hostile piece of input, as a string of code units 0-255 (so it can carry raw bytes too). */
@@ -38,7 +45,26 @@ export function hostile(r: Rand, cols: number, rows: number): Uint8Array {
     s = `\x1bP${pick(r, ['$q', '+q', '1;1|', 'q'])}${'B'.repeat(int(r, int(r, 10) === 0 ? 200000 : 5000))}${pick(r, ['\x1b\\', ''])}`;
   } else if (k < 0.5) {
     s = '';
-    for (let i = 0; i < 200; i++) s += pick(r, ['\x1b[', '\x1b]', '\x1bP', '\x1b', '\x9b', '\x9d', '\x90', '\x18', '\x1a', ';', '?', '$', '>', '\x07', '\x1b\\', 'q', 'm']);
+    for (let i = 0; i < 200; i++)
+      s += pick(r, [
+        '\x1b[',
+        '\x1b]',
+        '\x1bP',
+        '\x1b',
+        '\x9b',
+        '\x9d',
+        '\x90',
+        '\x18',
+        '\x1a',
+        ';',
+        '?',
+        '$',
+        '>',
+        '\x07',
+        '\x1b\\',
+        'q',
+        'm',
+      ]);
   } else if (k < 0.58) {
     const parts: number[] = [];
     for (let i = 0; i < 500; i++) {
@@ -48,7 +74,17 @@ export function hostile(r: Rand, cols: number, rows: number): Uint8Array {
     return Uint8Array.from(parts);
   } else if (k < 0.66) {
     s = `\x1b[?${pick(r, ['1049', '47', '1047', '6', '7', '69', '2026', '1000', '1006', '5', '25', '66', '2004'])}${r() < 0.5 ? 'h' : 'l'}`;
-    s += pick(r, ['\x1b[1;2r', '\x1b[?6h\x1b[5;10r\x1b[H', '\x1b#8', '\x1bc', '\x1b[!p', '\x1b[4h', '\x1b(0', '\x1b)0\x0e', '\x0f']);
+    s += pick(r, [
+      '\x1b[1;2r',
+      '\x1b[?6h\x1b[5;10r\x1b[H',
+      '\x1b#8',
+      '\x1bc',
+      '\x1b[!p',
+      '\x1b[4h',
+      '\x1b(0',
+      '\x1b)0\x0e',
+      '\x0f',
+    ]);
   } else {
     s = '';
     for (let i = 0; i < 40; i++) s += randomChunk(r, cols, rows);
@@ -56,4 +92,3 @@ export function hostile(r: Rand, cols: number, rows: number): Uint8Array {
   }
   return new Uint8Array(Buffer.from(s, 'latin1'));
 }
-

@@ -21,14 +21,73 @@ export type Rand = () => number;
 export const int = (r: Rand, n: number): number => Math.floor(r() * n);
 export const pick = <T>(r: Rand, xs: readonly T[]): T => xs[int(r, xs.length)];
 
-const WORDS = ['ls', 'cd', 'echo', 'hello', 'world', 'src', 'build', 'node_modules', 'README.md', '$', '#', '>', 'a', 'xyz', '0123', '--color'];
+const WORDS = [
+  'ls',
+  'cd',
+  'echo',
+  'hello',
+  'world',
+  'src',
+  'build',
+  'node_modules',
+  'README.md',
+  '$',
+  '#',
+  '>',
+  'a',
+  'xyz',
+  '0123',
+  '--color',
+];
 const WIDE = ['中', '文', '字', '日本', '한국어', '😀', '🎉', 'ｗ', '👍'];
 const COMBINING = ['\u0301', '\u0308', '\u0323', '\u20dd', '\ufe0f'];
 const LATIN = ['é', 'ü', 'ß', 'ø', '€', '—', '│', '─', '┌', '█', '░', '→'];
 const SGR = [
-  '0', '1', '2', '3', '4', '4:3', '4:2', '5', '7', '8', '9', '53', '21', '22', '23', '24', '25', '27', '28', '29', '55',
-  '30', '31', '32', '33', '34', '35', '36', '37', '39', '40', '41', '42', '43', '44', '45', '46', '47', '49',
-  '90', '91', '97', '100', '101', '107',
+  '0',
+  '1',
+  '2',
+  '3',
+  '4',
+  '4:3',
+  '4:2',
+  '5',
+  '7',
+  '8',
+  '9',
+  '53',
+  '21',
+  '22',
+  '23',
+  '24',
+  '25',
+  '27',
+  '28',
+  '29',
+  '55',
+  '30',
+  '31',
+  '32',
+  '33',
+  '34',
+  '35',
+  '36',
+  '37',
+  '39',
+  '40',
+  '41',
+  '42',
+  '43',
+  '44',
+  '45',
+  '46',
+  '47',
+  '49',
+  '90',
+  '91',
+  '97',
+  '100',
+  '101',
+  '107',
 ];
 
 function sgr(r: Rand): string {
@@ -85,10 +144,41 @@ export function randomChunk(r: Rand, cols: number, rows: number, loneMarks = tru
   }
   if (k < 0.89) return loneMarks ? pick(r, COMBINING) : 'q'; // possibly a lone mark after an escape sequence
   if (k < 0.93) {
-    const mode = pick(r, ['1', '5', '25', '2004', '9', '1000', '1001', '1002', '1003', '1004', '1005', '1006', '1015', '1016', '1049', '1047', '7', '4']);
+    const mode = pick(r, [
+      '1',
+      '5',
+      '25',
+      '2004',
+      '9',
+      '1000',
+      '1001',
+      '1002',
+      '1003',
+      '1004',
+      '1005',
+      '1006',
+      '1015',
+      '1016',
+      '1049',
+      '1047',
+      '7',
+      '4',
+    ]);
     return mode === '4' ? `\x1b[4${r() < 0.5 ? 'h' : 'l'}` : `\x1b[?${mode}${r() < 0.5 ? 'h' : 'l'}`;
   }
-  if (k < 0.95) return pick(r, ['\x1b=', '\x1b>', '\x1b7', '\x1b8', '\x1bD', '\x1bE', '\x1b(0', '\x1b(B', '\x07', `\x1b[${int(r, 7)} q`]);
+  if (k < 0.95)
+    return pick(r, [
+      '\x1b=',
+      '\x1b>',
+      '\x1b7',
+      '\x1b8',
+      '\x1bD',
+      '\x1bE',
+      '\x1b(0',
+      '\x1b(B',
+      '\x07',
+      `\x1b[${int(r, 7)} q`,
+    ]);
   if (k < 0.97) {
     const ps = pick(r, ['0', '1', '2']);
     return `\x1b]${ps};${pick(r, ['vim', 'bash — ~/src', 'top', 'ÿ title 中', ''])}\x07`;
@@ -138,7 +228,8 @@ export function assertSameScreen(actual: Snapshot, expected: Snapshot, context: 
         );
       }
     }
-    if (y < expected.rows - 1 && a.wraps !== e.wraps) assert.fail(`${context}: row ${y} wraps=${a.wraps}, want ${e.wraps}`);
+    if (y < expected.rows - 1 && a.wraps !== e.wraps)
+      assert.fail(`${context}: row ${y} wraps=${a.wraps}, want ${e.wraps}`);
   }
   assert.deepEqual(actual.cursor, expected.cursor, `${context}: cursor`);
   assert.equal(actual.pen, expected.pen, `${context}: pen`);

@@ -93,7 +93,13 @@ export interface FakeVscode {
 function parseUri(text: string): FakeFolder['uri'] {
   const u = new URL(text);
   const path = decodeURIComponent(u.pathname);
-  return { scheme: u.protocol.replace(/:$/, ''), authority: decodeURIComponent(u.host), path, fsPath: path, toString: () => text };
+  return {
+    scheme: u.protocol.replace(/:$/, ''),
+    authority: decodeURIComponent(u.host),
+    path,
+    fsPath: path,
+    toString: () => text,
+  };
 }
 
 const MODULE_ID = 'vscode-fake-module';
@@ -134,9 +140,14 @@ export function installFakeVscode(o: FakeVscodeOptions = {}): FakeVscode {
         return settings.has(k) ? (settings.get(k) as T) : dflt;
       },
       has: (key: string) => settings.has(full(key)) || workspaceWrites.has(full(key)),
-      inspect: (key: string) => ({ key: full(key), workspaceValue: workspaceWrites.get(full(key)), globalValue: settings.get(full(key)) }),
+      inspect: (key: string) => ({
+        key: full(key),
+        workspaceValue: workspaceWrites.get(full(key)),
+        globalValue: settings.get(full(key)),
+      }),
       async update(key: string, value: unknown, target?: unknown) {
-        if (target !== 2 && target !== 3) throw new Error(`fake vscode: only workspace settings can be written here (target ${String(target)})`);
+        if (target !== 2 && target !== 3)
+          throw new Error(`fake vscode: only workspace settings can be written here (target ${String(target)})`);
         if (value === undefined) workspaceWrites.delete(full(key));
         else workspaceWrites.set(full(key), value);
       },
@@ -145,7 +156,23 @@ export function installFakeVscode(o: FakeVscodeOptions = {}): FakeVscode {
 
   const logChannel = (name: string) => {
     const line = (level: string) => (msg: string) => logLines.push(`[${name}] ${level} ${msg}`);
-    return { name, info: line('info'), warn: line('warn'), error: line('error'), debug: line('debug'), trace: line('trace'), append: line(''), appendLine: line(''), show() {}, hide() {}, clear() {}, dispose() {}, replace() {}, logLevel: 2, onDidChangeLogLevel: () => disposable };
+    return {
+      name,
+      info: line('info'),
+      warn: line('warn'),
+      error: line('error'),
+      debug: line('debug'),
+      trace: line('trace'),
+      append: line(''),
+      appendLine: line(''),
+      show() {},
+      hide() {},
+      clear() {},
+      dispose() {},
+      replace() {},
+      logLevel: 2,
+      onDidChangeLogLevel: () => disposable,
+    };
   };
 
   class ThemeIcon {
@@ -166,8 +193,28 @@ export function installFakeVscode(o: FakeVscodeOptions = {}): FakeVscode {
     StatusBarAlignment: { Left: 1, Right: 2 },
     ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
     ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
-    TerminalExitReason: { 0: 'Unknown', 1: 'Shutdown', 2: 'Process', 3: 'User', 4: 'Extension', Unknown: 0, Shutdown: 1, Process: 2, User: 3, Extension: 4 },
-    Uri: { file: (p: string) => ({ scheme: 'file', authority: '', path: p, fsPath: p, with: (c: object) => ({ scheme: 'file', path: p, ...c }) }), parse: parseUri },
+    TerminalExitReason: {
+      0: 'Unknown',
+      1: 'Shutdown',
+      2: 'Process',
+      3: 'User',
+      4: 'Extension',
+      Unknown: 0,
+      Shutdown: 1,
+      Process: 2,
+      User: 3,
+      Extension: 4,
+    },
+    Uri: {
+      file: (p: string) => ({
+        scheme: 'file',
+        authority: '',
+        path: p,
+        fsPath: p,
+        with: (c: object) => ({ scheme: 'file', path: p, ...c }),
+      }),
+      parse: parseUri,
+    },
     env: { remoteName: o.remoteName, appName: 'fake', language: 'en' },
     window: {
       get activeTerminal() {
@@ -176,7 +223,15 @@ export function installFakeVscode(o: FakeVscodeOptions = {}): FakeVscode {
       activeTextEditor: undefined,
       terminals,
       createOutputChannel: logChannel,
-      createStatusBarItem: () => ({ text: '', tooltip: '', command: undefined, name: '', show() {}, hide() {}, dispose() {} }),
+      createStatusBarItem: () => ({
+        text: '',
+        tooltip: '',
+        command: undefined,
+        name: '',
+        show() {},
+        hide() {},
+        dispose() {},
+      }),
       createTerminal(options: { name?: string; pty?: unknown }) {
         const t: FakeTerminal = {
           name: options.name ?? '',
@@ -204,7 +259,10 @@ export function installFakeVscode(o: FakeVscodeOptions = {}): FakeVscode {
       onDidOpenTerminal: onOpen.event,
       onDidCloseTerminal: onClose.event,
       onDidChangeActiveTerminal: onActive.event,
-      withProgress: (_opts: unknown, task: (p: { report(v: unknown): void }, token: unknown) => unknown) => Promise.resolve(task({ report() {} }, { isCancellationRequested: false, onCancellationRequested: () => disposable })),
+      withProgress: (_opts: unknown, task: (p: { report(v: unknown): void }, token: unknown) => unknown) =>
+        Promise.resolve(
+          task({ report() {} }, { isCancellationRequested: false, onCancellationRequested: () => disposable }),
+        ),
       showInformationMessage: (text: string, ...items: unknown[]) => answer('info', text, items),
       showWarningMessage: (text: string, ...items: unknown[]) => answer('warning', text, items),
       showErrorMessage: (text: string, ...items: unknown[]) => answer('error', text, items),
