@@ -6,12 +6,13 @@
 // Prints one JSON object per server, then a comparison line with the goals.
 //   node build/bench/throughput.js [--mib 50] [--cols 200] [--rows 50]
 
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as pty from '@lydell/node-pty';
 import { Screen, type StockServer, startOurServer, startStockServer } from '../test/support/stock';
 import { MemSampler, mib1, procMem } from './lib/procmem';
+import { makeTextFile } from './lib/textfile';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,38 +27,6 @@ const TIMEOUT_MS = 180_000;
 const IDLE_MS = 3000;
 const AFTER_MS = 3000;
 const SETTLED_MS = 15_000;
-
-async function makeFile(path: string, bytes: number): Promise<void> {
-  const out = createWriteStream(path);
-  let written = 0;
-  let n = 0;
-  const words = [
-    'alpha',
-    'bravo',
-    'charlie',
-    'delta',
-    'echo',
-    'foxtrot',
-    'golf',
-    'hotel',
-    'india',
-    'juliet',
-    'kilo',
-    'lima',
-  ];
-  while (written < bytes) {
-    let chunk = '';
-    for (let i = 0; i < 1000; i++, n++) {
-      const len = 20 + ((n * 7919) % 110);
-      let line = `${n} `;
-      while (line.length < len) line += words[(n + line.length) % words.length] + ' ';
-      chunk += line + '\n';
-    }
-    written += chunk.length;
-    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((r) => out.end(r));
-}
 
 function cpuSeconds(pid: number): number | null {
   try {
@@ -165,7 +134,7 @@ async function runOne(name: string, start: () => Promise<StockServer>, file: str
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mosh-throughput-'));
   const file = join(dir, 'big.txt');
-  await makeFile(file, MIB * 1024 * 1024);
+  await makeTextFile(file, MIB * 1024 * 1024);
   const env = { HOME: dir, PS1: '$ ', ENV: '' };
   try {
     const stock = await runOne('stock mosh-server', () => startStockServer({ command: ['/bin/sh'], env }), file);
