@@ -88,6 +88,7 @@ export class SessionExtensions {
       row: (text, wraps) => ring.add({ text: Buffer.from(text, 'utf8'), wraps }),
       plain: (bytes, lines, style) => ring.addPlain(bytes, lines, style, emulator.cols),
       cleared: () => ring.clear(),
+      keeps: () => ring.keeps,
     });
   }
 

@@ -50,6 +50,11 @@ export interface HistorySink {
   plain(bytes: Uint8Array, lines: number, style: string): void;
   /** CSI 3J: everything that scrolled off so far is to be forgotten. */
   cleared(): void;
+  /**
+   * How many of the newest lines the sink keeps (older ones are dropped as newer ones come); absent: all. Rows
+   * that a bulk write would push out of that at once are handed over without their text (made for nothing).
+   */
+  keeps?(): number;
 }
 
 /** Longest title or icon name kept (characters); longer ones are cut. */
@@ -260,10 +265,12 @@ export class Emulator {
     const b = this.raw.buffer;
     const c = b.y;
     const cols = this.term.cols;
+    // When S alone fills what the sink keeps, these rows are dropped as soon as S arrives: counted, not read.
+    const dropped = sink.keeps !== undefined && lines >= sink.keeps();
     for (let y = 0; y < c; y++) {
       const line = b.lines.get(b.ybase + y);
       const next = b.lines.get(b.ybase + y + 1);
-      if (line) sink.row(historyLineText(line, cols), next !== undefined && next.isWrapped);
+      if (line) sink.row(dropped ? '' : historyLineText(line, cols), next !== undefined && next.isWrapped);
     }
     this.write(`\x1b[${rows};1H\x1b[2K`);
     const style = this.raw.penStyle;

@@ -78,6 +78,11 @@ export class HistoryRing {
     return this.cleared;
   }
 
+  /** How many of the newest lines are kept. */
+  get keeps(): number {
+    return this.capacity;
+  }
+
   /** Number of the oldest line still kept. */
   get keptFrom(): number {
     return this.first;

@@ -29,6 +29,20 @@ function capture(em: Emulator): { got: Captured[]; cleared: number } {
   return out;
 }
 
+/** The sink `capture` installed, as an object (to add `keeps` to it). */
+function sinkOf(out: { got: Captured[]; cleared: number }, em: Emulator) {
+  return {
+    row: (text: string, wraps: boolean) => out.got.push({ text, wraps }),
+    plain: (bytes: Uint8Array, lines: number, style: string) => {
+      const text = Buffer.from(bytes).toString('latin1').split('\r\n');
+      text.pop();
+      for (const l of text)
+        out.got.push({ text: plainLineText(Buffer.from(l, 'latin1'), style, em.cols), wraps: false });
+    },
+    cleared: () => out.cleared++,
+  };
+}
+
 const PIECES = [
   'plain ',
   'x',
@@ -92,6 +106,30 @@ test('lines writeBulk skips come between the rows it emulated, in order, each on
   assert.deepEqual(
     texts.slice(1, 401),
     Array.from({ length: 400 }, (_, i) => `line ${i + 1}`),
+  );
+});
+
+test('a sink that keeps only its newest lines gets the same newest lines when a bulk write skips more than that', () => {
+  const run = (keeps: number | undefined): { texts: string[]; count: number } => {
+    const em = new Emulator(20, 5);
+    const sink = capture(em);
+    if (keeps !== undefined) em.captureHistory({ ...sinkOf(sink, em), keeps: () => keeps });
+    for (let i = 1; i <= 4; i++) em.write(`\x1b[3${i}mrow ${i}\x1b[0m\r\n`);
+    let s = '';
+    for (let i = 1; i <= 300; i++) s += `line ${i}\r\n`;
+    em.writeBulk(Buffer.from(s));
+    em.write(`\x1b[5;1H${'\n'.repeat(5)}`);
+    return { texts: sink.got.map((g) => g.text), count: sink.got.length };
+  };
+  const all = run(undefined);
+  const kept = run(100);
+  assert.equal(kept.count, all.count, 'every line is counted');
+  assert.deepEqual(kept.texts.slice(-100), all.texts.slice(-100), 'the newest 100 lines are the same');
+  const unread = (t: string[]) => t.filter((x) => x === '').length;
+  assert.equal(
+    unread(kept.texts) - unread(all.texts),
+    4,
+    'with a limit, the rows above the cursor at the skip are counted, not read',
   );
 });
 
