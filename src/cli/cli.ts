@@ -190,12 +190,12 @@ function runSession(o: SessionOptions): void {
 
   enterTty();
   const size = { cols: out.columns || 80, rows: out.rows || 24 };
-  // Fast redraws leave the old generation full of dead frames for V8 to collect late: collected sooner, at most
-  // every 2 s and 1 % of the time (see HeapGuard). Not more often: a forced full GC costs more than its own pause
-  // (V8 ages compiled code on each one, and hot code is compiled again after), measured +5 ms of CPU a frame at
-  // HeapGuard's server settings (1 MiB, 100 ms) and +0.3 ms at these, for about 4 MiB less private memory at
-  // 200x50. Idle, no frames, no checks.
-  const heap = HeapGuard.forThisProcess({ exposeGc: true, growthStep: 4 << 20, timeShare: 100, minSpacingMs: 2000 });
+  // Fast redraws leave the old generation full of dead frames for V8 to collect late: collected sooner, after 2 MiB
+  // of growth, at most every second and 2 % of the time (see HeapGuard). Not more often: a forced full GC costs
+  // more than its own pause (V8 ages compiled code on each one), measured +3 to +5 ms of CPU a frame at the
+  // server's settings (1 MiB, 100 ms); at these about +0.5 ms (bench clientframe, noisy), for 2-4 MiB less private
+  // memory at 200x50 (bench memory: 18.5 MiB at the end, 20.4-20.8 at 4 MiB / 2 s). Idle, no frames, no checks.
+  const heap = HeapGuard.forThisProcess({ exposeGc: true, growthStep: 2 << 20, timeShare: 50, minSpacingMs: 1000 });
   const events = {
     screen: (d: Buffer) => {
       out.write(d);
