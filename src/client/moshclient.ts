@@ -4,7 +4,7 @@
 // xterm-compatible screen can show them. Bytes in (`input`), screen updates and events out. It knows nothing of
 // VS Code or of a tty: the front ends (src/cli/, src/vscode/) do that.
 
-import { clampScreenSize, newFrameBytes, type Snapshot } from '../emulator';
+import { blankRow, clampScreenSize, newFrameBytes, reviveSnapshot, Row, type Snapshot } from '../emulator';
 import { BAR_TEXT, NotificationEngine, PredictionEngine } from '../predict';
 import {
   encodeClientHello,
@@ -261,7 +261,7 @@ export class MoshClient {
       channels: savedChannels(s.channels),
     }),
     load: (s: SavedTerminal) =>
-      new TerminalState(s.snapshot, BigInt(s.echoAck), {
+      new TerminalState(reviveSnapshot(s.snapshot), BigInt(s.echoAck), {
         hello: s.hello ?? null,
         history: s.history ?? null,
         log: this.historyLog,
@@ -552,13 +552,11 @@ export class MoshClient {
  * blank rows/cells so the differ can draw it on the user's terminal as it is now.
  */
 function fitTo(s: Snapshot, cols: number, rows: number): Snapshot {
-  const blankText = new Array<string>(cols).fill('');
-  const blankStyle = new Array<string>(cols).fill('');
-  const lines = [];
+  const lines: Row[] = [];
   for (let y = 0; y < rows; y++) {
     const row = s.lines[y];
     if (!row) {
-      lines.push({ text: blankText, style: blankStyle, widths: null, wraps: false });
+      lines.push(blankRow(cols));
       continue;
     }
     const text = row.text.slice(0, cols);
@@ -574,7 +572,7 @@ function fitTo(s: Snapshot, cols: number, rows: number): Snapshot {
       style.push('');
       if (widths) widths += '1';
     }
-    lines.push({ text, style, widths, wraps: row.wraps && cols >= s.cols });
+    lines.push(Row.fromCells(text, style, widths, row.wraps && cols >= s.cols));
   }
   return {
     ...s,

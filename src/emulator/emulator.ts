@@ -408,7 +408,7 @@ export class Emulator {
     const n = cols * 3;
     const entry = this.rowCache.get(line);
     if (entry !== undefined && entry.cols === cols && lineCellsEqual(line, entry.data, entry.extras, n)) {
-      if (entry.row.wraps !== wraps) entry.row = { ...entry.row, wraps };
+      if (entry.row.wraps !== wraps) entry.row = entry.row.withWraps(wraps);
       return entry.row;
     }
     const fresh = decodeRow(line, cols, wraps, this.raw);

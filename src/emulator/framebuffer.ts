@@ -5,10 +5,11 @@
 // touches, not a screen rebuild, and a diff based on an older state costs nothing extra. Cell results follow
 // xterm.js (the server's emulator) exactly for that vocabulary, so the client's screen equals the server's.
 // Other sequences are parsed and ignored. It is not a general emulator (Emulator is) and holds no history.
-import { DEFAULT_MODES, type Modes, type MouseEncoding, type MouseTracking, type Row, type Snapshot } from './snapshot';
+import { DEFAULT_MODES, type Modes, type MouseEncoding, type MouseTracking, type Snapshot } from './snapshot';
 import { clampScreenSize } from './limits';
 import { Pen } from './pen';
-import { blankLine, ScreenRows, type WorkRow } from './screenrows';
+import { ScreenRows, type WorkRow } from './screenrows';
+import { EMPTY_CELL, IS_COMBINED, Row, WIDTH_SHIFT } from './row';
 import { VtParser, type VtTarget } from './vtparser';
 import { glibcWidthProvider } from './widths';
 
@@ -17,7 +18,6 @@ const MAX_TITLE = 4096;
 /** Longest OSC 52 payload kept (characters); as Emulator. */
 const MAX_CLIPBOARD = 1 << 20;
 
-const ASCII: string[] = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i));
 const MOUSE_TRACKING = new Set([9, 1000, 1001, 1002, 1003]);
 const MOUSE_ENCODING = new Set([1005, 1006, 1015, 1016]);
 
@@ -71,7 +71,7 @@ export class Framebuffer implements VtTarget {
     this.clipboard = s.clipboard;
     this.bells = s.bellCount;
     this.parser = new VtParser(this);
-    if (s.pen !== '') this.setPenFromStyle(s.pen);
+    if (s.pen !== '') this.pen.applyStyle(s.pen);
     this.last = s;
   }
 
@@ -146,18 +146,27 @@ export class Framebuffer implements VtTarget {
     if (!this.inPrint) this.beginPrint();
     const s = this.scr;
     const cols = this.cols;
-    let style = this.pen.cellStyle();
-    let w = this.scr.row(s.y);
+    const pen = this.pen;
+    const fg = pen.cellFg();
+    const bg = pen.cellBg();
+    const ext = pen.cellExt();
+    let w = s.row(s.y);
+    // Straight into the words unless a cell being overwritten has text or an extended word beside them.
+    let fast = ext === 0 && w.clusters === null && w.exts === null;
     for (let i = start; i < end; i++) {
       if (s.x + 1 > cols) {
         w = this.wrap(0);
-        style = this.pen.cellStyle();
+        fast = ext === 0 && w.clusters === null && w.exts === null;
       }
       const x = s.x;
       if (x < cols) {
-        w.text[x] = ASCII[data[i]];
-        w.style[x] = style;
-        if (w.widths !== null) w.widths[x] = 1;
+        if (fast) {
+          const cells = w.cells;
+          const k = x * 3;
+          cells[k] = data[i] | EMPTY_CELL;
+          cells[k + 1] = fg;
+          cells[k + 2] = bg;
+        } else s.setCell(w, x, data[i] | EMPTY_CELL, fg, bg, ext, null);
       }
       s.x = x + 1;
     }
@@ -173,33 +182,37 @@ export class Framebuffer implements VtTarget {
     const shouldJoin = (props & 1) !== 0;
     const oldWidth = shouldJoin ? (this.joinState >> 1) & 3 : 0;
     this.joinState = props;
-    const ch = String.fromCodePoint(cp);
-    let w = this.scr.row(s.y);
+    const pen = this.pen;
+    let w = s.row(s.y);
     if (s.x + chWidth - oldWidth > cols) w = this.wrap(oldWidth);
     if (shouldJoin && s.x) {
       const offset = ScreenRows.width(w, s.x - 1) ? 1 : 2;
       const x = s.x - offset;
       if (x >= 0 && x < cols) {
-        if (w.text[x] === '') {
+        if (ScreenRows.isEmpty(w, x)) {
           // xterm: a mark on an empty cell becomes that cell's content; one column wide, that is a lone mark
-          // (Row.widths '0'); two columns wide only over a proper right half, else the cell stays empty.
+          // (width 0); two columns wide only over a proper right half, else the cell stays empty.
           const wd = chWidth || 1;
-          if (wd === 1) this.scr.setCell(w, x, ch, w.style[x], 0);
-          else if (x + 1 < cols && ScreenRows.width(w, x + 1) === 0 && w.text[x + 1] === '')
-            this.scr.setCell(w, x, ch, w.style[x], 2);
-          else this.scr.setCell(w, x, '', w.style[x], 1);
+          if (wd === 1) s.setContent(w, x, cp, null);
+          else if (x + 1 < cols && ScreenRows.width(w, x + 1) === 0 && ScreenRows.isEmpty(w, x + 1))
+            s.setContent(w, x, cp | (2 << WIDTH_SHIFT), null);
+          else s.setContent(w, x, EMPTY_CELL, null);
         } else {
-          w.text[x] += ch;
-          if (chWidth) this.scr.setCell(w, x, w.text[x], w.style[x], chWidth);
+          const text = ScreenRows.textOf(w, x) + String.fromCodePoint(cp);
+          const width = chWidth ? chWidth : ScreenRows.width(w, x);
+          s.setContent(w, x, IS_COMBINED | (width << WIDTH_SHIFT), text);
         }
       }
-      for (let delta = chWidth - oldWidth; --delta >= 0;) this.scr.setCell(w, s.x++, '', this.pen.cellStyle(), 0);
+      for (let delta = chWidth - oldWidth; --delta >= 0;)
+        s.setCell(w, s.x++, 0, pen.cellFg(), pen.cellBg(), pen.cellExt(), null);
       return;
     }
-    const style = this.pen.cellStyle();
+    const fg = pen.cellFg();
+    const bg = pen.cellBg();
+    const ext = pen.cellExt();
     // A lone zero-width character takes a cell of its own with width 0 (decoded as a lone mark).
-    this.scr.setCell(w, s.x++, ch, style, chWidth);
-    if (chWidth > 0) while (--chWidth) this.scr.setCell(w, s.x++, '', style, 0);
+    s.setCell(w, s.x++, cp | (chWidth << WIDTH_SHIFT), fg, bg, ext, null);
+    if (chWidth > 0) while (--chWidth) s.setCell(w, s.x++, 0, fg, bg, ext, null);
   }
 
   /** The automatic wrap before a character that does not fit (DECAWM); returns the row now printed on. */
@@ -212,7 +225,7 @@ export class Framebuffer implements VtTarget {
     s.y++;
     if (s.y === s.bottom + 1) {
       s.y--;
-      this.scr.scrollUp(this.pen.eraseStyle(), true);
+      this.scr.scrollUp(this.pen.eraseWord(), true);
       oldY--;
     } else {
       if (s.y >= this.rowsN) s.y = this.rowsN - 1;
@@ -224,11 +237,11 @@ export class Framebuffer implements VtTarget {
       if (oldWidth > 0) {
         for (let i = 0; i < oldWidth; i++) {
           const from = oldCol + i;
-          if (from < cols) this.scr.setCell(w, i, old.text[from], old.style[from], ScreenRows.width(old, from));
+          if (from < cols) this.scr.copyCell(old, from, w, i);
         }
       }
-      const empty = this.pen.eraseStyle();
-      while (oldCol < cols) this.scr.setCell(old, oldCol++, '', empty, 1);
+      const empty = this.pen.eraseWord();
+      while (oldCol < cols) this.scr.eraseCell(old, oldCol++, empty);
     }
     return w;
   }
@@ -238,14 +251,7 @@ export class Framebuffer implements VtTarget {
     this.inPrint = true;
     const s = this.scr;
     if (s.x > 0 && s.x <= this.cols) {
-      const w = s.work[s.y] ?? null;
-      const r = s.rows[s.y];
-      const width =
-        w !== null ? ScreenRows.width(w, s.x - 1) : r.widths === null ? 1 : r.widths.charCodeAt(s.x - 1) - 48;
-      if (width === 2) {
-        const row = this.scr.row(s.y);
-        this.scr.setCell(row, s.x - 1, '', this.pen.eraseStyle(), 1);
-      }
+      if (s.widthAt(s.y, s.x - 1) === 2) s.eraseCell(s.row(s.y), s.x - 1, this.pen.eraseWord());
     }
   }
 
@@ -256,7 +262,7 @@ export class Framebuffer implements VtTarget {
     const s = this.scr;
     if (s.x < this.cols) {
       const w = this.scr.row(s.y);
-      if (ScreenRows.width(w, s.x) === 0 && w.text[s.x] === '') this.scr.setCell(w, s.x, '', this.pen.eraseStyle(), 1);
+      if (ScreenRows.width(w, s.x) === 0 && ScreenRows.isEmpty(w, s.x)) s.eraseCell(w, s.x, this.pen.eraseWord());
     }
   }
 
@@ -297,7 +303,7 @@ export class Framebuffer implements VtTarget {
     s.y++;
     if (s.y === s.bottom + 1) {
       s.y--;
-      this.scr.scrollUp(this.pen.eraseStyle(), false);
+      this.scr.scrollUp(this.pen.eraseWord(), false);
     } else if (s.y >= this.rowsN) {
       s.y = this.rowsN - 1;
     } else {
@@ -356,7 +362,7 @@ export class Framebuffer implements VtTarget {
 
   private fullReset(): void {
     if (this.normal) this.leaveAlt();
-    this.scr = new ScreenRows(this.cols, new Array<Row>(this.rowsN).fill(blankLine(this.cols, '')));
+    this.scr = new ScreenRows(this.cols, new Array<Row>(this.rowsN).fill(Row.blank(this.cols)));
     this.pen.copyFrom({ fg: 0, bg: 0, ext: 0 });
     this.visible = true;
     this.m = { ...DEFAULT_MODES };
@@ -422,7 +428,7 @@ export class Framebuffer implements VtTarget {
         break;
       case 0x58: // ECH
         this.restrict(this.cols - 1);
-        this.scr.eraseCells(s.y, s.x, s.x + param(params, count, 0), this.pen.eraseStyle());
+        this.scr.eraseCells(s.y, s.x, s.x + param(params, count, 0), this.pen.eraseWord());
         break;
       case 0x72: {
         // DECSTBM
@@ -448,13 +454,13 @@ export class Framebuffer implements VtTarget {
     this.restrict(this.cols);
     if (mode === 0) {
       this.eraseInLineRange(s.y, s.x, this.cols, s.x === 0);
-      for (let j = s.y + 1; j < this.rowsN; j++) this.scr.resetLine(j, this.pen.eraseStyle());
+      for (let j = s.y + 1; j < this.rowsN; j++) this.scr.resetLine(j, this.pen.eraseWord());
     } else if (mode === 1) {
       this.eraseInLineRange(s.y, 0, s.x + 1, true);
       if (s.x + 1 >= this.cols && s.y + 1 < this.rowsN) s.wrapped[s.y + 1] = 0;
-      for (let j = s.y - 1; j >= 0; j--) this.scr.resetLine(j, this.pen.eraseStyle());
+      for (let j = s.y - 1; j >= 0; j--) this.scr.resetLine(j, this.pen.eraseWord());
     } else if (mode === 2) {
-      for (let j = this.rowsN - 1; j >= 0; j--) this.scr.resetLine(j, this.pen.eraseStyle());
+      for (let j = this.rowsN - 1; j >= 0; j--) this.scr.resetLine(j, this.pen.eraseWord());
     }
   }
 
@@ -467,7 +473,7 @@ export class Framebuffer implements VtTarget {
   }
 
   private eraseInLineRange(y: number, start: number, end: number, clearWrap: boolean): void {
-    this.scr.eraseCells(y, start, end, this.pen.eraseStyle());
+    this.scr.eraseCells(y, start, end, this.pen.eraseWord());
     if (clearWrap) this.scr.wrapped[y] = 0;
   }
 
@@ -511,7 +517,7 @@ export class Framebuffer implements VtTarget {
     if (this.normal || this.m.altScreen) return;
     const n = this.scr;
     this.normal = n;
-    this.scr = new ScreenRows(this.cols, new Array<Row>(this.rowsN).fill(n.blank(this.pen.eraseStyle())), undefined, 0);
+    this.scr = new ScreenRows(this.cols, new Array<Row>(this.rowsN).fill(n.blank(this.pen.eraseWord())), undefined, 0);
     this.scr.x = n.x;
     this.scr.y = n.y;
     this.m.altScreen = true;
@@ -553,27 +559,5 @@ export class Framebuffer implements VtTarget {
       const payload = data.slice(semi + 1);
       if (payload.length <= MAX_CLIPBOARD && /^[A-Za-z0-9+/=]*$/.test(payload)) this.clipboard = payload;
     }
-  }
-
-  /** Sets the pen from a snapshot's pen (a canonical SGR parameter string, style.ts). */
-  private setPenFromStyle(style: string): void {
-    if (!/^[0-9;:]*$/.test(style)) return;
-    const params = new Int32Array(64);
-    const sub = new Uint8Array(64);
-    let count = 1;
-    params[0] = 0;
-    let n = 0;
-    for (const part of style.split(/([;:])/)) {
-      if (part === ';' || part === ':') {
-        if (count >= 63) break;
-        sub[count] = part === ':' ? 1 : 0;
-        params[count++] = -1;
-      } else if (part !== '') {
-        n = Math.min(Number(part), 0x7fffffff);
-        params[count - 1] = n;
-      }
-    }
-    // "0;" + style, as the differ writes it: a reset first
-    this.pen.sgr(params, sub, count);
   }
 }

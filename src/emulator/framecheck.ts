@@ -4,26 +4,49 @@
 // applied by our framebuffer), so nothing in it reaches the terminal unchecked. Not the differ itself.
 import { MAX_CELLS, MAX_COLS, MAX_ROWS } from './limits';
 import type { Snapshot } from './snapshot';
+import { type PlainRow, Row } from './row';
 
-/** Throws a TypeError unless `s` has the shape of a Snapshot (sizes, row lengths). */
-export function checkSnapshotShape(s: Snapshot): void {
-  const bad = (what: string): never => {
-    throw new TypeError(`newFrame: malformed snapshot (${what})`);
-  };
+const bad = (what: string): never => {
+  throw new TypeError(`newFrame: malformed snapshot (${what})`);
+};
+
+function checkFrame(s: Snapshot): void {
   if (s === null || typeof s !== 'object') bad('not an object');
   const { cols, rows, lines } = s;
   if (!Number.isInteger(cols) || cols < 1 || cols > MAX_COLS) bad('cols');
   if (!Number.isInteger(rows) || rows < 1 || rows > MAX_ROWS || cols * rows > MAX_CELLS) bad('rows');
   if (!Array.isArray(lines) || lines.length !== rows) bad('lines');
-  for (let y = 0; y < rows; y++) {
+  if (s.cursor === null || typeof s.cursor !== 'object') bad('cursor');
+  if (s.modes === null || typeof s.modes !== 'object') bad('modes');
+}
+
+/** Throws a TypeError unless `s` has the shape of a Snapshot (sizes, rows of the width). */
+export function checkSnapshotShape(s: Snapshot): void {
+  checkFrame(s);
+  const { cols, lines } = s;
+  for (let y = 0; y < lines.length; y++) {
     const r = lines[y];
+    if (!(r instanceof Row) || r.cols !== cols) bad(`row ${y}`);
+  }
+}
+
+/**
+ * A snapshot from plain data (a saved session read back: its rows as Row.toJSON wrote them), checked for shape
+ * (TypeError if malformed) with its rows packed again.
+ */
+export function reviveSnapshot(s: Snapshot): Snapshot {
+  checkFrame(s);
+  const cols = s.cols;
+  const lines = (s.lines as readonly unknown[]).map((v, y): Row => {
+    if (v instanceof Row) return v.cols === cols ? v : bad(`row ${y}`);
+    const r = v as PlainRow;
     if (r === null || typeof r !== 'object') bad(`row ${y}`);
     if (!Array.isArray(r.text) || r.text.length !== cols) bad(`row ${y} text`);
     if (!Array.isArray(r.style) || r.style.length !== cols) bad(`row ${y} style`);
     if (r.widths !== null && (typeof r.widths !== 'string' || r.widths.length !== cols)) bad(`row ${y} widths`);
-  }
-  if (s.cursor === null || typeof s.cursor !== 'object') bad('cursor');
-  if (s.modes === null || typeof s.modes !== 'object') bad('modes');
+    return Row.fromPlain(r);
+  });
+  return { ...s, lines };
 }
 
 // eslint-disable-next-line no-control-regex

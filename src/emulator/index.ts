@@ -11,7 +11,7 @@ export {
 export { plainLineText } from './plainline';
 export {
   type Snapshot,
-  type Row,
+  Row,
   type Modes,
   type Cursor,
   type MouseTracking,
@@ -27,7 +27,8 @@ export {
   rowText,
 } from './snapshot';
 export { newFrame, newFrameBytes, type NewFrameOptions, type Vocabulary } from './newframe';
-export { checkSnapshotShape } from './framecheck';
+export { checkSnapshotShape, reviveSnapshot } from './framecheck';
+export { type PlainRow, wordsOfStyle } from './row';
 export { styleOf, blankStyleOf, moshStyle, isBackgroundOnly } from './style';
 export { glibcWidth, isStableWidth } from './widths';
 export { MAX_COLS, MAX_ROWS, MAX_CELLS, screenSizeProblem, clampScreenSize } from './limits';

@@ -19,7 +19,8 @@
 // * the tracked column is forgotten after a cell whose width terminals may disagree on (emoji, combining marks,
 //   rare scripts; see widths.ts), so the next cell is placed with a CUP, as mosh-protocol.md 8.4 advises.
 import { blankRow, type Row, rowsEqual, type Snapshot } from './snapshot';
-import { isWellFormedStyle, moshStyle } from './style';
+import { BG_HAS_EXTENDED, CODEPOINT_MASK, IS_COMBINED, WIDTH_SHIFT, wordsOfStyle } from './row';
+import { sgrPieces } from './style';
 import { isStableWidth } from './widths';
 import { ByteWriter } from './bytewriter';
 import { checkSnapshotShape, clampInt, safeText, safeTitle } from './framecheck';
@@ -57,8 +58,10 @@ class FrameWriter {
   /** Tracked cursor; -1 = unknown. cx === cols means "after the last column" (a wrap is pending). */
   cx = 0;
   cy = 0;
-  /** Tracked SGR state, as emitted (mapped for the vocabulary); null = unknown. */
-  pen: string | null = '';
+  /** Tracked SGR state, as emitted (cell words, style.ts, mapped for the vocabulary). */
+  penFg = 0;
+  penBg = 0;
+  penExt = 0;
   visible = true;
   /** The last thing emitted was a printed character: a zero-width character now would join its cell. */
   join = false;
@@ -76,17 +79,8 @@ class FrameWriter {
     this.mosh = vocabulary === 'mosh';
   }
 
-  /** The last style mapped and what it mapped to (cells mostly repeat the style of the cell before). */
-  lastIn: unknown = '';
-  lastOut = '';
-
-  mapStyle(style: unknown): string {
-    if (style === this.lastIn) return this.lastOut;
-    const out = typeof style !== 'string' || !isWellFormedStyle(style) ? '' : this.mosh ? moshStyle(style) : style;
-    this.lastIn = style;
-    this.lastOut = out;
-    return out;
-  }
+  /** The SGR pieces being written (reused). */
+  private readonly pieces: string[] = [];
 
   /** `CSI` then an ASCII tail. */
   csi(tail: string): void {
@@ -95,20 +89,50 @@ class FrameWriter {
     this.o.ascii(tail);
   }
 
-  setPen(style: unknown): void {
-    const s = this.mapStyle(style);
-    if (s === this.pen) return;
+  /** Sets the rendition to cell words fg, bg and ext (style.ts), unless it is that already. */
+  setPen(fg: number, bg: number, ext: number): void {
+    if (this.mosh && bg & BG_HAS_EXTENDED) {
+      // A stock mosh-client takes no underline style or colour: what it shows does not depend on them.
+      bg &= ~BG_HAS_EXTENDED;
+      ext = 0;
+    }
+    if (fg === this.penFg && bg === this.penBg && ext === this.penExt) return;
     const o = this.o;
     o.byte(0x1b);
     o.byte(0x5b);
     o.byte(0x30);
-    if (s !== '') {
+    const pieces = this.pieces;
+    const n = sgrPieces(fg, bg, ext, this.mosh, pieces);
+    for (let i = 0; i < n; i++) {
       o.byte(0x3b);
-      o.ascii(s);
+      o.ascii(pieces[i]);
     }
     o.byte(0x6d);
-    this.pen = s;
+    this.penFg = fg;
+    this.penBg = bg;
+    this.penExt = ext;
     this.join = false;
+  }
+
+  /** Sets the rendition to that of cell x of `row`. */
+  setPenOf(row: Row, x: number): void {
+    const c = row.cells;
+    const bg = c[x * 3 + 2];
+    this.setPen(c[x * 3 + 1], bg, bg & BG_HAS_EXTENDED ? (row.exts?.get(x) ?? 0) : 0);
+  }
+
+  /** Sets the rendition to a style string (a snapshot's pen; a malformed one counts as the default). */
+  setPenStyle(style: unknown): void {
+    const w = wordsOfStyle(style);
+    this.setPen(w.fg, w.bg, w.ext);
+  }
+
+  /** What the target's rendition is known to be (without writing anything). */
+  trackPen(style: unknown): void {
+    const w = wordsOfStyle(style);
+    this.penFg = w.fg;
+    this.penBg = this.mosh ? w.bg & ~BG_HAS_EXTENDED : w.bg;
+    this.penExt = this.mosh ? 0 : w.ext;
   }
 
   cup(y: number, x: number): void {
@@ -181,8 +205,9 @@ class FrameWriter {
     this.move(y, x);
   }
 
-  /** Prints one cell at (y, x) with its rendition. */
-  printCell(y: number, x: number, text: string, style: string, width: number): void {
+  /** Prints cell x of `row` at (y, x) with its rendition. */
+  printCell(y: number, x: number, row: Row): void {
+    const width = row.widthAt(x);
     if (x === 0 && y > 0 && this.cy === y - 1 && this.cx === this.cols && this.wraps[y - 1] && width !== 0) {
       // Deferred wrap: printing now continues on (y, 0) without any move, as the wrap flag wants.
       this.cy = y;
@@ -190,8 +215,8 @@ class FrameWriter {
     } else {
       this.silentMove(y, x);
     }
-    this.setPen(style);
-    this.emitText(y, text, width);
+    this.setPenOf(row, x);
+    this.emitText(y, row.textAt(x), width);
   }
 
   /** Emits cell text at the tracked position (which must be known). */
@@ -208,10 +233,10 @@ class FrameWriter {
     if (!isStableWidth(t)) this.cx = -1;
   }
 
-  /** Erases `n` cells from (y, x) to the style's background (ECH; the cursor stays). */
-  erase(y: number, x: number, n: number, style: string): void {
+  /** Erases `n` cells from (y, x) to background word `bg` (ECH; the cursor stays). */
+  erase(y: number, x: number, n: number, bg: number): void {
     this.silentMove(y, x);
-    this.setPen(style);
+    this.setPen(0, bg, 0);
     this.o.byte(0x1b);
     this.o.byte(0x5b);
     if (n !== 1) this.o.num(n);
@@ -220,13 +245,13 @@ class FrameWriter {
   }
 
   /** Erases from (y, x) to the end of the row. EL from column 0 would also clear the row above's wrap flag. */
-  eraseToEnd(y: number, x: number, style: string): void {
+  eraseToEnd(y: number, x: number, bg: number): void {
     if (x === 0 && y > 0 && this.wraps[y - 1]) {
-      this.erase(y, x, this.cols, style);
+      this.erase(y, x, this.cols, bg);
       return;
     }
     this.silentMove(y, x);
-    this.setPen(style);
+    this.setPen(0, bg, 0);
     this.csi('K');
     this.join = false;
   }
@@ -252,28 +277,22 @@ class FrameWriter {
     const row = this.next.lines[r];
     const below = this.next.lines[r + 1];
     let lx = cols - 1;
-    if (
-      cols >= 2 &&
-      row.widths !== null &&
-      row.widths.charCodeAt(cols - 1) === 48 &&
-      row.widths.charCodeAt(cols - 2) === 50
-    )
-      lx = cols - 2;
-    const lastText = row.text[lx];
-    const lastWidth = row.widths === null ? 1 : row.widths.charCodeAt(lx) - 48;
+    if (cols >= 2 && row.widthAt(cols - 1) === 0 && row.widthAt(cols - 2) === 2) lx = cols - 2;
+    const lastText = row.textAt(lx);
+    const lastWidth = row.widthAt(lx);
     let placeholderLast = false;
     if (!(this.cy === r && this.cx === cols)) {
       // Not right after printing row r's last cell: print it (again) to get the pending wrap.
       placeholderLast = lastText === '';
       this.silentMove(r, lx);
-      this.setPen(row.style[lx]);
+      this.setPenOf(row, lx);
       this.emitText(r, placeholderLast ? ' ' : lastText, placeholderLast ? 1 : lastWidth);
       this.cx = cols; // pending wrap (emitText may have forgotten the column for a stock client)
     }
-    const t0 = below.text[0];
-    const w0 = below.widths === null ? 1 : below.widths.charCodeAt(0) - 48;
+    const t0 = below.textAt(0);
+    const w0 = below.widthAt(0);
     let done: number;
-    this.setPen(below.style[0]);
+    this.setPenOf(below, 0);
     // The next printed character wraps to (r+1, 0) and marks row r as continued.
     this.cy = r + 1;
     this.cx = 0;
@@ -295,7 +314,7 @@ class FrameWriter {
     if (placeholderLast) {
       // Put the empty last cell of row r back.
       this.cup(r, cols - 1);
-      this.setPen(row.style[cols - 1]);
+      this.setPenOf(row, cols - 1);
       this.csi('X');
     }
     return done;
@@ -306,75 +325,70 @@ class FrameWriter {
     const row = this.next.lines[y];
     if (initialized && old === row && x0 === 0) return;
     const cols = this.cols;
-    const nt = row.text;
-    const ns = row.style;
-    const nw = row.widths;
-    const ot = old.text;
-    const os = old.style;
-    const ow = old.widths;
+    const nc = row.cells;
+    const oc = old.cells;
+    // Without texts or extended words beside the words, equal words are equal cells.
+    const plain = row.clusters === null && old.clusters === null && row.exts === null && old.exts === null;
     let clear = 0;
     let blankStart = 0;
-    let blankStyle = '';
+    let blankBg = 0;
     let x = x0;
     while (x < cols) {
-      const t = nt[x];
-      const w = nw === null ? 1 : nw.charCodeAt(x) - 48;
-      if (w === 0 && t === '') {
-        x++; // right half of a wide character: drawn with its left half
-        continue;
-      }
-      if (t === '') {
-        const s = ns[x];
+      const i = x * 3;
+      const c = nc[i];
+      const w = c >>> WIDTH_SHIFT;
+      if ((c & (IS_COMBINED | CODEPOINT_MASK)) === 0) {
+        if (w === 0) {
+          x++; // right half of a wide character: drawn with its left half
+          continue;
+        }
+        // An empty cell: its words are its background alone.
+        const bg = nc[i + 2];
         if (clear === 0) {
-          if (t === ot[x] && s === os[x] && (ow === null ? 1 : ow.charCodeAt(x) - 48) === 1) {
+          if (oc[i] === c && oc[i + 1] === 0 && oc[i + 2] === bg) {
             x++;
             continue;
           }
           blankStart = x;
-          blankStyle = s;
+          blankBg = bg;
           clear = 1;
-        } else if (s === blankStyle) {
+        } else if (bg === blankBg) {
           clear++;
         } else {
-          this.erase(y, blankStart, clear, blankStyle);
+          this.erase(y, blankStart, clear, blankBg);
           blankStart = x;
-          blankStyle = s;
+          blankBg = bg;
           clear = 1;
         }
         x++;
         continue;
       }
       if (clear > 0) {
-        this.erase(y, blankStart, clear, blankStyle);
+        this.erase(y, blankStart, clear, blankBg);
         clear = 0;
       }
       const step = w === 2 ? 2 : 1;
-      if (t === ot[x] && ns[x] === os[x] && (nw === ow || (ow === null ? 1 : ow.charCodeAt(x) - 48) === w)) {
+      const fg = nc[i + 1];
+      const bg = nc[i + 2];
+      if (oc[i] === c && oc[i + 1] === fg && oc[i + 2] === bg && (plain || row.sameExtrasAt(old, x))) {
         x += step;
         continue;
       }
       // The common case, inline: a printable ASCII character right where the cursor is, in the current pen.
-      if (
-        w === 1 &&
-        t.length === 1 &&
-        this.cx === x &&
-        this.cy === y &&
-        ns[x] === this.lastIn &&
-        this.pen === this.lastOut
-      ) {
-        const c = t.charCodeAt(0);
-        if (c >= 0x20 && c < 0x7f) {
-          this.o.byte(c);
+      if (w === 1 && this.cx === x && this.cy === y && fg === this.penFg && bg === this.penBg && this.penExt === 0) {
+        const cp = c & (IS_COMBINED | CODEPOINT_MASK);
+        if (cp >= 0x20 && cp < 0x7f) {
+          this.o.byte(cp);
           this.cx = x + 1;
           this.join = true;
           x++;
           continue;
         }
       }
-      this.printCell(y, x, t, ns[x], w);
+      this.printCell(y, x, row);
       x += step;
     }
-    if (clear > 0) this.eraseToEnd(y, blankStart, blankStyle);
+    if (clear > 0) this.eraseToEnd(y, blankStart, blankBg);
   }
 }
 
@@ -446,12 +460,12 @@ export function newFrameBytes(
     w.o.text(`${CSI}r${CSI}0m${CSI}H${CSI}2J${CSI}?25l`);
     w.cx = 0;
     w.cy = 0;
-    w.pen = '';
+    w.trackPen('');
     w.visible = false;
   } else {
     w.cx = clampInt(last.cursor.x, 0, cols - 1);
     w.cy = clampInt(last.cursor.y, 0, rows - 1);
-    w.pen = w.mapStyle(last.pen);
+    w.trackPen(last.pen);
     w.visible = last.cursor.visible === true;
     // The terminal may still join a zero-width character onto whatever the previous frame printed last.
     w.join = true;
@@ -466,13 +480,13 @@ export function newFrameBytes(
     // The anchor match must be a row that really moved: the same object, or equal and not blank (two blank
     // rows are equal without one being the other scrolled; mosh tells them apart by a row generation counter).
     let k = 1;
-    while (k < rows && !(lines[0] === old[k] || (rowsEqual(lines[0], old[k]) && !isBlank(lines[0])))) k++;
+    while (k < rows && !(lines[0] === old[k] || (rowsEqual(lines[0], old[k]) && !lines[0].isBlank()))) k++;
     if (k < rows) {
       let height = 1;
       while (k + height < rows && rowsEqual(lines[height], old[k + height])) height++;
       const bottom = k + height - 1;
       w.o.text(`${CSI}0m`);
-      w.pen = '';
+      w.trackPen('');
       w.join = false;
       if (k + height === rows && w.cy === rows - 1) {
         w.o.text('\r' + '\n'.repeat(k));
@@ -519,7 +533,7 @@ export function newFrameBytes(
   if (w.visible !== visible) w.o.text(visible ? `${CSI}?25h` : `${CSI}?25l`);
 
   // 12. Renditions.
-  w.setPen(next.pen);
+  w.setPenStyle(next.pen);
 
   // 13. Bracketed paste.
   if (!initialized || lm === null || lm.bracketedPaste !== nm.bracketedPaste)
@@ -580,11 +594,4 @@ export function newFrame(
 ): string {
   const b = newFrameBytes(initialized, last, next, options);
   return b.length === 0 ? '' : b.toString('utf8');
-}
-
-/** True if every cell of the row is empty (whatever its background). */
-function isBlank(row: Row): boolean {
-  const t = row.text;
-  for (let x = 0; x < t.length; x++) if (t[x] !== '') return false;
-  return true;
 }

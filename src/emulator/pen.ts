@@ -2,7 +2,7 @@
 // attribute word in xterm's layout plus the extended underline word, and SGR (`CSI ... m`) applied to it exactly
 // as xterm.js's charAttributes does, so that cells come out with the same styles (style.ts) as from the
 // server's xterm emulator. Not a parser (vtparser.ts) and not a screen.
-import { blankStyleOf, styleOf } from './style';
+import { blankStyleOf, cellBg, cellExt, cellFg, eraseBg, styleOf } from './style';
 import { MAX_PARAMS } from './vtparser';
 
 // xterm attribute layout (common/buffer/Constants.ts in xterm.js).
@@ -33,6 +33,43 @@ export class Pen {
   ext = 0;
   private style: string | null = '';
   private erase: string | null = '';
+  private wordsValid = true;
+  private wFg = 0;
+  private wBg = 0;
+  private wExt = 0;
+  private wErase = 0;
+
+  private words(): void {
+    this.wExt = cellExt(this.fg, this.bg, this.ext);
+    this.wFg = cellFg(this.fg);
+    this.wBg = cellBg(this.bg, this.wExt);
+    this.wErase = eraseBg(this.bg);
+    this.wordsValid = true;
+  }
+
+  /** The foreground word of a character printed now, as a cell keeps it (row.ts). */
+  cellFg(): number {
+    if (!this.wordsValid) this.words();
+    return this.wFg;
+  }
+
+  /** The background word of a character printed now, as a cell keeps it. */
+  cellBg(): number {
+    if (!this.wordsValid) this.words();
+    return this.wBg;
+  }
+
+  /** The extended word of a character printed now, as a cell keeps it (0: none). */
+  cellExt(): number {
+    if (!this.wordsValid) this.words();
+    return this.wExt;
+  }
+
+  /** The background word of a cell erased now (its foreground word is 0). */
+  eraseWord(): number {
+    if (!this.wordsValid) this.words();
+    return this.wErase;
+  }
 
   /** The style string of a character printed now. */
   cellStyle(): string {
@@ -76,6 +113,26 @@ export class Pen {
   private changed(): void {
     this.style = null;
     this.erase = null;
+    this.wordsValid = false;
+  }
+
+  /** Applies a canonical style string (style.ts) as `CSI 0;style m` would. */
+  applyStyle(style: string): void {
+    if (!/^[0-9;:]*$/.test(style)) return;
+    const params = new Int32Array(MAX_PARAMS);
+    const sub = new Uint8Array(MAX_PARAMS);
+    let count = 1;
+    params[0] = 0;
+    for (const part of style.split(/([;:])/)) {
+      if (part === ';' || part === ':') {
+        if (count >= MAX_PARAMS) break;
+        sub[count] = part === ':' ? 1 : 0;
+        params[count++] = -1;
+      } else if (part !== '') {
+        params[count - 1] = Math.min(Number(part), 0x7fffffff);
+      }
+    }
+    this.sgr(params, sub, count);
   }
 
   /** xterm's updateExtended: the background's extended flag is set while an underline style is. */

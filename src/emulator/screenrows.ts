@@ -1,14 +1,15 @@
 // One screen of the client's framebuffer (framebuffer.ts): its rows as shared, immutable snapshot Rows plus
 // private copies of the rows being changed (copy on write), xterm's per-line wrapped flags, the cursor, the scroll
 // region and the saved cursor, and the row operations xterm defines on them (set a cell, erase a range, clear a
-// line, scroll the region up). No parsing and no SGR: the framebuffer passes styles in.
-import type { Row } from './snapshot';
+// line, scroll the region up). Cells are packed words (row.ts). No parsing and no SGR: the framebuffer passes
+// the pen's words in.
+import { BG_HAS_EXTENDED, charOf, EMPTY_CELL, IS_COMBINED, Row, WIDTH_SHIFT } from './row';
 
-/** A row being changed: its own copies of the cell arrays (widths as numbers, null while all are 1). */
+/** A row being changed: its own copy of the cell words, and of the texts and extended words beside them. */
 export interface WorkRow {
-  text: string[];
-  style: string[];
-  widths: Uint8Array | null;
+  cells: Uint32Array;
+  clusters: Map<number, string> | null;
+  exts: Map<number, number> | null;
 }
 
 export interface SavedCursor {
@@ -17,15 +18,6 @@ export interface SavedCursor {
   fg: number;
   bg: number;
   ext: number;
-}
-
-export function blankLine(cols: number, style: string): Row {
-  return {
-    text: new Array<string>(cols).fill(''),
-    style: new Array<string>(cols).fill(style),
-    widths: null,
-    wraps: false,
-  };
 }
 
 export class ScreenRows {
@@ -65,13 +57,9 @@ export class ScreenRows {
   published(y: number): Row {
     const w = this.work[y];
     if (w === null) return this.rows[y];
-    let widths: string | null = null;
-    if (w.widths !== null) {
-      let all1 = true;
-      for (let x = 0; x < w.widths.length; x++) if (w.widths[x] !== 1) all1 = false;
-      if (!all1) widths = String.fromCharCode(...Array.from(w.widths, (d) => 48 + d));
-    }
-    const row: Row = { text: w.text, style: w.style, widths, wraps: this.rows[y].wraps };
+    const clusters = w.clusters !== null && w.clusters.size > 0 ? w.clusters : null;
+    const exts = w.exts !== null && w.exts.size > 0 ? w.exts : null;
+    const row = new Row(w.cells, this.rows[y].wraps, clusters, exts);
     this.rows[y] = row;
     this.work[y] = null;
     return row;
@@ -84,7 +72,7 @@ export class ScreenRows {
     for (let y = 0; y < n; y++) {
       let row = this.published(y);
       const wraps = y + 1 < n && this.wrapped[y + 1] === 1;
-      if (row.wraps !== wraps) row = this.rows[y] = { text: row.text, style: row.style, widths: row.widths, wraps };
+      if (row.wraps !== wraps) row = this.rows[y] = row.withWraps(wraps);
       out[y] = row;
     }
     return out;
@@ -95,12 +83,11 @@ export class ScreenRows {
     let w = this.work[y];
     if (w === null) {
       const r = this.rows[y];
-      let widths: Uint8Array | null = null;
-      if (r.widths !== null) {
-        widths = new Uint8Array(this.cols);
-        for (let x = 0; x < this.cols; x++) widths[x] = r.widths.charCodeAt(x) - 48;
-      }
-      w = { text: r.text.slice(), style: r.style.slice(), widths };
+      w = {
+        cells: r.cells.slice(),
+        clusters: r.clusters === null ? null : new Map(r.clusters),
+        exts: r.exts === null ? null : new Map(r.exts),
+      };
       this.work[y] = w;
     }
     return w;
@@ -109,56 +96,112 @@ export class ScreenRows {
   /** Cell width at (y, x) without copying the row. */
   widthAt(y: number, x: number): number {
     const w = this.work[y];
-    if (w !== null) return w.widths === null ? 1 : w.widths[x];
-    const r = this.rows[y];
-    return r.widths === null ? 1 : r.widths.charCodeAt(x) - 48;
+    return (w !== null ? w.cells[x * 3] : this.rows[y].cells[x * 3]) >>> WIDTH_SHIFT;
   }
 
   static width(w: WorkRow, x: number): number {
-    return w.widths === null ? 1 : w.widths[x];
+    return w.cells[x * 3] >>> WIDTH_SHIFT;
   }
 
-  /** xterm's setCellFromCodepoint: one cell's text, style and width (cells past the end are ignored, as in xterm). */
-  setCell(w: WorkRow, x: number, text: string, style: string, width: number): void {
+  /** True if the cell holds no text (empty, or the right half of a wide character). */
+  static isEmpty(w: WorkRow, x: number): boolean {
+    return (w.cells[x * 3] & 0x3fffff) === 0;
+  }
+
+  /** The text of a cell of a work row. */
+  static textOf(w: WorkRow, x: number): string {
+    const c = w.cells[x * 3];
+    if (c & IS_COMBINED) return w.clusters?.get(x) ?? '';
+    const cp = c & 0x1fffff;
+    return cp === 0 ? '' : charOf(cp);
+  }
+
+  /**
+   * xterm's setCellFromCodepoint: one cell's content word (code point or IS_COMBINED with `cluster`, and width),
+   * attribute words and extended word (cells past the end are ignored, as in xterm).
+   */
+  setCell(w: WorkRow, x: number, content: number, fg: number, bg: number, ext: number, cluster: string | null): void {
     if (x >= this.cols) return;
-    w.text[x] = text;
-    w.style[x] = style;
-    if (width !== 1 && w.widths === null) w.widths = new Uint8Array(this.cols).fill(1);
-    if (w.widths !== null) w.widths[x] = width;
+    const i = x * 3;
+    if (w.cells[i] & IS_COMBINED) w.clusters?.delete(x);
+    if (w.cells[i + 2] & BG_HAS_EXTENDED) w.exts?.delete(x);
+    w.cells[i] = content;
+    w.cells[i + 1] = fg;
+    w.cells[i + 2] = bg;
+    if (cluster !== null) (w.clusters ??= new Map()).set(x, cluster);
+    if (ext !== 0) (w.exts ??= new Map()).set(x, ext);
   }
 
-  /** xterm's replaceCells(start, end) with an empty cell of `eraseStyle`. */
-  eraseCells(y: number, start: number, end: number, eraseStyle: string): void {
+  /** A new content word (and text) for cell x, its attribute words kept. */
+  setContent(w: WorkRow, x: number, content: number, cluster: string | null): void {
+    if (x >= this.cols) return;
+    if (w.cells[x * 3] & IS_COMBINED) w.clusters?.delete(x);
+    w.cells[x * 3] = content;
+    if (cluster !== null) (w.clusters ??= new Map()).set(x, cluster);
+  }
+
+  /** Copies cell `fx` of `from` to cell `tx` of `to`. */
+  copyCell(from: WorkRow, fx: number, to: WorkRow, tx: number): void {
+    const i = fx * 3;
+    const c = from.cells;
+    const bg = c[i + 2];
+    this.setCell(
+      to,
+      tx,
+      c[i],
+      c[i + 1],
+      bg,
+      bg & BG_HAS_EXTENDED ? (from.exts?.get(fx) ?? 0) : 0,
+      c[i] & IS_COMBINED ? (from.clusters?.get(fx) ?? '') : null,
+    );
+  }
+
+  /** Makes cell x empty (width 1), erased with background word `bg`. */
+  eraseCell(w: WorkRow, x: number, bg: number): void {
+    this.setCell(w, x, EMPTY_CELL, 0, bg, 0, null);
+  }
+
+  /** xterm's replaceCells(start, end) with an empty cell of background word `bg`. */
+  eraseCells(y: number, start: number, end: number, bg: number): void {
     const w = this.row(y);
     const cols = this.cols;
-    if (start > 0 && ScreenRows.width(w, start - 1) === 2) this.setCell(w, start - 1, '', eraseStyle, 1);
-    if (end < cols && end > 0 && ScreenRows.width(w, end - 1) === 2) this.setCell(w, end, '', eraseStyle, 1);
-    for (let x = start; x < end && x < cols; x++) this.setCell(w, x, '', eraseStyle, 1);
+    if (start > 0 && ScreenRows.width(w, start - 1) === 2) this.eraseCell(w, start - 1, bg);
+    if (end < cols && end > 0 && ScreenRows.width(w, end - 1) === 2) this.eraseCell(w, end, bg);
+    const stop = Math.min(end, cols);
+    if (w.clusters === null && w.exts === null) {
+      const cells = w.cells;
+      for (let x = start; x < stop; x++) {
+        cells[x * 3] = EMPTY_CELL;
+        cells[x * 3 + 1] = 0;
+        cells[x * 3 + 2] = bg;
+      }
+      return;
+    }
+    for (let x = start; x < stop; x++) this.eraseCell(w, x, bg);
   }
 
-  /** A blank line of `eraseStyle` (shared between the lines blanked with the same style). */
-  blank(eraseStyle: string): Row {
-    if (this.blankCache === null || this.blankCache.style[0] !== eraseStyle)
-      this.blankCache = blankLine(this.cols, eraseStyle);
+  /** A blank line erased with background word `bg` (shared between the lines blanked with the same one). */
+  blank(bg: number): Row {
+    if (this.blankCache === null || this.blankCache.cells[2] !== bg) this.blankCache = Row.blank(this.cols, bg);
     return this.blankCache;
   }
 
   /** xterm's _resetBufferLine: the whole line erased, not wrapped. */
-  resetLine(y: number, eraseStyle: string): void {
-    this.rows[y] = this.blank(eraseStyle);
+  resetLine(y: number, bg: number): void {
+    this.rows[y] = this.blank(bg);
     this.work[y] = null;
     this.wrapped[y] = 0;
   }
 
   /** Scrolls the region up by one line; the new bottom line is blank and `isWrapped`. */
-  scrollUp(eraseStyle: string, isWrapped: boolean): void {
+  scrollUp(bg: number, isWrapped: boolean): void {
     const { top, bottom } = this;
     for (let y = top; y < bottom; y++) {
       this.rows[y] = this.rows[y + 1];
       this.work[y] = this.work[y + 1];
       this.wrapped[y] = this.wrapped[y + 1];
     }
-    this.rows[bottom] = this.blank(eraseStyle);
+    this.rows[bottom] = this.blank(bg);
     this.work[bottom] = null;
     this.wrapped[bottom] = isWrapped ? 1 : 0;
     if (top === 0 && this.ybase < this.scrollback) this.ybase++;
@@ -167,7 +210,7 @@ export class ScreenRows {
   /** This screen at another size: rows kept from the top, cut or padded with blanks; wrap flags kept if the width is. */
   resized(cols: number, height: number): ScreenRows {
     const rows: Row[] = [];
-    for (let y = 0; y < height; y++) rows.push(y < this.height ? fitRow(this.published(y), cols) : blankLine(cols, ''));
+    for (let y = 0; y < height; y++) rows.push(y < this.height ? fitRow(this.published(y), cols) : Row.blank(cols));
     const wrapped = new Uint8Array(height);
     if (cols === this.cols) wrapped.set(this.wrapped.subarray(0, Math.min(height, this.height)));
     const s = new ScreenRows(cols, rows, wrapped);
@@ -179,18 +222,23 @@ export class ScreenRows {
 
 /** A row cut or padded to `cols` cells (a wide character cut in half becomes an empty cell). */
 function fitRow(r: Row, cols: number): Row {
-  if (r.text.length === cols) return r.wraps ? { ...r, wraps: false } : r;
-  const text = r.text.slice(0, cols);
-  const style = r.style.slice(0, cols);
-  let widths = r.widths === null ? null : r.widths.slice(0, cols);
-  while (text.length < cols) {
-    text.push('');
-    style.push('');
-    if (widths !== null) widths += '1';
+  if (r.cols === cols) return r.withWraps(false);
+  const cells = new Uint32Array(cols * 3);
+  const keep = Math.min(cols, r.cols);
+  cells.set(r.cells.subarray(0, keep * 3));
+  for (let x = keep; x < cols; x++) cells[x * 3] = EMPTY_CELL;
+  let clusters: Map<number, string> | null = null;
+  let exts: Map<number, number> | null = null;
+  if (r.clusters !== null) for (const [x, t] of r.clusters) if (x < keep) (clusters ??= new Map()).set(x, t);
+  if (r.exts !== null) for (const [x, e] of r.exts) if (x < keep) (exts ??= new Map()).set(x, e);
+  if (cells[(cols - 1) * 3] >>> WIDTH_SHIFT === 2) {
+    // The left half of a wide character without its right half: an empty cell
+    const i = (cols - 1) * 3;
+    clusters?.delete(cols - 1);
+    cells[i] = EMPTY_CELL;
+    cells[i + 1] = 0;
+    cells[i + 2] = cells[i + 2] & 0x3ffffff;
+    exts?.delete(cols - 1);
   }
-  if (widths !== null && widths.charCodeAt(cols - 1) === 50) {
-    text[cols - 1] = '';
-    widths = widths.slice(0, cols - 1) + '1';
-  }
-  return { text, style, widths, wraps: false };
+  return new Row(cells, false, clusters, exts);
 }

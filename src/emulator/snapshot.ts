@@ -1,4 +1,5 @@
-// The framebuffer snapshot: plain, immutable, JSON-serializable data describing what a terminal shows (cells,
+// The framebuffer snapshot: immutable, JSON-serializable data (rows are packed, row.ts, and write themselves out
+// as plain data) describing what a terminal shows (cells,
 // cursor, modes a user's terminal must follow, titles, bell count). Produced by Emulator.snapshot(), consumed by
 // the display differ (newframe.ts), the prediction overlays and session resume. No xterm types leak in here, and
 // nothing here touches a terminal.
@@ -9,28 +10,9 @@
 //
 // Treat every object reachable from a Snapshot as frozen: rows are shared between snapshots.
 
-/** One screen row. */
-export interface Row {
-  /**
-   * Per cell, its text: '' for an empty cell (never written, or erased), else the grapheme printed there
-   * (a base character plus any combining marks). The right half of a wide character is '' with width 0.
-   */
-  readonly text: readonly string[];
-  /**
-   * Per cell, its rendition as a canonical SGR parameter string ('' = default), see style.ts. Empty cells keep
-   * only their background colour (that is all an erase keeps, and all that shows); the right half of a wide
-   * character has the style of its left half.
-   */
-  readonly style: readonly string[];
-  /**
-   * Per cell display width as a string of digits ('0', '1', '2'), or null when every cell has width 1.
-   * '2' is the left half of a wide character and is always followed by its right half, '0' with text ''.
-   * '0' with text is a lone combining sequence that xterm keeps in a cell of its own.
-   */
-  readonly widths: string | null;
-  /** The text runs on into the next row (an automatic wrap happened after the last column). Last row: false. */
-  readonly wraps: boolean;
-}
+import { Row } from './row';
+
+export { Row };
 
 export type MouseTracking = 0 | 9 | 1000 | 1001 | 1002 | 1003;
 export type MouseEncoding = 0 | 1005 | 1006 | 1015 | 1016;
@@ -105,12 +87,7 @@ const blankRows = new Map<number, Row>();
 export function blankRow(cols: number): Row {
   let row = blankRows.get(cols);
   if (row === undefined) {
-    row = Object.freeze({
-      text: Object.freeze(new Array<string>(cols).fill('')),
-      style: Object.freeze(new Array<string>(cols).fill('')),
-      widths: null,
-      wraps: false,
-    });
+    row = Row.blank(cols);
     if (blankRows.size > 64) blankRows.clear();
     blankRows.set(cols, row);
   }
@@ -137,23 +114,12 @@ export function blankSnapshot(cols: number, rows: number): Snapshot {
 
 /** Display width of cell `x` (0, 1 or 2). */
 export function cellWidth(row: Row, x: number): number {
-  return row.widths === null ? 1 : row.widths.charCodeAt(x) - 48;
+  return row.widthAt(x);
 }
 
 /** Same cells and wrap flag. */
 export function rowsEqual(a: Row, b: Row): boolean {
-  if (a === b) return true;
-  if (a.wraps !== b.wraps || a.widths !== b.widths) return false;
-  const at = a.text;
-  const bt = b.text;
-  const as = a.style;
-  const bs = b.style;
-  const n = at.length;
-  if (n !== bt.length) return false;
-  for (let x = 0; x < n; x++) {
-    if (at[x] !== bt[x] || as[x] !== bs[x]) return false;
-  }
-  return true;
+  return a === b || (a.wraps === b.wraps && a.sameCells(b));
 }
 
 export function modesEqual(a: Modes, b: Modes): boolean {
@@ -196,12 +162,12 @@ export function snapshotsEqual(a: Snapshot, b: Snapshot): boolean {
 /** The text of row `y` with trailing empty cells dropped (for tests, logs and accessibility). */
 export function rowText(snapshot: Snapshot, y: number): string {
   const row = snapshot.lines[y];
-  let end = row.text.length;
-  while (end > 0 && row.text[end - 1] === '') end--;
+  let end = row.cols;
+  while (end > 0 && row.textAt(end - 1) === '') end--;
   let s = '';
   for (let x = 0; x < end; x++) {
-    const t = row.text[x];
-    s += t === '' ? (cellWidth(row, x) === 0 ? '' : ' ') : t;
+    const t = row.textAt(x);
+    s += t === '' ? (row.widthAt(x) === 0 ? '' : ' ') : t;
   }
   return s;
 }

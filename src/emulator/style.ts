@@ -168,6 +168,83 @@ function styleOfSlow(fg: number, bg: number, ext: number, extended: boolean | nu
   return build(fg, bg, 0);
 }
 
+// ---- Attribute words as cells keep them (row.ts): normalised, so that equal styles have equal words ----
+
+/** A colour (mode and value bits) with what no style shows dropped: stale value bits, a 16-colour index past 15. */
+export function normColor(word: number): number {
+  const mode = word & CM_MASK;
+  if (mode === 0) return 0;
+  if (mode === CM_P16) {
+    const n = word & 0xff;
+    return CM_P16 | (n < 8 ? n : 8 | (n & 7));
+  }
+  if (mode === CM_P256) return CM_P256 | (word & 0xff);
+  return word & (CM_MASK | RGB_MASK);
+}
+
+/** A foreground word as a cell keeps it: its attribute flags and colour. */
+export function cellFg(fg: number): number {
+  return ((fg & FG_FLAGS) | normColor(fg)) >>> 0;
+}
+
+/**
+ * The extended word as a cell keeps it: 0 unless the cell is underlined with a style or colour a style shows
+ * (4:2 to 4:5; an underline colour of 256 or RGB), else those bits only.
+ */
+export function cellExt(fg: number, bg: number, ext: number): number {
+  if (!(fg & FG_UNDERLINE) || !(bg & BG_HAS_EXTENDED)) return 0;
+  let u = (ext >>> EXT_UNDERLINE_STYLE_SHIFT) & 7;
+  if (u <= 1 || u > 5) u = 0;
+  const c = normColor(ext);
+  return ((u << EXT_UNDERLINE_STYLE_SHIFT) | ((c & CM_MASK) === CM_P16 ? 0 : c)) >>> 0;
+}
+
+/** A background word as a cell keeps it, given the cell's kept extended word (cellExt). */
+export function cellBg(bg: number, ext: number): number {
+  return ((bg & BG_FLAGS) | (ext !== 0 ? BG_HAS_EXTENDED : 0) | normColor(bg)) >>> 0;
+}
+
+/** The background word of an erased cell (its foreground word is 0): the colour alone. */
+export function eraseBg(bg: number): number {
+  return normColor(bg);
+}
+
+/**
+ * The SGR parameters of a cell's words (cellFg, cellBg, cellExt) as pieces to join with ';' (into `out`, from
+ * index 0; returns how many): what the style string holds, without building it. 'mosh' leaves out what a stock
+ * mosh-client cannot take (moshStyle): colon sub-parameters and the underline colour.
+ */
+export function sgrPieces(fg: number, bg: number, ext: number, mosh: boolean, out: string[]): number {
+  let n = 0;
+  const flags = flagsOf(fg, bg, mosh ? 0 : ext);
+  if (flags) out[n++] = flags;
+  const f = colorPart(fgColorCache, fg, 30, 90, 38);
+  if (f) out[n++] = f;
+  const b = colorPart(bgColorCache, bg, 40, 100, 48);
+  if (b) out[n++] = b;
+  if (!mosh && ext !== 0 && bg & BG_HAS_EXTENDED && fg & FG_UNDERLINE) {
+    const u = underlineColorPart(ext);
+    if (u) out[n++] = u;
+  }
+  return n;
+}
+
+const ulColorCache = new Map<number, string>();
+
+/** `58;5;n` or `58;2;r;g;b` for an extended word's underline colour ('' for none or a 16-colour one). */
+function underlineColorPart(ext: number): string {
+  const key = ext & (CM_MASK | RGB_MASK);
+  const mode = key & CM_MASK;
+  if (mode === 0 || mode === CM_P16) return '';
+  let s = ulColorCache.get(key);
+  if (s === undefined) {
+    if (ulColorCache.size > 4096) ulColorCache.clear();
+    s = color(key, 0, 0, 58);
+    ulColorCache.set(key, s);
+  }
+  return s;
+}
+
 /** The style of an erased (empty) cell: only the background colour survives an erase. */
 export function blankStyleOf(bg: number): string {
   return styleOf(0, bg & BG_COLOR_BITS, 0);

@@ -27,8 +27,9 @@
 //   public API buffers every OSC payload up to 10 M characters per handler before calling back; a sink with its
 //   own small cap keeps a hostile unterminated title from costing tens of MiB.
 import type { Terminal } from '@xterm/headless';
-import { blankStyleOf, moshStyle, styleOf } from './style';
-import { blankRow, type Row } from './snapshot';
+import { blankStyleOf, cellBg, cellExt, cellFg, eraseBg, moshStyle, styleOf } from './style';
+import { blankRow } from './snapshot';
+import { EMPTY_CELL, Row } from './row';
 
 /** Extended attributes of one cell (underline style and colour live here). */
 export interface RawExtended {
@@ -259,13 +260,11 @@ export function extWord(line: RawLine, x: number): number {
 }
 
 /**
- * Decodes one xterm line into a Row. Normalises what no byte stream could recreate as such: orphan halves of wide
- * characters become empty cells, and a one-column cell that starts with a zero-width character (xterm can join
- * a mark onto an empty cell) becomes the lone-mark cell it looks like (width 0, see Row.widths).
- *
- * Memory: a row's text and style arrays are allocated only when some cell needs them: a row whose cells all have
- * the default rendition shares the blank row's (frozen) style array, an empty row its text array too. The Row
- * object itself is always new: the differ takes the same Row object in two snapshots for a row that moved.
+ * Decodes one xterm line into a Row (row.ts: xterm's own cell layout, its words normalised). Normalises what no
+ * byte stream could recreate as such: orphan halves of wide characters become empty cells, and a one-column cell
+ * that starts with a zero-width character (xterm can join a mark onto an empty cell) becomes the lone-mark cell
+ * it looks like (width 0). The Row object is always new: the differ takes the same Row object in two snapshots
+ * for a row that moved.
  */
 export function decodeRow(
   line: RawLine | null,
@@ -273,98 +272,85 @@ export function decodeRow(
   wraps: boolean,
   widths_: { wcwidth(cp: number): number },
 ): { row: Row; extras: (number | string)[] | null } {
-  const blank = blankRow(cols);
-  if (line === null) return { row: { text: blank.text, style: blank.style, widths: null, wraps }, extras: null };
+  if (line === null) return { row: blankRow(cols).withWraps(wraps), extras: null };
   const d = line._data;
   const len = Math.min(cols, line.length);
-  let text: string[] | null = null;
-  let style: string[] | null = null;
-  let widths: string[] | null = null;
+  const cells = new Uint32Array(cols * 3);
+  let clusters: Map<number, string> | null = null;
+  let exts: Map<number, number> | null = null;
   let extras: (number | string)[] | null = null;
+  // The last attribute words seen and what a cell keeps of them (runs of one rendition are the rule).
   let lastFg = -1;
   let lastBg = -1;
-  let lastStyle = '';
+  let keptFg = 0;
+  let keptBg = 0;
   for (let x = 0; x < len; x++) {
     const i = x * 3;
     const c = d[i];
     const fg = d[i + 1];
     const bg = d[i + 2];
     let w = c >>> WIDTH_SHIFT;
-    let t: string;
+    let cp = 0;
+    let t: string | null = null;
     if (c & IS_COMBINED) {
       t = line._combined[x] ?? '';
       (extras ??= []).push(x, t);
+      if (t !== '') {
+        cp = t.codePointAt(0)!;
+        if (t.length === (cp > 0xffff ? 2 : 1)) t = null; // one code point after all
+      } else t = null;
     } else {
-      const cp = c & CODEPOINT_MASK;
-      t = cp === 0 ? '' : charOf(cp);
+      cp = c & CODEPOINT_MASK;
+      if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd;
     }
+    let has = cp !== 0;
     if (w === 2) {
-      const j = i + 3;
-      if (x + 1 < len && d[j] >>> WIDTH_SHIFT === 0 && (d[j] & HAS_CONTENT) === 0 && t !== '') {
-        let s: string;
-        if (bg & BG_HAS_EXTENDED) {
-          const e = extWord(line, x);
-          (extras ??= []).push(x, e);
-          s = styleOf(fg, bg, fg & FG_UNDERLINE ? e : 0);
-        } else s = fg === lastFg && bg === lastBg ? lastStyle : styleOf(fg, bg, 0);
-        (text ??= blankArray(cols))[x] = t;
-        if (s !== '') {
-          style ??= blankArray(cols);
-          style[x] = s;
-          style[x + 1] = s;
-        }
-        if (widths === null) widths = new Array<string>(cols).fill('1');
-        widths[x] = '2';
-        widths[x + 1] = '0';
-        x++;
-        continue;
+      if (!(x + 1 < len && d[i + 3] >>> WIDTH_SHIFT === 0 && (d[i + 3] & HAS_CONTENT) === 0 && has)) {
+        has = false; // an orphan half: an empty cell
+        w = 1;
       }
-      t = '';
-      w = 1;
     } else if (w === 0) {
-      if (t === '') w = 1;
-      else {
-        if (widths === null) widths = new Array<string>(cols).fill('1');
-        widths[x] = '0';
-      }
-    } else if (t !== '' && t.charCodeAt(0) >= 0x300 && widths_.wcwidth(t.codePointAt(0)!) === 0) {
-      if (widths === null) widths = new Array<string>(cols).fill('1');
-      widths[x] = '0';
+      if (!has) w = 1;
+    } else if (has && cp >= 0x300 && widths_.wcwidth(cp) === 0) w = 0;
+    if (!has) {
+      cells[i] = EMPTY_CELL;
+      cells[i + 2] = eraseBg(bg);
+      continue;
     }
-    let s: string;
-    if (t === '') {
-      s = blankStyleOf(bg);
+    cells[i] = t === null ? cp | (w << WIDTH_SHIFT) : IS_COMBINED | (w << WIDTH_SHIFT);
+    if (t !== null) (clusters ??= new Map()).set(x, t);
+    let f: number;
+    let b: number;
+    let e = 0;
+    if (bg & BG_HAS_EXTENDED) {
+      const word = extWord(line, x);
+      (extras ??= []).push(x, word);
+      e = cellExt(fg, bg, word);
+      f = cellFg(fg);
+      b = cellBg(bg, e);
+      if (e !== 0) (exts ??= new Map()).set(x, e);
     } else {
-      (text ??= blankArray(cols))[x] = t;
-      if (bg & BG_HAS_EXTENDED) {
-        const e = extWord(line, x);
-        (extras ??= []).push(x, e);
-        s = styleOf(fg, bg, fg & FG_UNDERLINE ? e : 0);
-      } else if (fg === lastFg && bg === lastBg) {
-        s = lastStyle;
-      } else {
+      if (fg !== lastFg || bg !== lastBg) {
         lastFg = fg;
         lastBg = bg;
-        lastStyle = styleOf(fg, bg, 0);
-        s = lastStyle;
+        keptFg = cellFg(fg);
+        keptBg = cellBg(bg, 0);
       }
+      f = keptFg;
+      b = keptBg;
     }
-    if (s !== '') (style ??= blankArray(cols))[x] = s;
+    cells[i + 1] = f;
+    cells[i + 2] = b;
+    if (w === 2) {
+      // The right half: no content, width 0, the rendition of its left half.
+      x++;
+      cells[i + 4] = f;
+      cells[i + 5] = b;
+      if (e !== 0) exts!.set(x, e);
+    }
   }
-  return {
-    row: {
-      text: text ?? blank.text,
-      style: style ?? blank.style,
-      widths: widths === null ? null : widths.join(''),
-      wraps,
-    },
-    extras,
-  };
-}
-
-/** `n` empty strings, in an array to fill in. */
-function blankArray(n: number): string[] {
-  return new Array<string>(n).fill('');
+  for (let x = len; x < cols; x++) cells[x * 3] = EMPTY_CELL;
+  return { row: new Row(cells, wraps, clusters, exts), extras };
 }
 
 const SGR_RESET = '\x1b[0m';

@@ -2,7 +2,7 @@
 // underlines and the cursor changed, keeping wide characters whole (a left half always followed by its right
 // half) and reusing every Row object that was not touched. The base snapshot is never modified.
 // Not a terminal emulator and not a differ: no escape sequences, no scrolling, no knowledge of predictions.
-import { cellWidth, isBackgroundOnly, type Row, type Snapshot } from '../emulator';
+import { cellWidth, isBackgroundOnly, Row, type Snapshot } from '../emulator';
 
 /** One screen cell, as a Snapshot row stores it (see Row in snapshot.ts). */
 export interface Cell {
@@ -18,7 +18,7 @@ export interface Cell {
 export function cellAt(fb: Snapshot, row: number, col: number): Cell {
   if (row < 0 || row >= fb.rows || col < 0 || col >= fb.cols) return BLANK_CELL;
   const r = fb.lines[row];
-  return { text: r.text[col], style: r.style[col], width: cellWidth(r, col) };
+  return { text: r.textAt(col), style: r.styleAt(col), width: r.widthAt(col) };
 }
 
 export const BLANK_CELL: Cell = Object.freeze({ text: '', style: '', width: 1 });
@@ -214,12 +214,5 @@ function finishRow(e: RowEdit, cols: number): Row {
     }
     if (text[x] === '' && widths[x] === 1 && !isBackgroundOnly(style[x])) text[x] = ' ';
   }
-  let allOne = true;
-  for (let x = 0; x < cols; x++) {
-    if (widths[x] !== 1) {
-      allOne = false;
-      break;
-    }
-  }
-  return { text, style, widths: allOne ? null : widths.join(''), wraps: e.wraps };
+  return Row.fromCells(text, style, widths, e.wraps);
 }

@@ -2,7 +2,14 @@
 // bell, modes), and the shortcuts of mosh's new_frame.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Emulator, blankSnapshot, newFrame, snapshotsEqual, type Snapshot } from '../../src/emulator/index';
+import {
+  Emulator,
+  blankSnapshot,
+  newFrame,
+  reviveSnapshot,
+  snapshotsEqual,
+  type Snapshot,
+} from '../../src/emulator/index';
 import { assertSameScreen } from './support/generators';
 
 function states(cols: number, rows: number, ...inputs: string[]): Snapshot[] {
@@ -27,7 +34,7 @@ function diff(a: Snapshot, b: Snapshot): string {
 test('an unchanged frame diffs to nothing', () => {
   const [, a] = states(20, 5, 'hello\x1b[1;31m world');
   assert.equal(newFrame(true, a, a), '');
-  assert.equal(newFrame(true, a, JSON.parse(JSON.stringify(a)) as Snapshot), '');
+  assert.equal(newFrame(true, a, reviveSnapshot(JSON.parse(JSON.stringify(a)) as Snapshot)), '');
 });
 
 test('a full repaint starts with reset, home, clear and a hidden cursor, as mosh does', () => {

@@ -10,6 +10,7 @@ import {
   screensEqual,
   snapshotsEqual,
   type Snapshot,
+  reviveSnapshot,
 } from '../../src/emulator/index';
 
 function snap(input: string, cols = 20, rows = 5): Snapshot {
@@ -228,9 +229,14 @@ test('unchanged rows are the same object in the next snapshot, also after scroll
 
 test('a snapshot survives JSON and still compares equal', () => {
   const s = snap('\x1b]0;t\x07\x1b[1;31mred 中\u0301 e\u0301\x1b[0m' + 'x'.repeat(30) + '\x1b[?1002h\x07');
-  const j = JSON.parse(JSON.stringify(s)) as Snapshot;
-  assert.deepEqual(j, s);
+  const plain = JSON.parse(JSON.stringify(s)) as Snapshot;
+  const j = reviveSnapshot(plain);
+  assert.deepEqual(JSON.parse(JSON.stringify(j)), plain);
   assert.ok(snapshotsEqual(j, s));
+  assert.deepEqual(
+    j.lines.map((r) => [r.text, r.style, r.widths, r.wraps]),
+    s.lines.map((r) => [r.text, r.style, r.widths, r.wraps]),
+  );
 });
 
 test('queries are answered through onReply (for the server to pass to the application)', () => {

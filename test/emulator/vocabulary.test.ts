@@ -3,7 +3,7 @@
 // (controls and escape sequences in cell text, titles, styles and the clipboard). Also checks the checker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Emulator, blankSnapshot, newFrame, type Row, type Snapshot } from '../../src/emulator/index';
+import { Emulator, blankSnapshot, newFrame, Row, type Snapshot } from '../../src/emulator/index';
 import { findForbiddenSequence } from '../support/vocabulary';
 import { assertClean, int, pick, randomChunk, rng } from './support/generators';
 
@@ -80,7 +80,7 @@ function hostileRow(cols: number, r: () => number): Row {
   const evil = ['\x1b[6n', '\x1b[c', '\x07', '\x9b5n', '\x1b]10;?\x07', '\x05', '\x00', 'ok', '中', '\x1bP$q\x1b\\'];
   const text = Array.from({ length: cols }, () => (r() < 0.5 ? pick(r, evil) : 'x'));
   const style = Array.from({ length: cols }, () => pick(r, ['', '31', '6n\x1b[c', '?6h', '1;4', 'm\x1b[5n']));
-  return { text, style, widths: null, wraps: r() < 0.3 };
+  return Row.fromCells(text, style, null, r() < 0.3);
 }
 
 test('hostile snapshot objects (escapes in cells, titles, styles, clipboard) still diff to clean output', () => {

@@ -135,7 +135,7 @@ export function screenDiff(actual: Snapshot, expected: Snapshot): string[] {
   for (let y = 0; y < actual.rows; y++) {
     const a = actual.lines[y];
     const e = expected.lines[y];
-    if (rowsEqual({ ...a, wraps: false }, { ...e, wraps: false })) continue;
+    if (rowsEqual(a.withWraps(false), e.withWraps(false))) continue;
     for (let x = 0; x < actual.cols; x++) {
       const wa = a.widths === null ? '1' : a.widths[x];
       const we = e.widths === null ? '1' : e.widths[x];

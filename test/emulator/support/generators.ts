@@ -7,7 +7,7 @@ import {
   moshStyle,
   newFrame,
   rowText,
-  type Row,
+  Row,
   type Snapshot,
   type Vocabulary,
 } from '../../../src/emulator/index';
@@ -198,7 +198,7 @@ export function randomStream(r: Rand, cols: number, rows: number, chunks: number
 
 /** What a target driven with the 'mosh' vocabulary can show of `s`: styles mapped, xterm-only modes off. */
 export function moshView(s: Snapshot): Snapshot {
-  const lines: Row[] = s.lines.map((row) => ({ ...row, style: row.style.map(moshStyle) }));
+  const lines: Row[] = s.lines.map((row) => Row.fromCells(row.text, row.style.map(moshStyle), row.widths, row.wraps));
   return {
     ...s,
     lines,
