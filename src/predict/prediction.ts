@@ -138,7 +138,7 @@ export class PredictionEngine {
     if (this.s.localFrameLateAcked < c.expirationFrame) return 'pending';
     if (c.unknown) return 'correctNoCredit';
     if (isBlankText(c.replacement.text)) return 'correctNoCredit';
-    const actual = fb.lines[row].text[col];
+    const actual = fb.lines[row].textAt(col);
     if (contentsMatch(actual, c.replacement.text)) {
       for (const t of c.original) if (contentsMatch(t, c.replacement.text)) return 'correctNoCredit';
       return 'correct';
@@ -238,7 +238,7 @@ export class PredictionEngine {
             }
             quickConfirmation(s, c.predictionTime, now);
             // The server's renditions are better than guessed ones: use them for the rest of the row.
-            const style = fb.lines[r.row].style[col];
+            const style = fb.lines[r.row].styleAt(col);
             for (let k = col; k < r.cells.length; k++) {
               const rep = r.cells[k].replacement;
               if (rep.style !== style) r.cells[k].replacement = { ...rep, style };

@@ -31,10 +31,10 @@ export function learnPrompt(s: PredictionEngineState, prompt: string): void {
 export function promptAt(fb: Snapshot): string | null {
   const { x, y } = fb.cursor;
   if (y < 0 || y >= fb.rows) return null;
-  const text = fb.lines[y].text;
-  for (let i = x; i < fb.cols; i++) if (!isBlankText(text[i])) return null;
+  const row = fb.lines[y];
+  for (let i = x; i < fb.cols; i++) if (!isBlankText(row.textAt(i))) return null;
   let p = '';
-  for (let i = 0; i < x; i++) p += text[i] === '' ? ' ' : text[i];
+  for (let i = 0; i < x; i++) p += row.textAt(i) || ' ';
   return p;
 }
 
