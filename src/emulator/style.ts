@@ -43,17 +43,18 @@ function color(word: number, base: number, brightBase: number, extended: number)
 // The pieces of a style, cached: the attribute flags (few combinations) and each colour word.
 const FG_FLAGS = FG_BOLD | FG_UNDERLINE | FG_BLINK | FG_INVERSE | FG_INVISIBLE | FG_STRIKETHROUGH;
 const BG_FLAGS = BG_DIM | BG_ITALIC | BG_OVERLINE;
-const flagCache = new Map<number, string>();
+/** Flag strings by key (flagsOf), built on first use. */
+const flagCache: (string | undefined)[] = new Array<string | undefined>(1 << 13).fill(undefined);
 const fgColorCache = new Map<number, string>();
 const bgColorCache = new Map<number, string>();
 
 function flagsOf(fg: number, bg: number, ext: number): string {
   const key = ((fg & FG_FLAGS) >>> 26) | ((bg & BG_FLAGS) >>> 18);
   if (fg & FG_UNDERLINE && bg & BG_HAS_EXTENDED && ext !== 0) return buildFlags(fg, bg, ext); // rare: 4:N
-  let s = flagCache.get(key);
+  let s = flagCache[key];
   if (s === undefined) {
     s = buildFlags(fg, bg, 0);
-    flagCache.set(key, s);
+    flagCache[key] = s;
   }
   return s;
 }
