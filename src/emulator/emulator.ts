@@ -10,7 +10,7 @@ import type { Terminal } from '@xterm/headless';
 import {
   copyLineCells,
   decodeRow,
-  historyLineText,
+  historyLineBytes,
   lineCellsEqual,
   type RawLine,
   type RawParams,
@@ -44,8 +44,8 @@ export interface Disposable {
  * writeBulk skipped them (logical lines ending in CR LF, printed with `style`, to be laid out with plainLineText).
  */
 export interface HistorySink {
-  /** An emulated row's history text (cells.ts historyLineText); `wraps`: the line goes on in the next row. */
-  row(text: string, wraps: boolean): void;
+  /** An emulated row's history text, UTF-8 (historyLineBytes); `wraps`: the line goes on in the next row. */
+  row(text: Uint8Array, wraps: boolean): void;
   /** `lines` skipped lines of plain text, each ending in CR LF, in `bytes` (which nothing changes), with `style`. */
   plain(bytes: Uint8Array, lines: number, style: string): void;
   /** CSI 3J: everything that scrolled off so far is to be forgotten. */
@@ -56,6 +56,9 @@ export interface HistorySink {
    */
   keeps?(): number;
 }
+
+/** The text of a history row handed over without it (HistorySink.keeps). */
+const NO_TEXT = new Uint8Array(0);
 
 /** Longest title or icon name kept (characters); longer ones are cut. */
 export const MAX_TITLE_LENGTH = 4096;
@@ -198,7 +201,7 @@ export class Emulator {
     const line = b.lines.get(b.ybase - 1);
     if (!line) return;
     const next = b.lines.get(b.ybase);
-    sink.row(historyLineText(line, this.term.cols), next !== undefined && next.isWrapped);
+    sink.row(historyLineBytes(line, this.term.cols), next !== undefined && next.isWrapped);
   }
 
   /**
@@ -270,7 +273,7 @@ export class Emulator {
     for (let y = 0; y < c; y++) {
       const line = b.lines.get(b.ybase + y);
       const next = b.lines.get(b.ybase + y + 1);
-      if (line) sink.row(dropped ? '' : historyLineText(line, cols), next !== undefined && next.isWrapped);
+      if (line) sink.row(dropped ? NO_TEXT : historyLineBytes(line, cols), next !== undefined && next.isWrapped);
     }
     this.write(`\x1b[${rows};1H\x1b[2K`);
     const style = this.raw.penStyle;

@@ -1,7 +1,7 @@
 // The one place that reaches into @xterm/headless internals (v6). Everything else in src/emulator/ goes through
 // the small typed surface below, so an xterm upgrade that moves these fields breaks here, loudly, at construction.
 // It is not a terminal model and holds no state of its own. Below the class: xterm's cell words read two ways, a
-// line decoded into a snapshot Row (decodeRow) and a line straight into its history text (historyLineText), and
+// line decoded into a snapshot Row (decodeRow) and a line straight into its history text (historyLineBytes), and
 // the raw comparison the Emulator's row cache makes.
 //
 // What we use, and why:
@@ -27,7 +27,8 @@
 //   public API buffers every OSC payload up to 10 M characters per handler before calling back; a sink with its
 //   own small cap keeps a hostile unterminated title from costing tens of MiB.
 import type { Terminal } from '@xterm/headless';
-import { blankStyleOf, cellBg, cellExt, cellFg, eraseBg, moshStyle, styleOf } from './style';
+import { cellBg, cellExt, cellFg, eraseBg, sgrPieces, styleOf } from './style';
+import { ByteWriter } from './bytewriter';
 import { blankRow } from './snapshot';
 import { EMPTY_CELL, Row } from './row';
 
@@ -353,69 +354,89 @@ export function decodeRow(
   return { row: new Row(cells, wraps, clusters, exts), extras };
 }
 
-const SGR_RESET = '\x1b[0m';
+const historyPieces: string[] = [];
 
 /**
- * An xterm line's history text: what historyText of decodeRow's Row gives (the same cell rules: wide characters,
- * orphan halves, lone marks, blank cells with a background), in one pass over the cells that hold something.
+ * An xterm line's history text as UTF-8 bytes: what historyText of decodeRow's Row gives (the same cell rules:
+ * wide characters, orphan halves, lone marks, blank cells with a background; renditions as mosh's vocabulary
+ * has them), in one pass over the cells that hold something, written straight into bytes.
  */
-export function historyLineText(line: RawLine, cols: number): string {
+export function historyLineBytes(line: RawLine, cols: number): Uint8Array {
   const d = line._data;
   // Cells past the last one holding something or a background are left out: skip them at once.
   let len = Math.min(cols, line.length);
-  while (len > 0 && (d[len * 3 - 3] & (IS_COMBINED | CODEPOINT_MASK)) === 0 && blankStyleOf(d[len * 3 - 1]) === '')
-    len--;
+  while (len > 0 && (d[len * 3 - 3] & (IS_COMBINED | CODEPOINT_MASK)) === 0 && eraseBg(d[len * 3 - 1]) === 0) len--;
   if (len < Math.min(cols, line.length) && len > 0 && d[len * 3 - 3] >>> WIDTH_SHIFT === 2) len++; // a wide character's right half
-  let out = '';
-  let pen = '';
-  // The text up to and including the last cell that is not empty with the default rendition, and the pen there.
+  const o = new ByteWriter();
+  // The rendition written last, as cell words without what mosh's vocabulary leaves out (the extended word).
+  let penFg = 0;
+  let penBg = 0;
+  // The bytes up to and including the last cell that is not empty with the default rendition, and the pen there.
   let keep = 0;
-  let keepPen = '';
+  let keepPen = false;
   let lastFg = -1;
   let lastBg = -1;
-  let lastStyle = '';
+  let keptFg = 0;
+  let keptBg = 0;
   for (let x = 0; x < len; x++) {
     const i = x * 3;
     const c = d[i];
     const fg = d[i + 1];
     const bg = d[i + 2];
-    const w = c >>> WIDTH_SHIFT;
-    let t: string;
-    if (c & IS_COMBINED) t = line._combined[x] ?? '';
-    else {
-      const cp = c & CODEPOINT_MASK;
-      t = cp === 0 ? '' : charOf(cp);
-    }
+    let cp = 0;
+    let t: string | null = null;
+    if (c & IS_COMBINED) {
+      t = line._combined[x] ?? '';
+      if (t === '') t = null;
+      else cp = -1;
+    } else cp = c & CODEPOINT_MASK;
+    let has = cp !== 0;
     let wide = false;
-    if (w === 2) {
+    if (c >>> WIDTH_SHIFT === 2) {
       const j = i + 3;
-      if (x + 1 < len && d[j] >>> WIDTH_SHIFT === 0 && (d[j] & HAS_CONTENT) === 0 && t !== '') wide = true;
-      else t = ''; // an orphan half: an empty cell
+      if (x + 1 < len && d[j] >>> WIDTH_SHIFT === 0 && (d[j] & HAS_CONTENT) === 0 && has) wide = true;
+      else has = false; // an orphan half: an empty cell
     }
-    let s: string;
-    if (t === '') s = blankStyleOf(bg);
-    else if (bg & BG_HAS_EXTENDED) s = styleOf(fg, bg, fg & FG_UNDERLINE ? extWord(line, x) : 0);
-    else if (fg === lastFg && bg === lastBg) s = lastStyle;
-    else {
+    let f: number;
+    let b: number;
+    if (!has) {
+      f = 0;
+      b = eraseBg(bg);
+    } else if (fg === lastFg && bg === lastBg) {
+      f = keptFg;
+      b = keptBg;
+    } else {
       lastFg = fg;
       lastBg = bg;
-      lastStyle = styleOf(fg, bg, 0);
-      s = lastStyle;
+      keptFg = f = cellFg(fg);
+      keptBg = b = cellBg(bg, 0);
     }
-    const m = s === '' ? '' : moshStyle(s);
-    if (m !== pen) {
-      out += m === '' ? SGR_RESET : `\x1b[0;${m}m`;
-      pen = m;
+    if (f !== penFg || b !== penBg) {
+      o.byte(0x1b);
+      o.byte(0x5b);
+      o.byte(0x30);
+      const n = f === 0 && b === 0 ? 0 : sgrPieces(f, b, 0, true, historyPieces);
+      for (let k = 0; k < n; k++) {
+        o.byte(0x3b);
+        o.ascii(historyPieces[k]);
+      }
+      o.byte(0x6d);
+      penFg = f;
+      penBg = b;
     }
-    out += t === '' ? ' ' : t;
-    if (t !== '' || s !== '') {
-      keep = out.length;
-      keepPen = pen;
+    if (!has) o.byte(0x20);
+    else if (t !== null) o.text(t);
+    else if (cp < 0x80) o.byte(cp);
+    else o.text(charOf(cp));
+    if (has || f !== 0 || b !== 0) {
+      keep = o.length;
+      keepPen = penFg !== 0 || penBg !== 0;
     }
     if (wide) x++; // its right half prints nothing
   }
-  out = out.slice(0, keep);
-  return keepPen !== '' ? out + SGR_RESET : out;
+  o.length = keep;
+  if (keepPen) o.ascii('\x1b[0m');
+  return o.result();
 }
 
 /**

@@ -16,7 +16,7 @@ interface Captured {
 function capture(em: Emulator): { got: Captured[]; cleared: number } {
   const out = { got: [] as Captured[], cleared: 0 };
   em.captureHistory({
-    row: (text, wraps) => out.got.push({ text, wraps }),
+    row: (text, wraps) => out.got.push({ text: Buffer.from(text).toString('utf8'), wraps }),
     plain: (bytes, lines, style) => {
       const text = Buffer.from(bytes).toString('latin1').split('\r\n');
       assert.equal(text.pop(), '', 'each line ends in CR LF');
@@ -32,7 +32,7 @@ function capture(em: Emulator): { got: Captured[]; cleared: number } {
 /** The sink `capture` installed, as an object (to add `keeps` to it). */
 function sinkOf(out: { got: Captured[]; cleared: number }, em: Emulator) {
   return {
-    row: (text: string, wraps: boolean) => out.got.push({ text, wraps }),
+    row: (text: Uint8Array, wraps: boolean) => out.got.push({ text: Buffer.from(text).toString('utf8'), wraps }),
     plain: (bytes: Uint8Array, lines: number, style: string) => {
       const text = Buffer.from(bytes).toString('latin1').split('\r\n');
       text.pop();
