@@ -8,7 +8,7 @@ export {
   MAX_TITLE_LENGTH,
   MAX_CLIPBOARD_LENGTH,
 } from './emulator';
-export { plainLineText } from './plainline';
+export { plainLineBytes, plainLineText } from './plainline';
 export {
   type Snapshot,
   Row,

@@ -6,6 +6,25 @@
 import { moshStyle } from './style';
 import { glibcWidth } from './widths';
 
+/**
+ * plainLineText as UTF-8 bytes. A line of printable ASCII that fits the row (the usual line of a flood) is laid
+ * out as it is: its own bytes without trailing spaces (a view of `bytes`, not a copy, with the default rendition).
+ */
+export function plainLineBytes(bytes: Uint8Array, style: string, cols: number): Uint8Array {
+  let ascii = bytes.length <= cols;
+  for (let i = 0; ascii && i < bytes.length; i++) if (bytes[i] < 0x20 || bytes[i] > 0x7e) ascii = false;
+  if (!ascii) return Buffer.from(plainLineText(bytes, style, cols), 'utf8');
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0x20) end--;
+  const s = moshStyle(style);
+  if (s === '' || end === 0) return bytes.subarray(0, end);
+  return Buffer.concat([
+    Buffer.from(`\x1b[0;${s}m`, 'latin1'),
+    bytes.subarray(0, end),
+    Buffer.from('\x1b[0m', 'latin1'),
+  ]);
+}
+
 export function plainLineText(bytes: Uint8Array, style: string, cols: number): string {
   const text = Buffer.from(bytes).toString('utf8');
   const cells: string[] = [];

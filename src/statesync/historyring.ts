@@ -4,7 +4,7 @@
 // Emulator.writeBulk skipped (one shared copy of their bytes, each line laid out only if it is ever sent, which
 // most lines of a flood never are). A flood of 700000 lines thus costs one small object per 64 KiB of output,
 // not one per line. Not the wire format (hostmessage.ts) and not where lines come from (emulator/).
-import { plainLineText } from '../emulator';
+import { plainLineBytes } from '../emulator';
 import type { HistoryLine } from './hostmessage';
 
 /** Most lines a server keeps for one session, whatever the client asks for. */
@@ -181,8 +181,7 @@ export class HistoryRing {
     if (text === undefined) {
       const o = (c.offsets ??= lineOffsets(c.bytes, c.n));
       // The line without its CR LF.
-      const laid = Buffer.from(plainLineText(c.bytes.subarray(o[i], o[i + 1] - 2), c.style, c.cols), 'utf8');
-      made[i] = text = capped(laid);
+      made[i] = text = capped(plainLineBytes(c.bytes.subarray(o[i], o[i + 1] - 2), c.style, c.cols));
       c.size += text.length;
       this.bytes += text.length;
     }

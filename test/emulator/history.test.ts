@@ -4,7 +4,7 @@
 // alternate screen and scroll regions give nothing; CSI 3J says clear.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Emulator, plainLineText } from '../../src/emulator';
+import { Emulator, plainLineBytes, plainLineText } from '../../src/emulator';
 import { mulberry32 } from '../support/relay';
 import { historyText } from '../support/historytext';
 
@@ -143,4 +143,20 @@ test('the alternate screen and a scroll region add nothing; CSI 3J clears', () =
   assert.ok(sink.got.length >= 3);
   em.write('\x1b[3J');
   assert.equal(sink.cleared, 1);
+});
+
+test('a skipped line laid out as bytes is what its text gives, for plain ASCII (a view of its bytes) and anything else', () => {
+  const r = mulberry32(11);
+  const pieces = ['a', ' ', 'word', '  ', '\t', 'é', '中', 'e\u0301', '\x7f', '~', 'x'.repeat(30)];
+  for (let i = 0; i < 500; i++) {
+    let line = '';
+    const n = Math.floor(r() * 12);
+    for (let k = 0; k < n; k++) line += pieces[Math.floor(r() * pieces.length)];
+    const bytes = Buffer.from(line, 'utf8');
+    for (const style of ['', '1;31', '4:3;38;5;200']) {
+      const cols = 10 + Math.floor(r() * 60);
+      const got = Buffer.from(plainLineBytes(bytes, style, cols)).toString('utf8');
+      assert.equal(got, plainLineText(bytes, style, cols), JSON.stringify({ line, style, cols }));
+    }
+  }
 });
