@@ -161,7 +161,7 @@ export class MoshClient {
     this.notifications = new NotificationEngine({ now: this.started, escapeKeyName: opts.quitHint ?? '' });
     connection.onSocketMessage = (msg, from) => {
       this.transport.receive(msg, from);
-      this.timer.kick();
+      this.timer.kickSoon();
     };
     this.timer = new WakeTimer(() => this.step());
     // The first wake-up waits for the caller to hold this object: events never fire from the constructor.

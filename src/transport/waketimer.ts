@@ -6,6 +6,7 @@ export class WakeTimer {
   private disposed = false;
   private running = false;
   private again = false;
+  private soon = false;
 
   /** `run` returns milliseconds until the next wake-up (Infinity = none). */
   constructor(private readonly run: () => number) {}
@@ -39,6 +40,19 @@ export class WakeTimer {
         Math.max(0, Math.ceil(wait)),
       );
     }
+  }
+
+  /**
+   * Runs once the event loop has taken in every event ready now (setImmediate): the datagrams of one frame
+   * that arrive together (its fragments, an ack) cost one run, not one each.
+   */
+  kickSoon(): void {
+    if (this.soon || this.disposed) return;
+    this.soon = true;
+    setImmediate(() => {
+      this.soon = false;
+      this.kick();
+    });
   }
 
   dispose(): void {
