@@ -85,7 +85,7 @@ export class SessionExtensions {
     this.ring = ring;
     const emulator = this.emulator;
     emulator.captureHistory({
-      row: (text, wraps) => ring.add({ text, wraps }),
+      row: (text, wraps) => ring.addRow(text, wraps),
       plain: (bytes, lines, style) => ring.addPlain(bytes, lines, style, emulator.cols),
       cleared: () => ring.clear(),
       keeps: () => ring.keeps,

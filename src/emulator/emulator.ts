@@ -10,7 +10,7 @@ import type { Terminal } from '@xterm/headless';
 import {
   copyLineCells,
   decodeRow,
-  historyLineBytes,
+  DetachedHistoryRow,
   lineCellsEqual,
   type RawLine,
   type RawParams,
@@ -44,8 +44,11 @@ export interface Disposable {
  * writeBulk skipped them (logical lines ending in CR LF, printed with `style`, to be laid out with plainLineText).
  */
 export interface HistorySink {
-  /** An emulated row's history text, UTF-8 (historyLineBytes); `wraps`: the line goes on in the next row. */
-  row(text: Uint8Array, wraps: boolean): void;
+  /**
+   * An emulated row's history text, UTF-8: made when first asked for (`bytes()`), or empty (see keeps); `wraps`:
+   * the line goes on in the next row.
+   */
+  row(text: LazyHistoryText | null, wraps: boolean): void;
   /** `lines` skipped lines of plain text, each ending in CR LF, in `bytes` (which nothing changes), with `style`. */
   plain(bytes: Uint8Array, lines: number, style: string): void;
   /** CSI 3J: everything that scrolled off so far is to be forgotten. */
@@ -57,8 +60,11 @@ export interface HistorySink {
   keeps?(): number;
 }
 
-/** The text of a history row handed over without it (HistorySink.keeps). */
-const NO_TEXT = new Uint8Array(0);
+/** A history row's text, made when asked for; `size`: the bytes it holds until then. */
+export interface LazyHistoryText {
+  readonly size: number;
+  bytes(): Uint8Array;
+}
 
 /** Longest title or icon name kept (characters); longer ones are cut. */
 export const MAX_TITLE_LENGTH = 4096;
@@ -201,7 +207,7 @@ export class Emulator {
     const line = b.lines.get(b.ybase - 1);
     if (!line) return;
     const next = b.lines.get(b.ybase);
-    sink.row(historyLineBytes(line, this.term.cols), next !== undefined && next.isWrapped);
+    sink.row(new DetachedHistoryRow(line, this.term.cols), next !== undefined && next.isWrapped);
   }
 
   /**
@@ -273,7 +279,7 @@ export class Emulator {
     for (let y = 0; y < c; y++) {
       const line = b.lines.get(b.ybase + y);
       const next = b.lines.get(b.ybase + y + 1);
-      if (line) sink.row(dropped ? NO_TEXT : historyLineBytes(line, cols), next !== undefined && next.isWrapped);
+      if (line) sink.row(dropped ? null : new DetachedHistoryRow(line, cols), next !== undefined && next.isWrapped);
     }
     this.write(`\x1b[${rows};1H\x1b[2K`);
     const style = this.raw.penStyle;

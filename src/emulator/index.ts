@@ -5,6 +5,7 @@ export {
   type EmulatorOptions,
   type Disposable,
   type HistorySink,
+  type LazyHistoryText,
   MAX_TITLE_LENGTH,
   MAX_CLIPBOARD_LENGTH,
 } from './emulator';

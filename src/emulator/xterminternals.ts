@@ -30,7 +30,7 @@ import type { Terminal } from '@xterm/headless';
 import { cellBg, cellExt, cellFg, eraseBg, sgrPieces, styleOf } from './style';
 import { ByteWriter } from './bytewriter';
 import { blankRow } from './snapshot';
-import { EMPTY_CELL, Row } from './row';
+import { BG_HAS_EXTENDED, charOf, CODEPOINT_MASK, EMPTY_CELL, IS_COMBINED, Row, WIDTH_SHIFT } from './row';
 
 /** Extended attributes of one cell (underline style and colour live here). */
 export interface RawExtended {
@@ -233,26 +233,7 @@ export class XtermInternals {
 }
 
 // Cell word layout (xterm common/buffer/Constants.ts).
-const CODEPOINT_MASK = 0x1fffff;
-const IS_COMBINED = 0x200000;
 const HAS_CONTENT = 0x3fffff;
-const WIDTH_SHIFT = 22;
-const BG_HAS_EXTENDED = 0x10000000;
-const FG_UNDERLINE = 0x10000000;
-
-const charCache: string[] = [];
-function charOf(cp: number): string {
-  if (cp < 0x10000) {
-    if (cp >= 0xd800 && cp <= 0xdfff) return '\ufffd';
-    let s = charCache[cp];
-    if (s === undefined) {
-      s = String.fromCharCode(cp);
-      charCache[cp] = s;
-    }
-    return s;
-  }
-  return String.fromCodePoint(cp);
-}
 
 export function extWord(line: RawLine, x: number): number {
   const e = line._extendedAttrs[x];
@@ -357,6 +338,42 @@ export function decodeRow(
 const historyPieces: string[] = [];
 
 /**
+ * A row's history text made later, if ever (HistorySink): a copy of the cells that hold something, and their
+ * combined strings, taken now (xterm reuses its line objects as the screen scrolls). In a flood most history
+ * rows are pushed out by newer lines before any is sent: copying a row costs a fraction of laying it out.
+ */
+export class DetachedHistoryRow {
+  readonly size: number;
+  private readonly line: RawLine;
+
+  constructor(
+    line: RawLine,
+    private readonly cols: number,
+  ) {
+    const d = line._data;
+    const len = historyLength(line, cols);
+    const combined: { [index: number]: string } = {};
+    for (let x = 0; x < len; x++) if (d[x * 3] & IS_COMBINED) combined[x] = line._combined[x] ?? '';
+    this.line = { isWrapped: false, length: len, _data: d.slice(0, len * 3), _combined: combined, _extendedAttrs: {} };
+    this.size = len * 12 + 64;
+  }
+
+  /** The history text (historyLineBytes of the row as it was). */
+  bytes(): Uint8Array {
+    return historyLineBytes(this.line, this.cols);
+  }
+}
+
+/** How many leading cells of an xterm line its history text covers (the rest are empty with no background). */
+function historyLength(line: RawLine, cols: number): number {
+  const d = line._data;
+  let len = Math.min(cols, line.length);
+  while (len > 0 && (d[len * 3 - 3] & (IS_COMBINED | CODEPOINT_MASK)) === 0 && eraseBg(d[len * 3 - 1]) === 0) len--;
+  if (len < Math.min(cols, line.length) && len > 0 && d[len * 3 - 3] >>> WIDTH_SHIFT === 2) len++; // a wide character's right half
+  return len;
+}
+
+/**
  * An xterm line's history text as UTF-8 bytes: what historyText of decodeRow's Row gives (the same cell rules:
  * wide characters, orphan halves, lone marks, blank cells with a background; renditions as mosh's vocabulary
  * has them), in one pass over the cells that hold something, written straight into bytes.
@@ -364,9 +381,7 @@ const historyPieces: string[] = [];
 export function historyLineBytes(line: RawLine, cols: number): Uint8Array {
   const d = line._data;
   // Cells past the last one holding something or a background are left out: skip them at once.
-  let len = Math.min(cols, line.length);
-  while (len > 0 && (d[len * 3 - 3] & (IS_COMBINED | CODEPOINT_MASK)) === 0 && eraseBg(d[len * 3 - 1]) === 0) len--;
-  if (len < Math.min(cols, line.length) && len > 0 && d[len * 3 - 3] >>> WIDTH_SHIFT === 2) len++; // a wide character's right half
+  const len = historyLength(line, cols);
   const o = new ByteWriter();
   // The rendition written last, as cell words without what mosh's vocabulary leaves out (the extended word).
   let penFg = 0;

@@ -6,7 +6,13 @@
 // by the emulator, emulator/cells.ts) holds nothing but renditions and printable characters.
 import type { HistoryLine } from './hostmessage';
 
-export { HistoryRing, MAX_HISTORY_LINE_BYTES, SERVER_HISTORY_BYTES, SERVER_HISTORY_LINES } from './historyring';
+export {
+  HistoryRing,
+  LAZY_HISTORY_BYTES,
+  MAX_HISTORY_LINE_BYTES,
+  SERVER_HISTORY_BYTES,
+  SERVER_HISTORY_LINES,
+} from './historyring';
 
 /** What a terminal state knows of the history. Plain data; equal marks mean equal history. */
 export interface HistoryMark {

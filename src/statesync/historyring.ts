@@ -4,7 +4,7 @@
 // Emulator.writeBulk skipped (one shared copy of their bytes, each line laid out only if it is ever sent, which
 // most lines of a flood never are). A flood of 700000 lines thus costs one small object per 64 KiB of output,
 // not one per line. Not the wire format (hostmessage.ts) and not where lines come from (emulator/).
-import { plainLineBytes } from '../emulator';
+import { type LazyHistoryText, plainLineBytes } from '../emulator';
 import type { HistoryLine } from './hostmessage';
 
 /** Most lines a server keeps for one session, whatever the client asks for. */
@@ -20,14 +20,24 @@ export const MAX_HISTORY_LINE_BYTES = 64 << 10;
  */
 const MADE_CHUNK_LINES = 256;
 
-/** Consecutive rows with their text made. */
+/**
+ * Most bytes of rows kept as copies of their cells, their text not made yet (emulator's LazyHistoryText): in a
+ * flood most rows are pushed out before they are sent, and never made. Past this (no client taking the lines),
+ * rows are made at once.
+ */
+export const LAZY_HISTORY_BYTES = 1 << 20;
+const NO_TEXT = new Uint8Array(0);
+
+/** Consecutive emulated rows, their text made or to be made when first needed. */
 interface MadeChunk {
   readonly kind: 'made';
   /** Number of its first line. */
   readonly first: number;
-  readonly texts: Uint8Array[];
+  readonly texts: (Uint8Array | LazyHistoryText)[];
   readonly wraps: boolean[];
   size: number;
+  /** Bytes of its rows whose text is not made yet. */
+  lazy: number;
 }
 
 /** Consecutive plain text lines, each ending in CR LF in `bytes` (which nothing changes). */
@@ -60,6 +70,8 @@ export class HistoryRing {
   /** Lines added so far. */
   private total = 0;
   private bytes = 0;
+  /** Bytes of kept rows whose text is not made yet. */
+  private lazyBytes = 0;
   private cleared = 0;
 
   constructor(
@@ -96,7 +108,17 @@ export class HistoryRing {
 
   /** One line with its text made. */
   add(line: HistoryLine): void {
-    const text = capped(line.text);
+    this.push(capped(line.text), line.wraps);
+  }
+
+  /** One emulated row, its text made when first needed (null: the row is counted, its text is empty). */
+  addRow(text: LazyHistoryText | null, wraps: boolean): void {
+    if (text === null) this.push(NO_TEXT, wraps);
+    else if (this.lazyBytes + text.size > LAZY_HISTORY_BYTES) this.push(capped(text.bytes()), wraps);
+    else this.push(text, wraps);
+  }
+
+  private push(text: Uint8Array | LazyHistoryText, wraps: boolean): void {
     let c = this.chunks[this.chunks.length - 1];
     if (
       c === undefined ||
@@ -105,13 +127,18 @@ export class HistoryRing {
       c.texts.length >= MADE_CHUNK_LINES ||
       c.size * 16 >= this.byteBudget
     ) {
-      c = { kind: 'made', first: this.total, texts: [], wraps: [], size: 0 };
+      c = { kind: 'made', first: this.total, texts: [], wraps: [], size: 0, lazy: 0 };
       this.chunks.push(c);
     }
+    const size = text instanceof Uint8Array ? text.length : text.size;
+    if (!(text instanceof Uint8Array)) {
+      c.lazy += size;
+      this.lazyBytes += size;
+    }
     c.texts.push(text);
-    c.wraps.push(line.wraps);
-    c.size += text.length;
-    this.bytes += text.length;
+    c.wraps.push(wraps);
+    c.size += size;
+    this.bytes += size;
     this.total++;
     this.trim();
   }
@@ -144,6 +171,7 @@ export class HistoryRing {
     this.chunks = [];
     this.head = 0;
     this.bytes = 0;
+    this.lazyBytes = 0;
     this.cleared = this.first;
   }
 
@@ -175,7 +203,17 @@ export class HistoryRing {
   }
 
   private lineOf(c: Chunk, i: number): HistoryLine {
-    if (c.kind === 'made') return { text: c.texts[i], wraps: c.wraps[i] };
+    if (c.kind === 'made') {
+      const t = c.texts[i];
+      if (t instanceof Uint8Array) return { text: t, wraps: c.wraps[i] };
+      const text = capped(t.bytes());
+      c.texts[i] = text;
+      c.size += text.length - t.size;
+      c.lazy -= t.size;
+      this.bytes += text.length - t.size;
+      this.lazyBytes -= t.size;
+      return { text, wraps: c.wraps[i] };
+    }
     const made = (c.made ??= new Array<Uint8Array | undefined>(c.n));
     let text = made[i];
     if (text === undefined) {
@@ -196,6 +234,7 @@ export class HistoryRing {
       if (this.bytes > this.byteBudget || kept - inHead >= this.capacity) {
         // The whole oldest chunk goes (over the byte budget, or every line of it is beyond the line budget).
         this.bytes -= c.size;
+        if (c.kind === 'made') this.lazyBytes -= c.lazy;
         this.first += inHead;
         (this.chunks as (Chunk | undefined)[])[this.head] = undefined;
         this.head++;
@@ -208,6 +247,7 @@ export class HistoryRing {
       this.chunks = [];
       this.head = 0;
       this.bytes = 0;
+      this.lazyBytes = 0;
     }
     // Compact now and then (amortized O(1) per chunk).
     if (this.head > 64 && this.head * 2 > this.chunks.length) {

@@ -4,7 +4,7 @@
 // alternate screen and scroll regions give nothing; CSI 3J says clear.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Emulator, plainLineBytes, plainLineText } from '../../src/emulator';
+import { Emulator, type LazyHistoryText, plainLineBytes, plainLineText } from '../../src/emulator';
 import { mulberry32 } from '../support/relay';
 import { historyText } from '../support/historytext';
 
@@ -13,10 +13,12 @@ interface Captured {
   wraps: boolean;
 }
 
+const textOf = (t: LazyHistoryText | null): string => (t === null ? '' : Buffer.from(t.bytes()).toString('utf8'));
+
 function capture(em: Emulator): { got: Captured[]; cleared: number } {
   const out = { got: [] as Captured[], cleared: 0 };
   em.captureHistory({
-    row: (text, wraps) => out.got.push({ text: Buffer.from(text).toString('utf8'), wraps }),
+    row: (text, wraps) => out.got.push({ text: textOf(text), wraps }),
     plain: (bytes, lines, style) => {
       const text = Buffer.from(bytes).toString('latin1').split('\r\n');
       assert.equal(text.pop(), '', 'each line ends in CR LF');
@@ -32,7 +34,7 @@ function capture(em: Emulator): { got: Captured[]; cleared: number } {
 /** The sink `capture` installed, as an object (to add `keeps` to it). */
 function sinkOf(out: { got: Captured[]; cleared: number }, em: Emulator) {
   return {
-    row: (text: Uint8Array, wraps: boolean) => out.got.push({ text: Buffer.from(text).toString('utf8'), wraps }),
+    row: (text: LazyHistoryText | null, wraps: boolean) => out.got.push({ text: textOf(text), wraps }),
     plain: (bytes: Uint8Array, lines: number, style: string) => {
       const text = Buffer.from(bytes).toString('latin1').split('\r\n');
       text.pop();
@@ -159,4 +161,22 @@ test('a skipped line laid out as bytes is what its text gives, for plain ASCII (
       assert.equal(got, plainLineText(bytes, style, cols), JSON.stringify({ line, style, cols }));
     }
   }
+});
+
+test('a history row made long after it left the screen is what it was then (xterm reuses the line meanwhile)', () => {
+  const eager = new Emulator(30, 4);
+  const now = capture(eager);
+  const late = new Emulator(30, 4);
+  const kept: (LazyHistoryText | null)[] = [];
+  late.captureHistory({ row: (t) => kept.push(t), plain: () => undefined, cleared: () => undefined });
+  let s = '';
+  for (let i = 1; i <= 60; i++) s += `\x1b[3${i % 8}m${'wide 中 '.repeat(i % 3)}row ${i} e\u0301\x1b[0m\r\n`;
+  eager.write(s);
+  late.write(s);
+  late.write('\r\n'.repeat(40)); // the lines those rows came from are rewritten many times over
+  assert.ok(now.got.length >= 56);
+  assert.deepEqual(
+    kept.slice(0, now.got.length).map(textOf),
+    now.got.map((g) => g.text),
+  );
 });

@@ -8,7 +8,13 @@ import { Terminal } from '@xterm/headless';
 import { blankSnapshot, Emulator } from '../../src/emulator';
 import { scrollbackOutput } from '../../src/client/scrollback';
 import { decodeClientHello, encodeClientHello, FEATURE_HISTORY } from '../../src/statesync/extensions';
-import { HistoryLog, HistoryRing, type HistoryMark, safeHistoryText } from '../../src/statesync/history';
+import {
+  HistoryLog,
+  HistoryRing,
+  type HistoryMark,
+  LAZY_HISTORY_BYTES,
+  safeHistoryText,
+} from '../../src/statesync/history';
 import { historyText } from '../support/historytext';
 import type { HistoryLine } from '../../src/statesync/hostmessage';
 import { TerminalState, type ServerHelloInfo } from '../../src/statesync/terminal';
@@ -159,4 +165,36 @@ test("a restored client's hello asking for the history from line 0 reaches the s
   assert.equal(ask(0n)?.replayFrom, 0n, 'line 0 is a line, not "no replay"');
   assert.equal(ask(1234n)?.replayFrom, 1234n);
   assert.equal(ask(undefined)?.replayFrom, undefined, 'a first hello asks for no replay');
+});
+
+test('rows whose text is made when sent: pushed-out ones never are, and past the lazy budget they are made at once', () => {
+  let made = 0;
+  const lazy = (n: number, size = 1000) => ({
+    size,
+    bytes: () => {
+      made++;
+      return Buffer.from(`row ${n}`);
+    },
+  });
+  const ring = new HistoryRing(100);
+  for (let n = 0; n < 1000; n++) ring.addRow(lazy(n), false);
+  assert.equal(made, 0, 'rows pushed out before anything asked for them are never made');
+  const { first, lines } = ring.range(900, 1000);
+  assert.equal(first, 900);
+  assert.deepEqual(
+    lines.map((l) => Buffer.from(l.text).toString()),
+    Array.from({ length: 100 }, (_, i) => `row ${900 + i}`),
+  );
+  assert.equal(made, 100);
+  ring.range(900, 1000);
+  assert.equal(made, 100, 'each row is made once');
+  // Nobody takes the lines (no client): beyond LAZY_HISTORY_BYTES of copies, rows are made as they come.
+  const idle = new HistoryRing(20_000);
+  made = 0;
+  const big = LAZY_HISTORY_BYTES / 100;
+  for (let n = 0; n < 1000; n++) idle.addRow(lazy(n, big), false);
+  assert.ok(made >= 1000 - 100, `made ${made}`);
+  idle.addRow(null, true);
+  assert.equal(idle.count, 1001);
+  assert.equal(Buffer.from(idle.range(1000, 1001).lines[0].text).length, 0);
 });
