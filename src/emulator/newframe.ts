@@ -19,8 +19,8 @@
 // * the tracked column is forgotten after a cell whose width terminals may disagree on (emoji, combining marks,
 //   rare scripts; see widths.ts), so the next cell is placed with a CUP, as mosh-protocol.md 8.4 advises.
 import { blankRow, type Row, rowsEqual, type Snapshot } from './snapshot';
-import { BG_HAS_EXTENDED, CODEPOINT_MASK, IS_COMBINED, WIDTH_SHIFT, wordsOfStyle } from './row';
-import { sgrPieces } from './style';
+import { CODEPOINT_MASK, IS_COMBINED, WIDTH_SHIFT } from './row';
+import { PenWriter } from './penwriter';
 import { isStableWidth } from './widths';
 import { ByteWriter } from './bytewriter';
 import { checkSnapshotShape, clampInt, safeText, safeTitle } from './framecheck';
@@ -58,10 +58,8 @@ class FrameWriter {
   /** Tracked cursor; -1 = unknown. cx === cols means "after the last column" (a wrap is pending). */
   cx = 0;
   cy = 0;
-  /** Tracked SGR state, as emitted (cell words, style.ts, mapped for the vocabulary). */
-  penFg = 0;
-  penBg = 0;
-  penExt = 0;
+  /** Tracked SGR state. */
+  readonly pen: PenWriter;
   visible = true;
   /** The last thing emitted was a printed character: a zero-width character now would join its cell. */
   join = false;
@@ -77,10 +75,8 @@ class FrameWriter {
   ) {
     this.wraps = new Array<boolean>(rows).fill(false);
     this.mosh = vocabulary === 'mosh';
+    this.pen = new PenWriter(this.o, this.mosh);
   }
-
-  /** The SGR pieces being written (reused). */
-  private readonly pieces: string[] = [];
 
   /** `CSI` then an ASCII tail. */
   csi(tail: string): void {
@@ -91,48 +87,12 @@ class FrameWriter {
 
   /** Sets the rendition to cell words fg, bg and ext (style.ts), unless it is that already. */
   setPen(fg: number, bg: number, ext: number): void {
-    if (this.mosh && bg & BG_HAS_EXTENDED) {
-      // A stock mosh-client takes no underline style or colour: what it shows does not depend on them.
-      bg &= ~BG_HAS_EXTENDED;
-      ext = 0;
-    }
-    if (fg === this.penFg && bg === this.penBg && ext === this.penExt) return;
-    const o = this.o;
-    o.byte(0x1b);
-    o.byte(0x5b);
-    o.byte(0x30);
-    const pieces = this.pieces;
-    const n = sgrPieces(fg, bg, ext, this.mosh, pieces);
-    for (let i = 0; i < n; i++) {
-      o.byte(0x3b);
-      o.ascii(pieces[i]);
-    }
-    o.byte(0x6d);
-    this.penFg = fg;
-    this.penBg = bg;
-    this.penExt = ext;
-    this.join = false;
+    if (this.pen.set(fg, bg, ext)) this.join = false;
   }
 
   /** Sets the rendition to that of cell x of `row`. */
   setPenOf(row: Row, x: number): void {
-    const c = row.cells;
-    const bg = c[x * 3 + 2];
-    this.setPen(c[x * 3 + 1], bg, bg & BG_HAS_EXTENDED ? (row.exts?.get(x) ?? 0) : 0);
-  }
-
-  /** Sets the rendition to a style string (a snapshot's pen; a malformed one counts as the default). */
-  setPenStyle(style: unknown): void {
-    const w = wordsOfStyle(style);
-    this.setPen(w.fg, w.bg, w.ext);
-  }
-
-  /** What the target's rendition is known to be (without writing anything). */
-  trackPen(style: unknown): void {
-    const w = wordsOfStyle(style);
-    this.penFg = w.fg;
-    this.penBg = this.mosh ? w.bg & ~BG_HAS_EXTENDED : w.bg;
-    this.penExt = this.mosh ? 0 : w.ext;
+    if (this.pen.setOf(row, x)) this.join = false;
   }
 
   cup(y: number, x: number): void {
@@ -216,6 +176,14 @@ class FrameWriter {
       this.silentMove(y, x);
     }
     this.setPenOf(row, x);
+    const cp = row.cells[x * 3] & (IS_COMBINED | CODEPOINT_MASK);
+    if (width === 1 && cp >= 0x20 && cp < 0x7f) {
+      // Printable ASCII (what emitText does for it, without making its string)
+      this.o.byte(cp);
+      if (++this.cx > this.cols) this.cx = -1;
+      this.join = true;
+      return;
+    }
     this.emitText(y, row.textAt(x), width);
   }
 
@@ -375,7 +343,7 @@ class FrameWriter {
         continue;
       }
       // The common case, inline: a printable ASCII character right where the cursor is, in the current pen.
-      if (w === 1 && this.cx === x && this.cy === y && fg === this.penFg && bg === this.penBg && this.penExt === 0) {
+      if (w === 1 && this.cx === x && this.cy === y && fg === this.pen.fg && bg === this.pen.bg && this.pen.ext === 0) {
         const cp = c & (IS_COMBINED | CODEPOINT_MASK);
         if (cp >= 0x20 && cp < 0x7f) {
           this.o.byte(cp);
@@ -460,12 +428,12 @@ export function newFrameBytes(
     w.o.text(`${CSI}r${CSI}0m${CSI}H${CSI}2J${CSI}?25l`);
     w.cx = 0;
     w.cy = 0;
-    w.trackPen('');
+    w.pen.track('');
     w.visible = false;
   } else {
     w.cx = clampInt(last.cursor.x, 0, cols - 1);
     w.cy = clampInt(last.cursor.y, 0, rows - 1);
-    w.trackPen(last.pen);
+    w.pen.track(last.pen);
     w.visible = last.cursor.visible === true;
     // The terminal may still join a zero-width character onto whatever the previous frame printed last.
     w.join = true;
@@ -486,7 +454,7 @@ export function newFrameBytes(
       while (k + height < rows && rowsEqual(lines[height], old[k + height])) height++;
       const bottom = k + height - 1;
       w.o.text(`${CSI}0m`);
-      w.trackPen('');
+      w.pen.track('');
       w.join = false;
       if (k + height === rows && w.cy === rows - 1) {
         w.o.text('\r' + '\n'.repeat(k));
@@ -533,7 +501,7 @@ export function newFrameBytes(
   if (w.visible !== visible) w.o.text(visible ? `${CSI}?25h` : `${CSI}?25l`);
 
   // 12. Renditions.
-  w.setPenStyle(next.pen);
+  if (w.pen.setStyle(next.pen)) w.join = false;
 
   // 13. Bracketed paste.
   if (!initialized || lm === null || lm.bracketedPaste !== nm.bracketedPaste)
