@@ -10,7 +10,7 @@ import type { Terminal } from '@xterm/headless';
 import {
   copyLineCells,
   decodeRow,
-  DetachedHistoryRow,
+  LiveHistoryRow,
   lineCellsEqual,
   type RawLine,
   type RawParams,
@@ -45,10 +45,10 @@ export interface Disposable {
  */
 export interface HistorySink {
   /**
-   * An emulated row's history text, UTF-8: made when first asked for (`bytes()`), or empty (see keeps); `wraps`:
-   * the line goes on in the next row.
+   * An emulated row's history text, UTF-8, to make now or later (HistoryRowText), or null: empty (see keeps);
+   * `wraps`: the line goes on in the next row.
    */
-  row(text: LazyHistoryText | null, wraps: boolean): void;
+  row(text: HistoryRowText | null, wraps: boolean): void;
   /** `lines` skipped lines of plain text, each ending in CR LF, in `bytes` (which nothing changes), with `style`. */
   plain(bytes: Uint8Array, lines: number, style: string): void;
   /** CSI 3J: everything that scrolled off so far is to be forgotten. */
@@ -64,6 +64,16 @@ export interface HistorySink {
 export interface LazyHistoryText {
   readonly size: number;
   bytes(): Uint8Array;
+}
+
+/** A row leaving the screen, during HistorySink.row only: its text now, or a copy that makes it later. */
+export interface HistoryRowText {
+  /** Bytes a detached copy holds. */
+  readonly size: number;
+  /** The text, made now. */
+  bytes(): Uint8Array;
+  /** A copy of what the text is made from (the row itself changes once the call returns). */
+  detach(): LazyHistoryText;
 }
 
 /** Longest title or icon name kept (characters); longer ones are cut. */
@@ -184,6 +194,8 @@ export class Emulator {
   skippedBytes = 0;
   /** Where scrolled-off lines go (null: nowhere). */
   private history: HistorySink | null = null;
+  /** What the history sink is handed for each row (one object, reused). */
+  private readonly liveRow = new LiveHistoryRow();
   /** Scroll events to ignore: rows writeBulk already gave the sink as text. */
   private suppressScrolls = 0;
 
@@ -207,7 +219,7 @@ export class Emulator {
     const line = b.lines.get(b.ybase - 1);
     if (!line) return;
     const next = b.lines.get(b.ybase);
-    sink.row(new DetachedHistoryRow(line, this.term.cols), next !== undefined && next.isWrapped);
+    sink.row(this.liveRow.of(line, this.term.cols), next !== undefined && next.isWrapped);
   }
 
   /**
@@ -279,7 +291,7 @@ export class Emulator {
     for (let y = 0; y < c; y++) {
       const line = b.lines.get(b.ybase + y);
       const next = b.lines.get(b.ybase + y + 1);
-      if (line) sink.row(dropped ? null : new DetachedHistoryRow(line, cols), next !== undefined && next.isWrapped);
+      if (line) sink.row(dropped ? null : this.liveRow.of(line, cols), next !== undefined && next.isWrapped);
     }
     this.write(`\x1b[${rows};1H\x1b[2K`);
     const style = this.raw.penStyle;

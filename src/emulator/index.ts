@@ -6,6 +6,7 @@ export {
   type Disposable,
   type HistorySink,
   type LazyHistoryText,
+  type HistoryRowText,
   MAX_TITLE_LENGTH,
   MAX_CLIPBOARD_LENGTH,
 } from './emulator';

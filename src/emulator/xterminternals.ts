@@ -364,6 +364,38 @@ export class DetachedHistoryRow {
   }
 }
 
+/**
+ * A row leaving the screen, handed to a HistorySink: valid during that call only (the emulator reuses this
+ * object, and xterm the line). The sink makes its text now (bytes) or keeps a copy that makes it later (detach).
+ */
+export class LiveHistoryRow {
+  private line: RawLine | null = null;
+  private cols = 0;
+  private len = -1;
+
+  /** This object, now for `line`. */
+  of(line: RawLine, cols: number): this {
+    this.line = line;
+    this.cols = cols;
+    this.len = -1;
+    return this;
+  }
+
+  /** Bytes a detached copy holds. */
+  get size(): number {
+    if (this.len < 0) this.len = historyLength(this.line!, this.cols);
+    return this.len * 12 + 64;
+  }
+
+  bytes(): Uint8Array {
+    return historyLineBytes(this.line!, this.cols);
+  }
+
+  detach(): DetachedHistoryRow {
+    return new DetachedHistoryRow(this.line!, this.cols);
+  }
+}
+
 /** How many leading cells of an xterm line its history text covers (the rest are empty with no background). */
 function historyLength(line: RawLine, cols: number): number {
   const d = line._data;

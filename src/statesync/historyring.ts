@@ -4,7 +4,7 @@
 // Emulator.writeBulk skipped (one shared copy of their bytes, each line laid out only if it is ever sent, which
 // most lines of a flood never are). A flood of 700000 lines thus costs one small object per 64 KiB of output,
 // not one per line. Not the wire format (hostmessage.ts) and not where lines come from (emulator/).
-import { type LazyHistoryText, plainLineBytes } from '../emulator';
+import { type HistoryRowText, type LazyHistoryText, plainLineBytes } from '../emulator';
 import type { HistoryLine } from './hostmessage';
 
 /** Most lines a server keeps for one session, whatever the client asks for. */
@@ -111,11 +111,14 @@ export class HistoryRing {
     this.push(capped(line.text), line.wraps);
   }
 
-  /** One emulated row, its text made when first needed (null: the row is counted, its text is empty). */
-  addRow(text: LazyHistoryText | null, wraps: boolean): void {
-    if (text === null) this.push(NO_TEXT, wraps);
-    else if (this.lazyBytes + text.size > LAZY_HISTORY_BYTES) this.push(capped(text.bytes()), wraps);
-    else this.push(text, wraps);
+  /**
+   * One emulated row (valid during this call only), its text made when first needed while copies fit
+   * LAZY_HISTORY_BYTES, else now (null: the row is counted, its text is empty).
+   */
+  addRow(row: HistoryRowText | null, wraps: boolean): void {
+    if (row === null) this.push(NO_TEXT, wraps);
+    else if (this.lazyBytes + row.size > LAZY_HISTORY_BYTES) this.push(capped(row.bytes()), wraps);
+    else this.push(row.detach(), wraps);
   }
 
   private push(text: Uint8Array | LazyHistoryText, wraps: boolean): void {

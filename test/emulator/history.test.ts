@@ -4,7 +4,7 @@
 // alternate screen and scroll regions give nothing; CSI 3J says clear.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Emulator, type LazyHistoryText, plainLineBytes, plainLineText } from '../../src/emulator';
+import { Emulator, type HistoryRowText, type LazyHistoryText, plainLineBytes, plainLineText } from '../../src/emulator';
 import { mulberry32 } from '../support/relay';
 import { historyText } from '../support/historytext';
 
@@ -13,7 +13,8 @@ interface Captured {
   wraps: boolean;
 }
 
-const textOf = (t: LazyHistoryText | null): string => (t === null ? '' : Buffer.from(t.bytes()).toString('utf8'));
+const textOf = (t: { bytes(): Uint8Array } | null): string =>
+  t === null ? '' : Buffer.from(t.bytes()).toString('utf8');
 
 function capture(em: Emulator): { got: Captured[]; cleared: number } {
   const out = { got: [] as Captured[], cleared: 0 };
@@ -34,7 +35,7 @@ function capture(em: Emulator): { got: Captured[]; cleared: number } {
 /** The sink `capture` installed, as an object (to add `keeps` to it). */
 function sinkOf(out: { got: Captured[]; cleared: number }, em: Emulator) {
   return {
-    row: (text: LazyHistoryText | null, wraps: boolean) => out.got.push({ text: textOf(text), wraps }),
+    row: (text: HistoryRowText | null, wraps: boolean) => out.got.push({ text: textOf(text), wraps }),
     plain: (bytes: Uint8Array, lines: number, style: string) => {
       const text = Buffer.from(bytes).toString('latin1').split('\r\n');
       text.pop();
@@ -168,7 +169,11 @@ test('a history row made long after it left the screen is what it was then (xter
   const now = capture(eager);
   const late = new Emulator(30, 4);
   const kept: (LazyHistoryText | null)[] = [];
-  late.captureHistory({ row: (t) => kept.push(t), plain: () => undefined, cleared: () => undefined });
+  late.captureHistory({
+    row: (t) => kept.push(t === null ? null : t.detach()),
+    plain: () => undefined,
+    cleared: () => undefined,
+  });
   let s = '';
   for (let i = 1; i <= 60; i++) s += `\x1b[3${i % 8}m${'wide 中 '.repeat(i % 3)}row ${i} e\u0301\x1b[0m\r\n`;
   eager.write(s);

@@ -169,13 +169,13 @@ test("a restored client's hello asking for the history from line 0 reaches the s
 
 test('rows whose text is made when sent: pushed-out ones never are, and past the lazy budget they are made at once', () => {
   let made = 0;
-  const lazy = (n: number, size = 1000) => ({
-    size,
-    bytes: () => {
+  const lazy = (n: number, size = 1000) => {
+    const bytes = () => {
       made++;
       return Buffer.from(`row ${n}`);
-    },
-  });
+    };
+    return { size, bytes, detach: () => ({ size, bytes }) };
+  };
   const ring = new HistoryRing(100);
   for (let n = 0; n < 1000; n++) ring.addRow(lazy(n), false);
   assert.equal(made, 0, 'rows pushed out before anything asked for them are never made');
