@@ -11,7 +11,12 @@ import {
   snapshotsEqual,
   type Snapshot,
   reviveSnapshot,
+  Row,
+  type PlainRow,
+  styleOf,
+  wordsOfStyle,
 } from '../../src/emulator/index';
+import { cellBg, cellExt, cellFg } from '../../src/emulator/style';
 
 function snap(input: string, cols = 20, rows = 5): Snapshot {
   const em = new Emulator(cols, rows);
@@ -316,4 +321,36 @@ test('resizing while the alternate screen is off, then using it, keeps it withou
 
 test('a fresh emulator shows exactly blankSnapshot (mosh state 0)', () => {
   assert.ok(snapshotsEqual(new Emulator(33, 7).snapshot(), blankSnapshot(33, 7)));
+});
+
+test('cell words are canonical: equal styles have equal words, and words give back their style', () => {
+  let seed = 5;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 ** 32;
+  const byStyle = new Map<string, string>();
+  for (let i = 0; i < 20000; i++) {
+    // Random attribute words in xterm's layout, stale bits included (as an SGR sequence can leave them).
+    const fg = rnd() >>> 0;
+    const bg = rnd() >>> 0;
+    const ext = rnd() >>> 0;
+    const style = styleOf(fg, bg, ext);
+    const e = cellExt(fg, bg, ext);
+    const words = [cellFg(fg), cellBg(bg, e), e];
+    assert.equal(styleOf(words[0], words[1], words[2]), style, 'normalising keeps the style');
+    const w = wordsOfStyle(style);
+    assert.deepEqual([w.fg, w.bg, w.ext], words, `the words of ${style}`);
+    const key = words.join(',');
+    assert.equal(byStyle.get(style) ?? key, key, `one set of words per style (${style})`);
+    byStyle.set(style, key);
+  }
+  // A row made from plain cells reads back as those cells, an empty cell keeping its background only.
+  const r = Row.fromCells(
+    ['a', '中', '', '', 'e\u0301', ''],
+    ['1;31', '4:3;41', '4:3;41', '7;44', '', ''],
+    '120111',
+    true,
+  );
+  assert.deepEqual(r.text, ['a', '中', '', '', 'e\u0301', '']);
+  assert.deepEqual(r.style, ['1;31', '4:3;41', '4:3;41', '44', '', '']);
+  assert.equal(r.widths, '120111');
+  assert.ok(r.sameCells(Row.fromPlain(JSON.parse(JSON.stringify(r)) as PlainRow)));
 });
