@@ -83,8 +83,15 @@ export class VtParser {
           continue;
         }
         if (b < 0x20) {
-          if (b === 0x1b) this.enterEscape();
-          else t.execute(b);
+          if (b === 0x1b) {
+            if (i + 1 < n && data[i + 1] === 0x5b) {
+              // ESC [ (the usual way in): straight to the CSI entry state
+              this.enterCsi();
+              i += 2;
+              continue;
+            }
+            this.enterEscape();
+          } else t.execute(b);
           i++;
           continue;
         }
@@ -119,7 +126,11 @@ export class VtParser {
           if (++i >= n) return;
           c = data[i];
         }
-        this.step(c);
+        if (c >= 0x40 && c < 0x7f) {
+          // The final byte (what step does for it in these states)
+          t.csi(this.prefix, this.params, this.sub, Math.min(this.count, MAX_PARAMS), this.intermediates, c);
+          this.toGround();
+        } else this.step(c);
         i++;
         continue;
       }
