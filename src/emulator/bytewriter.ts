@@ -22,6 +22,15 @@ export class ByteWriter {
     this.buf = next;
   }
 
+  /**
+   * The buffer with room for `n` more bytes after `length`, to write into directly (then set `length`); valid
+   * until the next call that may grow it.
+   */
+  reserve(n: number): Buffer {
+    if (this.length + n > this.buf.length) this.grow(n);
+    return this.buf;
+  }
+
   byte(b: number): void {
     if (this.length + 1 > this.buf.length) this.grow(1);
     this.buf[this.length++] = b;

@@ -28,16 +28,22 @@ export class PenWriter {
     }
     if (fg === this.fg && bg === this.bg && ext === this.ext) return false;
     const o = this.o;
-    o.byte(0x1b);
-    o.byte(0x5b);
-    o.byte(0x30);
     const pieces = this.pieces;
     const n = sgrPieces(fg, bg, ext, this.mosh, pieces);
+    let len = 4 + n;
+    for (let i = 0; i < n; i++) len += pieces[i].length;
+    const buf = o.reserve(len);
+    let at = o.length;
+    buf[at++] = 0x1b;
+    buf[at++] = 0x5b;
+    buf[at++] = 0x30;
     for (let i = 0; i < n; i++) {
-      o.byte(0x3b);
-      o.ascii(pieces[i]);
+      const piece = pieces[i];
+      buf[at++] = 0x3b;
+      for (let j = 0; j < piece.length; j++) buf[at++] = piece.charCodeAt(j);
     }
-    o.byte(0x6d);
+    buf[at++] = 0x6d;
+    o.length = at;
     this.fg = fg;
     this.bg = bg;
     this.ext = ext;
