@@ -190,6 +190,26 @@ test('random streams of the mosh vocabulary leave the framebuffer and xterm show
   }
 });
 
+test('a stream cut anywhere (down to single bytes, inside sequences and characters) gives the same screen', () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const [cols, rows] = SIZES[seed % SIZES.length];
+    const r = rng(seed * 7919);
+    const blank = Framebuffer.from(new Emulator(cols, rows).snapshot()).snapshot();
+    let stream = '';
+    for (let i = 0; i < 200; i++) stream += vocabularyChunk(r, cols, rows);
+    const bytes = enc(stream);
+    const whole = Framebuffer.from(blank);
+    whole.write(bytes);
+    const cut = Framebuffer.from(blank);
+    for (let at = 0; at < bytes.length;) {
+      const n = r() < 0.3 ? 1 : 1 + int(r, 40);
+      cut.write(bytes.subarray(at, at + n));
+      at += n;
+    }
+    assertSameScreen(cut.snapshot(), whole.snapshot(), `seed ${seed}`);
+  }
+});
+
 test('hostile bytes never throw, keep the size, and leave a well-formed snapshot; earlier snapshots never change', () => {
   for (let seed = 1; seed <= 40; seed++) {
     const [cols, rows] = SIZES[seed % SIZES.length];
