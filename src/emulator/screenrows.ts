@@ -3,7 +3,8 @@
 // region and the saved cursor, and the row operations xterm defines on them (set a cell, erase a range, clear a
 // line, scroll the region up). Cells are packed words (row.ts). No parsing and no SGR: the framebuffer passes
 // the pen's words in.
-import { BG_HAS_EXTENDED, charOf, EMPTY_CELL, IS_COMBINED, Row, WIDTH_SHIFT } from './row';
+import { BG_HAS_EXTENDED, charOf, CODEPOINT_MASK, EMPTY_CELL, IS_COMBINED, Row, WIDTH_SHIFT } from './row';
+import { eraseBg } from './style';
 
 /** A row being changed: its own copy of the cell words, and of the texts and extended words beside them. */
 export interface WorkRow {
@@ -105,14 +106,14 @@ export class ScreenRows {
 
   /** True if the cell holds no text (empty, or the right half of a wide character). */
   static isEmpty(w: WorkRow, x: number): boolean {
-    return (w.cells[x * 3] & 0x3fffff) === 0;
+    return (w.cells[x * 3] & (IS_COMBINED | CODEPOINT_MASK)) === 0;
   }
 
   /** The text of a cell of a work row. */
   static textOf(w: WorkRow, x: number): string {
     const c = w.cells[x * 3];
     if (c & IS_COMBINED) return w.clusters?.get(x) ?? '';
-    const cp = c & 0x1fffff;
+    const cp = c & CODEPOINT_MASK;
     return cp === 0 ? '' : charOf(cp);
   }
 
@@ -237,7 +238,7 @@ function fitRow(r: Row, cols: number): Row {
     clusters?.delete(cols - 1);
     cells[i] = EMPTY_CELL;
     cells[i + 1] = 0;
-    cells[i + 2] = cells[i + 2] & 0x3ffffff;
+    cells[i + 2] = eraseBg(cells[i + 2]);
     exts?.delete(cols - 1);
   }
   return new Row(cells, false, clusters, exts);

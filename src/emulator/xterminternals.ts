@@ -349,9 +349,10 @@ export class DetachedHistoryRow {
   constructor(
     line: RawLine,
     private readonly cols: number,
+    /** historyLength(line, cols), if known already. */
+    len = historyLength(line, cols),
   ) {
     const d = line._data;
-    const len = historyLength(line, cols);
     const combined: { [index: number]: string } = {};
     for (let x = 0; x < len; x++) if (d[x * 3] & IS_COMBINED) combined[x] = line._combined[x] ?? '';
     this.line = { isWrapped: false, length: len, _data: d.slice(0, len * 3), _combined: combined, _extendedAttrs: {} };
@@ -392,7 +393,8 @@ export class LiveHistoryRow {
   }
 
   detach(): DetachedHistoryRow {
-    return new DetachedHistoryRow(this.line!, this.cols);
+    if (this.len < 0) this.len = historyLength(this.line!, this.cols);
+    return new DetachedHistoryRow(this.line!, this.cols, this.len);
   }
 }
 
