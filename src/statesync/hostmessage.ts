@@ -1,7 +1,9 @@
 // HostBuffers.HostMessage (mosh-protocol.md section 7.2): the server -> client diff's wire format as a plain
 // list of host instructions (host bytes, resize, echo-ack). Not the terminal state: no emulator, no diffing.
 
-import { create, fromBinary, getExtension, hasExtension, setExtension, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, type Message, mergeFromBinary, setExtension, toBinary } from '@bufbuild/protobuf';
+import type { GenExtension, GenMessage } from '@bufbuild/protobuf/codegenv2';
+import { BinaryReader } from '@bufbuild/protobuf/wire';
 import {
   EchoAckSchema,
   HostBytesSchema,
@@ -97,18 +99,16 @@ export function decodeHostMessage(bytes: Uint8Array): HostInstruction[] {
   try {
     const msg = fromBinary(HostMessageSchema, bytes);
     for (const inst of msg.instruction) {
-      if (hasExtension(inst, hostbytes)) {
-        out.push({ type: 'hostbytes', bytes: new Uint8Array(getExtension(inst, hostbytes).hoststring) });
-      }
-      if (hasExtension(inst, resize)) {
-        const r = getExtension(inst, resize);
-        out.push({ type: 'resize', width: r.width, height: r.height });
-      }
-      if (hasExtension(inst, echoack)) {
-        out.push({ type: 'echoack', num: getExtension(inst, echoack).echoAckNum });
-      }
-      if (hasExtension(inst, server_hello)) {
-        const h = getExtension(inst, server_hello);
+      const unknown = inst.$unknown;
+      if (unknown === undefined || unknown.length === 0) continue;
+      const hb = extensionOf(unknown, hostbytes);
+      if (hb !== undefined) out.push({ type: 'hostbytes', bytes: new Uint8Array(hb.hoststring) });
+      const r = extensionOf(unknown, resize);
+      if (r !== undefined) out.push({ type: 'resize', width: r.width, height: r.height });
+      const e = extensionOf(unknown, echoack);
+      if (e !== undefined) out.push({ type: 'echoack', num: e.echoAckNum });
+      const h = extensionOf(unknown, server_hello);
+      if (h !== undefined) {
         out.push({
           type: 'hello',
           version: h.version,
@@ -116,23 +116,42 @@ export function decodeHostMessage(bytes: Uint8Array): HostInstruction[] {
           historyLines: h.historyLines,
         });
       }
-      if (hasExtension(inst, history)) {
-        const h = getExtension(inst, history);
-        if (h.line.length > MAX_HISTORY_LINES)
-          throw new Error(`${h.line.length} history lines in one message (at most ${MAX_HISTORY_LINES})`);
+      const hl = extensionOf(unknown, history);
+      if (hl !== undefined) {
+        if (hl.line.length > MAX_HISTORY_LINES)
+          throw new Error(`${hl.line.length} history lines in one message (at most ${MAX_HISTORY_LINES})`);
         out.push({
           type: 'history',
-          first: h.first,
-          lines: h.line.map((l) => ({ text: l.text, wraps: l.wraps })),
-          clearedBefore: h.clearedBefore,
-          keptFrom: h.keptFrom,
+          first: hl.first,
+          lines: hl.line.map((l) => ({ text: l.text, wraps: l.wraps })),
+          clearedBefore: hl.clearedBefore,
+          keptFrom: hl.keptFrom,
         });
       }
-      if (hasExtension(inst, channels))
-        out.push({ type: 'channels', ...channelUpdatesFromWire(getExtension(inst, channels)) });
+      const ch = extensionOf(unknown, channels);
+      if (ch !== undefined) out.push({ type: 'channels', ...channelUpdatesFromWire(ch) });
     }
   } catch (e) {
     throw new HostMessageError(`malformed HostMessage: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  return out;
+}
+
+/**
+ * A message-typed extension of an Instruction, read from its unknown fields as protobuf's getExtension reads it
+ * (every occurrence merged in order; undefined: absent), without building an extension container per call (that
+ * made getExtension the largest part of decoding a frame).
+ */
+function extensionOf<Value extends Message>(
+  unknown: readonly { no: number; data: Uint8Array }[],
+  ext: GenExtension<HostWireInstruction, Value>,
+): Value | undefined {
+  let out: Value | undefined;
+  for (const uf of unknown) {
+    if (uf.no !== ext.number) continue;
+    const schema = ext.message as GenMessage<Value>;
+    const payload = new BinaryReader(uf.data).bytes();
+    out = out === undefined ? fromBinary(schema, payload) : mergeFromBinary(schema, out, payload);
   }
   return out;
 }

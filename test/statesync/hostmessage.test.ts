@@ -9,6 +9,8 @@ import {
   decodeHostMessage,
   encodeHostMessage,
 } from '../../src/statesync/hostmessage';
+import { fromBinary, getExtension, hasExtension } from '@bufbuild/protobuf';
+import { echoack, hostbytes, HostMessageSchema, resize } from '../../src/statesync/gen/hostinput_pb';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
@@ -84,5 +86,73 @@ test('decoded host bytes are independent copies of the input, even from a Buffer
 test('malformed bytes throw HostMessageError', () => {
   for (const bad of ['0a', '0aff', '0a03120120', '0a03120122', '0a02107f', '0a021aff', '0a023aff', 'ff', '0f']) {
     assert.throws(() => decodeHostMessage(unhex(bad)), HostMessageError, bad);
+  }
+});
+
+test('an extension given twice in one instruction is merged as protobuf merges it (the later field wins)', () => {
+  // one instruction: resize {width 80, height 24}, then resize {width 100}; then hostbytes "a" and hostbytes "b"
+  const inst = '1a04' + '2850' + '3018' + '1a02' + '2864';
+  const inst2 = '1203' + '220161' + '1203' + '220162';
+  const msg = '0a' + (inst.length / 2).toString(16).padStart(2, '0') + inst + '0a' + '0a' + inst2;
+  assert.deepEqual(decodeHostMessage(unhex(msg)), [
+    { type: 'resize', width: 100, height: 24 },
+    { type: 'hostbytes', bytes: text('b') },
+  ]);
+});
+
+test('decoding agrees with protobuf getExtension on random instructions, duplicates and garbage included', () => {
+  // Reference: the library's own hasExtension/getExtension over the same bytes.
+  const reference = (bytes: Uint8Array): unknown => {
+    try {
+      const out: unknown[] = [];
+      for (const inst of fromBinary(HostMessageSchema, bytes).instruction) {
+        if (hasExtension(inst, hostbytes)) out.push(['b', hex(getExtension(inst, hostbytes).hoststring)]);
+        if (hasExtension(inst, resize))
+          out.push(['r', getExtension(inst, resize).width, getExtension(inst, resize).height]);
+        if (hasExtension(inst, echoack)) out.push(['e', getExtension(inst, echoack).echoAckNum]);
+      }
+      return out;
+    } catch {
+      return 'error';
+    }
+  };
+  const ours = (bytes: Uint8Array): unknown => {
+    try {
+      return decodeHostMessage(bytes).map((h) =>
+        h.type === 'hostbytes'
+          ? ['b', hex(h.bytes)]
+          : h.type === 'resize'
+            ? ['r', h.width, h.height]
+            : h.type === 'echoack'
+              ? ['e', h.num]
+              : [h.type],
+      );
+    } catch (e) {
+      assert.ok(e instanceof HostMessageError);
+      return 'error';
+    }
+  };
+  let seed = 12345;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const pieces = [
+    '1203220161',
+    '120122',
+    '1a042850' + '3018',
+    '1a022864',
+    '3a024005',
+    '3a00',
+    '1200',
+    '4801',
+    '1a0130',
+  ];
+  for (let round = 0; round < 3000; round++) {
+    let body = '';
+    for (let k = rnd(5); k > 0; k--) body += pieces[rnd(pieces.length)];
+    if (rnd(4) === 0) body += rnd(256).toString(16).padStart(2, '0'); // a stray byte: often malformed
+    const bytes = unhex('0a' + (body.length / 2).toString(16).padStart(2, '0') + body);
+    assert.deepEqual(ours(bytes), reference(bytes), hex(bytes));
   }
 });
