@@ -103,28 +103,35 @@ export class VtParser {
         continue;
       }
       if (this.state === State.CsiParam || this.state === State.CsiEntry) {
-        // Parameter bytes (digits and ';') are by far the most common inside a sequence: handled inline.
-        let k = this.count - 1;
+        // Parameter bytes (digits and ';') are by far the most common inside a sequence: handled inline, the
+        // parameter being read kept in a local and stored when it ends (what step does for each of them).
+        const params = this.params;
+        let count = this.count;
+        let v = count > 0 && count <= MAX_PARAMS ? params[count - 1] : -1;
         let c = b;
+        const start = i;
         while (c >= 0x30 && c <= 0x3b && c !== 0x3a) {
-          if (c === 0x3b) {
-            if (this.count === 0) this.newParam(false);
-            this.newParam(false);
-            k = this.count - 1;
-          } else {
-            if (this.count === 0) {
-              this.newParam(false);
-              k = 0;
-            }
-            if (k < MAX_PARAMS) {
-              const v = this.params[k];
-              const next = (v < 0 ? 0 : v) * 10 + (c - 0x30);
-              this.params[k] = next > MAX_PARAM_VALUE ? MAX_PARAM_VALUE : next;
-            }
+          if (count === 0) {
+            count = 1;
+            this.sub[0] = 0;
           }
-          this.state = State.CsiParam;
-          if (++i >= n) return;
+          if (c === 0x3b) {
+            if (count <= MAX_PARAMS) params[count - 1] = v;
+            if (count < MAX_PARAMS) this.sub[count] = 0;
+            count++;
+            v = -1;
+          } else {
+            const next = (v < 0 ? 0 : v) * 10 + (c - 0x30);
+            v = next > MAX_PARAM_VALUE ? MAX_PARAM_VALUE : next;
+          }
+          if (++i >= n) break;
           c = data[i];
+        }
+        if (i > start) {
+          if (count <= MAX_PARAMS) params[count - 1] = v;
+          this.count = count;
+          this.state = State.CsiParam;
+          if (i >= n) return;
         }
         if (c >= 0x40 && c < 0x7f) {
           // The final byte (what step does for it in these states)
