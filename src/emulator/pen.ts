@@ -166,7 +166,15 @@ export class Pen {
       const k = mains[m];
       const p = params[k] < 0 ? 0 : params[k];
       const hasSub = mains[m + 1] > k + 1;
-      if (p >= 30 && p <= 37) this.fg = (this.fg & ~(CM_MASK | PCOLOR_MASK)) | CM_P16 | (p - 30);
+      if ((p === 38 || p === 48) && m + 2 < n && params[k + 1] === 5 && mains[m + 1] === k + 1) {
+        // The common 38;5;n / 48;5;n (no sub-parameters), first: what color() gives for it, without its walk
+        if (mains[m + 2] === k + 2 && mains[m + 3] === k + 3) {
+          const v = params[k + 2] < 0 ? 0 : params[k + 2] & 0xff;
+          if (p === 38) this.fg = (this.fg & ~(CM_MASK | PCOLOR_MASK)) | CM_P256 | v;
+          else this.bg = (this.bg & ~(CM_MASK | PCOLOR_MASK)) | CM_P256 | v;
+          m += 2;
+        } else m += this.color(params, m, n);
+      } else if (p >= 30 && p <= 37) this.fg = (this.fg & ~(CM_MASK | PCOLOR_MASK)) | CM_P16 | (p - 30);
       else if (p >= 40 && p <= 47) this.bg = (this.bg & ~(CM_MASK | PCOLOR_MASK)) | CM_P16 | (p - 40);
       else if (p >= 90 && p <= 97) this.fg = (this.fg & ~(CM_MASK | PCOLOR_MASK)) | CM_P16 | (p - 90) | 8;
       else if (p >= 100 && p <= 107) this.bg = (this.bg & ~(CM_MASK | PCOLOR_MASK)) | CM_P16 | (p - 100) | 8;
@@ -195,15 +203,7 @@ export class Pen {
       else if (p === 29) this.fg &= ~FG_STRIKETHROUGH;
       else if (p === 39) this.fg &= ~(CM_MASK | RGB_MASK);
       else if (p === 49) this.bg &= ~(CM_MASK | RGB_MASK);
-      else if ((p === 38 || p === 48) && m + 2 < n && mains[m + 1] === k + 1 && mains[m + 2] === k + 2) {
-        // The common 38;5;n / 48;5;n (no sub-parameters): what color() gives for it, without its general walk
-        if (params[k + 1] === 5 && mains[m + 3] === k + 3) {
-          const v = params[k + 2] < 0 ? 0 : params[k + 2] & 0xff;
-          if (p === 38) this.fg = (this.fg & ~(CM_MASK | PCOLOR_MASK)) | CM_P256 | v;
-          else this.bg = (this.bg & ~(CM_MASK | PCOLOR_MASK)) | CM_P256 | v;
-          m += 2;
-        } else m += this.color(params, m, n);
-      } else if (p === 38 || p === 48 || p === 58) m += this.color(params, m, n);
+      else if (p === 38 || p === 48 || p === 58) m += this.color(params, m, n);
       else if (p === 53) this.bg |= BG_OVERLINE;
       else if (p === 55) this.bg &= ~BG_OVERLINE;
       else if (p === 59) {
