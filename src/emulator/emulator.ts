@@ -20,6 +20,7 @@ import { DEFAULT_MODES, type Modes, type MouseEncoding, type MouseTracking, type
 import { newFrame } from './newframe';
 import { clampScreenSize } from './limits';
 import { glibcWidthProvider } from './widths';
+import { plainTailOf, rowsAboveAsText } from './bulktail';
 
 export interface EmulatorOptions {
   /**
@@ -181,6 +182,7 @@ export class Emulator {
   write(data: string | Uint8Array): void {
     if (data.length === 0) return;
     this.last = null;
+    this.writes++;
     try {
       this.raw.writeSync(data);
     } catch {
@@ -192,17 +194,28 @@ export class Emulator {
 
   /** Bytes `writeBulk` did not need to emulate (they scrolled off the screen unseen). */
   skippedBytes = 0;
+  /** Rows above the cursor that writeBulk gave the history as the text that printed them (not read). */
+  rowsKnownAsText = 0;
   /** Where scrolled-off lines go (null: nowhere). */
   private history: HistorySink | null = null;
   /** What the history sink is handed for each row (one object, reused). */
   private readonly liveRow = new LiveHistoryRow();
   /** Scroll events to ignore: rows writeBulk already gave the sink as text. */
   private suppressScrolls = 0;
+  /** Calls of write so far (to tell that nothing was written between two bulk writes). */
+  private writes = 0;
+  /**
+   * The last bulk write's lines that stay on the screen after the next line feed, as plain text (ASCII, each
+   * within a row, default rendition; see writeBulkWithHistory), and the `writes` count after it; else null.
+   */
+  private plainTail: Uint8Array | null = null;
+  private plainTailAt = -1;
 
   /** Lines that scroll off the top of the primary screen go to `sink` from now on (null: nowhere). */
   captureHistory(sink: HistorySink | null): void {
     this.history = sink;
     this.suppressScrolls = 0;
+    this.plainTail = null;
   }
 
   /** xterm scrolled its active buffer by one line: a line that left the whole primary screen is history. */
@@ -263,7 +276,11 @@ export class Emulator {
     // The argument above needs the parser in its ground state after the first line (not inside a string such as
     // an unterminated OSC, where text is not printed) and line feeds that scroll the whole screen.
     if (!this.raw.scrollsWholeScreen || !this.raw.parserAtGround) return this.write(data.subarray(firstLf + 1));
-    if (this.history !== null) {
+    if (this.history !== null && this.raw.onNormalBuffer) {
+      // S's lines must print on blank rows in a full emulation too: in ASCII, and from the cursor down (below a
+      // cursor above the bottom row, what they did not overwrite of older text would go with them)
+      if (!this.raw.asciiCharset || !this.raw.blankFrom(this.raw.buffer.y, this.term.cols))
+        return this.write(data.subarray(firstLf + 1));
       if (data[firstLf - 1] !== 0x0d || bareLf <= cut) return this.write(data.subarray(firstLf + 1));
       return this.writeBulkWithHistory(data, firstLf, cut, rows, lineFeeds - rows);
     }
@@ -288,19 +305,43 @@ export class Emulator {
     const cols = this.term.cols;
     // When S alone fills what the sink keeps, these rows are dropped as soon as S arrives: counted, not read.
     const dropped = sink.keeps !== undefined && lines >= sink.keeps();
-    for (let y = 0; y < c; y++) {
-      const line = b.lines.get(b.ybase + y);
-      const next = b.lines.get(b.ybase + y + 1);
-      if (line) sink.row(dropped ? null : this.liveRow.of(line, cols), next !== undefined && next.isWrapped);
+    const style = this.raw.penStyle;
+    const above = this.plainAbove(data, firstLf, c, rows, style);
+    if (above !== null && !dropped) {
+      sink.plain(above, c, style);
+      this.rowsKnownAsText += c;
+    } else {
+      for (let y = 0; y < c; y++) {
+        const line = b.lines.get(b.ybase + y);
+        const next = b.lines.get(b.ybase + y + 1);
+        if (line) sink.row(dropped ? null : this.liveRow.of(line, cols), next !== undefined && next.isWrapped);
+      }
     }
     this.write(`\x1b[${rows};1H\x1b[2K`);
-    const style = this.raw.penStyle;
     // The lines of S, copied (the caller may reuse its buffer), each ending in CR LF.
     sink.plain(Buffer.from(data.subarray(firstLf + 1, cut + 1)), lines, style);
     this.skippedBytes += cut - firstLf;
     this.suppressScrolls = rows - 1;
-    this.write(data.subarray(cut + 1));
+    const t = data.subarray(cut + 1);
+    this.write(t);
     this.suppressScrolls = 0;
+    this.keepPlainTail(t, rows, cols, style);
+  }
+
+  /** The rows above the cursor at a bulk write as text lines (bulktail.ts), if known; else null (read them). */
+  private plainAbove(data: Uint8Array, firstLf: number, c: number, rows: number, style: string): Uint8Array | null {
+    const tail = this.plainTail;
+    this.plainTail = null;
+    // Nothing was written since the tail but this write's first line, which ended on the bottom row.
+    if (tail === null || this.writes !== this.plainTailAt + 1 || c !== rows - 1 || style !== '') return null;
+    return rowsAboveAsText(tail, data, firstLf, this.term.cols);
+  }
+
+  /** After a bulk write's lines T: keeps what plainAbove needs of them, when they are plain enough. */
+  private keepPlainTail(t: Uint8Array, rows: number, cols: number, style: string): void {
+    if (style !== '' || !this.raw.onNormalBuffer) return;
+    this.plainTail = plainTailOf(t, rows, cols);
+    this.plainTailAt = this.writes;
   }
 
   /**
@@ -327,6 +368,7 @@ export class Emulator {
 
   /** Resizes the screen (at least 2 columns and 1 row, as xterm requires; at most the limits in limits.ts). */
   resize(cols: number, rows: number): void {
+    this.plainTail = null;
     ({ cols, rows } = clampScreenSize(Math.max(2, cols), rows));
     if (cols === this.term.cols && rows === this.term.rows) return;
     this.last = null;

@@ -19,6 +19,8 @@
 // - `_core.coreService.isCursorHidden`: DECTCEM state (not in the public API).
 // - `_core.unicodeService.wcwidth`: the active width table, to classify odd cells when decoding.
 // - `_core._inputHandler._curAttrData`: the current SGR state (the "pen"), which a mosh state carries.
+// - `_core._charsetService.charset`: the character set in use (undefined: ASCII); writeBulk gives skipped lines to
+//   the history as plain text only then.
 // - `_core._inputHandler.registerCsiHandler`: like the public parser API, but the callback gets the live Params
 //   object, so a guard can clamp a parameter before xterm's own handler runs (see emulator.ts).
 // - `_core._inputHandler._parser.currentState`: whether the parser is in its ground state (Emulator.writeBulk may
@@ -68,6 +70,7 @@ interface RawCore {
   readonly buffers: { readonly active: RawBuffer; readonly normal: RawBuffer; readonly alt: RawBuffer };
   readonly coreService: { isCursorHidden: boolean; decPrivateModes: { origin: boolean } };
   readonly unicodeService: { wcwidth(codepoint: number): number };
+  readonly _charsetService?: { charset?: unknown };
   readonly _inputHandler: {
     _curAttrData: { fg: number; bg: number; extended: RawExtended };
     registerCsiHandler(
@@ -142,6 +145,22 @@ export class XtermInternals {
   /** The normal (not the alternate) buffer is shown. */
   get onNormalBuffer(): boolean {
     return this.core.buffers.active === this.core.buffers.normal;
+  }
+
+  /** Printable ASCII prints as itself: no other character set (DEC graphics, national) is in use. */
+  get asciiCharset(): boolean {
+    const cs = this.core._charsetService;
+    return cs !== undefined && cs.charset === undefined;
+  }
+
+  /** Rows y to the bottom of the screen hold nothing (no character, no background). */
+  blankFrom(y: number, cols: number): boolean {
+    const b = this.core.buffer;
+    for (let r = y, end = this.rowsOf(b); r < end; r++) {
+      const line = b.lines.get(b.ybase + r);
+      if (line !== undefined && historyLength(line, cols) > 0) return false;
+    }
+    return true;
   }
 
   /** The parser is in its ground state: the next printable byte is printed (not part of a sequence or string). */
