@@ -4,6 +4,9 @@
 // (a copy of each row's cells kept for the history, for every 64 KiB of output). Pure functions over bytes; the
 // Emulator decides when they apply (nothing else written since, the default rendition, ASCII, the normal screen).
 
+/** A byte that is not printable ASCII, a CR not before an LF, or an LF not after a CR (in latin1 text). */
+const NOT_PLAIN = /[^\x20-\x7e\r\n]|\r(?!\n)|(?<!\r)\n/;
+
 /**
  * T: `rows` lines that end in CR LF, then an unfinished one, printed from the bottom-left of a blank screen.
  * After the next line feed the rows above the cursor hold T's lines but the first two (scrolled off) and the
@@ -11,19 +14,19 @@
  */
 export function plainTailOf(t: Uint8Array, rows: number, cols: number): Uint8Array | null {
   if (rows < 3) return null;
-  let from = t.indexOf(0x0a);
-  from = from < 0 ? -1 : t.indexOf(0x0a, from + 1);
-  if (from < 0 || t[from - 1] !== 0x0d) return null; // (a bare LF would start the next line mid-row)
-  let lineStart = from + 1;
-  for (let i = lineStart; i < t.length; i++) {
-    const b = t[i];
-    if (b === 0x0a) {
-      // CR LF: the CR is not a cell
-      if (t[i - 1] !== 0x0d || i - 1 - lineStart > cols) return null;
-      lineStart = i + 1;
-    } else if ((b < 0x20 || b > 0x7e) && !(b === 0x0d && t[i + 1] === 0x0a)) return null;
+  // As latin1 text, checked with native string searches (this runs once per bulk write: rarely optimized code).
+  const s = Buffer.from(t.buffer, t.byteOffset, t.length).toString('latin1');
+  if (NOT_PLAIN.test(s)) return null;
+  let from = s.indexOf('\n');
+  from = from < 0 ? -1 : s.indexOf('\n', from + 1);
+  if (from < 0) return null;
+  // Each line after `from` within a row: at most `cols` characters before its CR LF, and in the unfinished one.
+  let at = from + 1;
+  for (let lf = s.indexOf('\n', at); lf >= 0; lf = s.indexOf('\n', at)) {
+    if (lf - at > cols + 1) return null;
+    at = lf + 1;
   }
-  if (t.length - lineStart > cols) return null;
+  if (s.length - at > cols) return null;
   return Buffer.from(t.subarray(from + 1));
 }
 

@@ -222,13 +222,14 @@ export class Emulator {
   private scrolled(): void {
     const sink = this.history;
     if (sink === null) return;
-    const raw = this.raw;
-    const b = raw.buffer;
-    if (!raw.onNormalBuffer || !raw.scrollsWholeScreen || b.ybase === 0) return;
+    // (set only while writeBulk emulates plain text on the whole normal screen)
     if (this.suppressScrolls > 0) {
       this.suppressScrolls--;
       return;
     }
+    const raw = this.raw;
+    const b = raw.buffer;
+    if (!raw.onNormalBuffer || !raw.scrollsWholeScreen || b.ybase === 0) return;
     const line = b.lines.get(b.ybase - 1);
     if (!line) return;
     const next = b.lines.get(b.ybase);
