@@ -50,7 +50,10 @@ export interface HistorySink {
    * `wraps`: the line goes on in the next row.
    */
   row(text: HistoryRowText | null, wraps: boolean): void;
-  /** `lines` skipped lines of plain text, each ending in CR LF, in `bytes` (which nothing changes), with `style`. */
+  /**
+   * `lines` skipped lines of plain text, each ending in CR LF, in `bytes` (valid during this call only: the sink
+   * copies what it keeps), with `style`.
+   */
   plain(bytes: Uint8Array, lines: number, style: string): void;
   /** CSI 3J: everything that scrolled off so far is to be forgotten. */
   cleared(): void;
@@ -319,8 +322,8 @@ export class Emulator {
       }
     }
     this.write(`\x1b[${rows};1H\x1b[2K`);
-    // The lines of S, copied (the caller may reuse its buffer), each ending in CR LF.
-    sink.plain(Buffer.from(data.subarray(firstLf + 1, cut + 1)), lines, style);
+    // The lines of S, each ending in CR LF (the sink copies what it keeps).
+    sink.plain(data.subarray(firstLf + 1, cut + 1), lines, style);
     this.skippedBytes += cut - firstLf;
     this.suppressScrolls = rows - 1;
     const t = data.subarray(cut + 1);

@@ -147,8 +147,8 @@ export class HistoryRing {
   }
 
   /**
-   * `n` plain text lines, each ending in CR LF, in `bytes` (which must not change), printed with `style` on a
-   * screen of `cols` columns: each laid out (emulator/plainline.ts) only if it is ever sent.
+   * `n` plain text lines, each ending in CR LF, in `bytes` (copied: the caller may reuse them), printed with
+   * `style` on a screen of `cols` columns: each laid out (emulator/plainline.ts) only if it is ever sent.
    */
   addPlain(bytes: Uint8Array, n: number, style: string, cols: number): void {
     if (n <= 0) return;
@@ -156,7 +156,7 @@ export class HistoryRing {
       kind: 'plain',
       first: this.total,
       n,
-      bytes,
+      bytes: new Uint8Array(bytes),
       style,
       cols,
       offsets: null,

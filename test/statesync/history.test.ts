@@ -122,6 +122,29 @@ test('plain lines a flood skipped are kept as one copy, numbered among the rows,
   assert.equal(text(ring.range(0, ring.count).lines[0]), 'more 1000');
 });
 
+test('plain runs are copied from a source the caller reuses; lines made from them keep their text', () => {
+  const ring = new HistoryRing(500);
+  const source = Buffer.alloc(30_000);
+  const made: { n: number; text: Uint8Array }[] = [];
+  let n = 0;
+  for (let run = 0; run < 40; run++) {
+    let s = '';
+    while (s.length < 20_000) s += `run ${run} line ${n + s.split('\r\n').length - 1}\r\n`;
+    const lines = s.split('\r\n').length - 1;
+    const bytes = source.subarray(0, source.write(s, 'latin1'));
+    ring.addPlain(bytes, lines, '', 80);
+    source.fill(0x21); // the caller reuses its buffer at once
+    n += lines;
+    // Now and then a line is sent (made from the run's copy) and kept beyond its run's life in the ring.
+    if (run % 3 === 0) made.push({ n: n - 1, text: ring.range(n - 1, n).lines[0].text });
+  }
+  assert.ok(n - ring.keptFrom <= 500 && ring.keptFrom > 0, 'old runs were pushed out');
+  for (const m of made)
+    assert.match(Buffer.from(m.text).toString('latin1'), new RegExp(` line ${m.n}$`), `line ${m.n}`);
+  const { first, lines } = ring.range(0, n);
+  lines.forEach((l, i) => assert.match(Buffer.from(l.text).toString('latin1'), new RegExp(` line ${first + i}$`)));
+});
+
 test('history text keeps renditions and text only: other escapes and controls from a hostile server are dropped', () => {
   assert.equal(safeHistoryText(Buffer.from('\x1b[0;31mred\x1b[0m plain')), '\x1b[0;31mred\x1b[0m plain');
   assert.equal(
