@@ -285,7 +285,9 @@ export class Emulator {
       // cursor above the bottom row, what they did not overwrite of older text would go with them)
       if (!this.raw.asciiCharset || !this.raw.blankFrom(this.raw.buffer.y, this.term.cols))
         return this.write(data.subarray(firstLf + 1));
-      if (data[firstLf - 1] !== 0x0d || bareLf <= cut) return this.write(data.subarray(firstLf + 1));
+      // Each line of S must start at column 0: the first where the first line left the cursor (a CR LF, or an LF
+      // after the CR that ended the previous write), the others after a CR LF each.
+      if (this.raw.buffer.x !== 0 || bareLf <= cut) return this.write(data.subarray(firstLf + 1));
       return this.writeBulkWithHistory(data, firstLf, cut, rows, lineFeeds - rows);
     }
     this.write(`\x1b[${rows};1H\n`);

@@ -223,8 +223,13 @@ test('bulk writes in a row give the history what writing them gives (rows above 
     const ha = capture(a);
     const hb = capture(b);
     let ops = '';
+    let carried = '';
+    const bareLf = rnd() < 0.3 ? 0.01 : 0; // (some rounds have LFs without a CR)
     for (let batch = 0; batch < 8; batch++) {
-      let text = '';
+      // Some batches begin with the end of the previous one's text (as a pty's reads cut anywhere), an LF after
+      // its CR among them.
+      let text = carried;
+      carried = '';
       const target = 2048 + Math.floor(rnd() * 4000);
       const plain = rnd() < 0.8;
       while (text.length < target) {
@@ -232,10 +237,10 @@ test('bulk writes in a row give the history what writing them gives (rows above 
         const n = Math.floor(rnd() * 6);
         for (let j = 0; j < n; j++) line += WORDS[Math.floor(rnd() * (plain ? 5 : WORDS.length))];
         // (within a row: how skipped lines that wrap compare is not what this test is about)
-        text += line.slice(0, Math.floor(cols / 2)) + '\r\n';
+        text += line.slice(0, Math.floor(cols / 2)) + (rnd() < bareLf ? '\n' : '\r\n');
       }
       // Cut anywhere: the next batch goes on with this one's unfinished line.
-      const cut = Math.floor(rnd() * 40);
+      const cut = rnd() < 0.2 ? 1 : Math.floor(rnd() * 40);
       const bytes = Buffer.from(text.slice(0, text.length - cut));
       const rest = text.slice(text.length - cut);
       a.write(bytes);
@@ -251,8 +256,11 @@ test('bulk writes in a row give the history what writing them gives (rows above 
         a.write(between);
         b.write(between);
       }
-      a.write(rest);
-      b.write(rest);
+      if (between === '' && rnd() < 0.5) carried = rest;
+      else {
+        a.write(rest);
+        b.write(rest);
+      }
     }
     const end = `\x1b[0m\x1b(B\x1b[${b.rows};1H${'\n'.repeat(b.rows)}`;
     a.write(end);
@@ -270,7 +278,7 @@ test('bulk writes in a row give the history what writing them gives (rows above 
   assert.ok(known > 0, 'rows above the cursor were known as text in some rounds');
 });
 
-test('a bulk write on the alternate screen or in another character set adds nothing that was not shown', () => {
+test('a bulk write on the alternate screen, in another character set, or after a bare LF adds what was shown', () => {
   const lines = Array.from({ length: 300 }, (_, i) => `qqq line ${i}\r\n`).join('');
   const alt = new Emulator(20, 5);
   const h = capture(alt);
@@ -286,4 +294,16 @@ test('a bulk write on the alternate screen or in another character set adds noth
   ref.write(lines);
   assert.ok(hr.got.length > 0 && hr.got[0].text.startsWith('───'), 'DEC graphics: q is a line');
   assert.deepEqual(hd.got, hr.got);
+  // A first line that ends in a bare LF leaves the cursor mid-row: the next line goes on from there.
+  for (const first of ['abc\n', '\n', 'abc\r\n', '\r\n']) {
+    const bulk = new Emulator(20, 5);
+    const full = new Emulator(20, 5);
+    const hb = capture(bulk);
+    const hf = capture(full);
+    for (const e of [bulk, full]) e.write('x'.repeat(7));
+    bulk.writeBulk(Buffer.from(first + lines));
+    full.write(first + lines);
+    assert.deepEqual(hb.got.slice(0, 10), hf.got.slice(0, 10), JSON.stringify(first));
+    assert.equal(hb.got.length, hf.got.length);
+  }
 });
