@@ -4,30 +4,97 @@
 // (a copy of each row's cells kept for the history, for every 64 KiB of output). Pure functions over bytes; the
 // Emulator decides when they apply (nothing else written since, the default rendition, ASCII, the normal screen).
 
-/** A byte that is not printable ASCII, a CR not before an LF, or an LF not after a CR (in latin1 text). */
-const NOT_PLAIN = /[^\x20-\x7e\r\n]|\r(?!\n)|(?<!\r)\n/;
+/** What Emulator.writeBulk's scan of its data found (positions in the data; -1: none). */
+export interface BulkScan {
+  lineFeeds: number;
+  /** The first line feed without a CR before it (data.length: none). */
+  bareLf: number;
+  /** The last byte that is not printable ASCII, a CR before an LF, or an LF after a CR. */
+  odd: number;
+  /** The last line feed that ends a line of more than a row (`cols` characters before its CR LF). */
+  long: number;
+}
+
+// The last scan's findings but the line feed count (module variables: stores after the scan's loop that need no
+// type feedback, so V8's on-stack-replaced code for the loop is not deoptimized there at every call).
+let lastBareLf = 0;
+let lastOdd = -1;
+let lastLong = -1;
 
 /**
- * T: `rows` lines that end in CR LF, then an unfinished one, printed from the bottom-left of a blank screen.
- * After the next line feed the rows above the cursor hold T's lines but the first two (scrolled off) and the
- * unfinished one: returns those bytes (a copy), or null when one of them is not printable ASCII within a row.
+ * Scans data[from..] for Emulator.writeBulk: false if it holds what plain text does not (a control other than TAB,
+ * CR and LF, a C1 control, or a lead byte at the end that may begin one); else true, with `scan` filled in.
  */
-export function plainTailOf(t: Uint8Array, rows: number, cols: number): Uint8Array | null {
-  if (rows < 3) return null;
-  // As latin1 text, checked with native string searches (this runs once per bulk write: rarely optimized code).
-  const s = Buffer.from(t.buffer, t.byteOffset, t.length).toString('latin1');
-  if (NOT_PLAIN.test(s)) return null;
-  let from = s.indexOf('\n');
-  from = from < 0 ? -1 : s.indexOf('\n', from + 1);
-  if (from < 0) return null;
-  // Each line after `from` within a row: at most `cols` characters before its CR LF, and in the unfinished one.
-  let at = from + 1;
-  for (let lf = s.indexOf('\n', at); lf >= 0; lf = s.indexOf('\n', at)) {
-    if (lf - at > cols + 1) return null;
-    at = lf + 1;
+export function scanBulk(data: Uint8Array, from: number, cols: number, scan: BulkScan): boolean {
+  const lineFeeds = scanLoop(data, from, cols);
+  if (lineFeeds < 0) return false;
+  scan.lineFeeds = lineFeeds;
+  scan.bareLf = lastBareLf;
+  scan.odd = lastOdd;
+  scan.long = lastLong;
+  return true;
+}
+
+/** scanBulk's loop: the number of line feeds, or -1 for data that is not plain text. */
+function scanLoop(data: Uint8Array, from: number, cols: number): number {
+  let lineFeeds = 0;
+  let bareLf = data.length;
+  let odd = -1;
+  let long = -1;
+  let lineStart = from;
+  for (let i = from; i < data.length; i++) {
+    const b = data[i];
+    if (b >= 0x20 && b < 0x7f) continue;
+    if (b === 0x0a) {
+      lineFeeds++;
+      if (data[i - 1] !== 0x0d) {
+        if (bareLf === data.length) bareLf = i;
+        odd = i;
+      }
+      if (i - lineStart > cols + 1) long = i;
+      lineStart = i + 1;
+    } else if (b < 0x20) {
+      if (b !== 0x09 && b !== 0x0d) return -1; // ESC and the other controls
+      if (b === 0x09 || data[i + 1] !== 0x0a) odd = i;
+    } else {
+      // DEL and UTF-8; a C1 control (U+0080-U+009F as UTF-8) is not plain text
+      if (b === 0xc2 && (i + 1 === data.length || (data[i + 1] >= 0x80 && data[i + 1] <= 0x9f))) return -1;
+      odd = i;
+    }
   }
-  if (s.length - at > cols) return null;
-  return Buffer.from(t.subarray(from + 1));
+  lastBareLf = bareLf;
+  lastOdd = odd;
+  lastLong = long;
+  return lineFeeds;
+}
+
+/** The (rows + 1)-th line feed from the end of data (writeBulk's cut), or -1. */
+export function bulkCut(data: Uint8Array, rows: number): number {
+  let cut = data.length;
+  for (let k = 0; k <= rows && cut > 0; k++) cut = data.lastIndexOf(0x0a, cut - 1);
+  return cut;
+}
+
+/**
+ * T (data after `cut`): `rows` lines that end in CR LF, then an unfinished one, printed from the bottom-left of a
+ * blank screen. After the next line feed the rows above the cursor hold T's lines but the first two (scrolled
+ * off) and the unfinished one: returns those bytes (a copy), or null when one of them is not printable ASCII
+ * within a row (as `scan` tells).
+ */
+export function plainTailOf(
+  data: Uint8Array,
+  cut: number,
+  rows: number,
+  cols: number,
+  scan: BulkScan,
+): Uint8Array | null {
+  if (rows < 3) return null;
+  let from = data.indexOf(0x0a, cut + 1);
+  from = from < 0 ? -1 : data.indexOf(0x0a, from + 1);
+  // (`from` itself may end a long line: T's second, which the next line feed scrolls off in any case)
+  if (from < 0 || scan.odd >= from || scan.long > from) return null;
+  if (data.length - (data.lastIndexOf(0x0a) + 1) > cols) return null;
+  return Buffer.from(data.subarray(from + 1));
 }
 
 /**

@@ -20,7 +20,7 @@ import { DEFAULT_MODES, type Modes, type MouseEncoding, type MouseTracking, type
 import { newFrame } from './newframe';
 import { clampScreenSize } from './limits';
 import { glibcWidthProvider } from './widths';
-import { plainTailOf, rowsAboveAsText } from './bulktail';
+import { bulkCut, type BulkScan, plainTailOf, rowsAboveAsText, scanBulk } from './bulktail';
 
 export interface EmulatorOptions {
   /**
@@ -212,6 +212,8 @@ export class Emulator {
    * within a row, default rendition; see writeBulkWithHistory), and the `writes` count after it; else null.
    */
   private plainTail: Uint8Array | null = null;
+  /** What writeBulk's scan of its data found (bulktail.ts). */
+  private readonly scan: BulkScan = { lineFeeds: 0, bareLf: 0, odd: -1, long: -1 };
   private plainTailAt = -1;
 
   /** Lines that scroll off the top of the primary screen go to `sink` from now on (null: nowhere). */
@@ -253,29 +255,13 @@ export class Emulator {
     const rows = this.term.rows;
     const firstLf = data.indexOf(0x0a);
     if (data.length < 2048 || firstLf < 0) return this.write(data);
-    let lineFeeds = 0;
-    // The first line feed without a CR before it (history needs each skipped line to start at column 0).
-    let bareLf = data.length;
-    for (let i = firstLf + 1; i < data.length; i++) {
-      const b = data[i];
-      if (b === 0x0a) {
-        lineFeeds++;
-        if (data[i - 1] !== 0x0d && bareLf === data.length) bareLf = i;
-      } else if (
-        b < 0x20
-          ? b !== 0x09 && b !== 0x0d
-          : b === 0x1b ||
-            (b === 0xc2 && i + 1 < data.length && data[i + 1] >= 0x80 && data[i + 1] <= 0x9f) ||
-            (b === 0xc2 && i + 1 === data.length)
-      ) {
-        return this.write(data);
-      }
-    }
+    // (its own function: a loop here would run as on-stack-replaced code that V8 deoptimizes at every call)
+    const scan = this.scan;
+    if (!scanBulk(data, firstLf + 1, this.term.cols, scan)) return this.write(data);
+    const { lineFeeds, bareLf } = scan;
     if (lineFeeds < 2 * rows + 1) return this.write(data);
-    // The cut: the (rows + 1)-th line feed from the end.
-    let cut = data.length;
-    for (let k = 0; k <= rows; k++) cut = data.lastIndexOf(0x0a, cut - 1);
-    if (data[cut - 1] !== 0x0d) return this.write(data);
+    const cut = bulkCut(data, rows);
+    if (cut <= firstLf || data[cut - 1] !== 0x0d) return this.write(data);
     this.write(data.subarray(0, firstLf + 1));
     // The argument above needs the parser in its ground state after the first line (not inside a string such as
     // an unterminated OSC, where text is not printed) and line feeds that scroll the whole screen.
@@ -328,10 +314,9 @@ export class Emulator {
     sink.plain(data.subarray(firstLf + 1, cut + 1), lines, style);
     this.skippedBytes += cut - firstLf;
     this.suppressScrolls = rows - 1;
-    const t = data.subarray(cut + 1);
-    this.write(t);
+    this.write(data.subarray(cut + 1));
     this.suppressScrolls = 0;
-    this.keepPlainTail(t, rows, cols, style);
+    this.keepPlainTail(data, cut, rows, style);
   }
 
   /** The rows above the cursor at a bulk write as text lines (bulktail.ts), if known; else null (read them). */
@@ -343,10 +328,10 @@ export class Emulator {
     return rowsAboveAsText(tail, data, firstLf, this.term.cols);
   }
 
-  /** After a bulk write's lines T: keeps what plainAbove needs of them, when they are plain enough. */
-  private keepPlainTail(t: Uint8Array, rows: number, cols: number, style: string): void {
+  /** After a bulk write's lines T (data after `cut`): keeps what plainAbove needs of them, if plain enough. */
+  private keepPlainTail(data: Uint8Array, cut: number, rows: number, style: string): void {
     if (style !== '' || !this.raw.onNormalBuffer) return;
-    this.plainTail = plainTailOf(t, rows, cols);
+    this.plainTail = plainTailOf(data, cut, rows, this.term.cols, this.scan);
     this.plainTailAt = this.writes;
   }
 
