@@ -1,14 +1,13 @@
 // HostBuffers.HostMessage (mosh-protocol.md section 7.2): the server -> client diff's wire format as a plain
 // list of host instructions (host bytes, resize, echo-ack). Not the terminal state: no emulator, no diffing.
 
-import { create, fromBinary, type Message, mergeFromBinary, setExtension, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, type Message, mergeFromBinary, toBinary } from '@bufbuild/protobuf';
 import type { GenExtension, GenMessage } from '@bufbuild/protobuf/codegenv2';
-import { BinaryReader } from '@bufbuild/protobuf/wire';
+import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import {
   EchoAckSchema,
   HostBytesSchema,
   HostMessageSchema,
-  InstructionSchema,
   ResizeMessageSchema,
   echoack,
   hostbytes,
@@ -17,7 +16,7 @@ import {
 } from './gen/hostinput_pb';
 import { history, HistoryLineSchema, HistoryLinesSchema, server_hello, ServerHelloSchema } from './gen/extensions_pb';
 import { MAX_HISTORY_LINES } from './extensions';
-import { channels } from './gen/channels_pb';
+import { channels, ChannelUpdatesSchema } from './gen/channels_pb';
 import { channelUpdatesFromWire, type ChannelUpdatesInfo, channelUpdatesToWire } from './channelwire';
 
 /** A history line: its text (SGR renditions and printable characters only) and whether it runs on. */
@@ -45,34 +44,42 @@ export class HostMessageError extends Error {
   }
 }
 
-/** One Instruction per entry, in list order, each carrying exactly one extension. */
+/**
+ * One Instruction per entry, in list order, each carrying exactly one extension: the bytes protobuf's
+ * setExtension and toBinary give, written with the library's BinaryWriter (setExtension builds an extension
+ * container per call, which made it the larger part of encoding a frame).
+ */
 export function encodeHostMessage(list: HostInstruction[]): Uint8Array {
   if (list.length === 0) return new Uint8Array(0);
-  const instruction: HostWireInstruction[] = [];
+  const w = new BinaryWriter();
   for (const h of list) {
-    const inst = create(InstructionSchema);
+    let no: number;
+    let value: Uint8Array;
     switch (h.type) {
       case 'hostbytes':
-        setExtension(inst, hostbytes, create(HostBytesSchema, { hoststring: h.bytes }));
+        no = hostbytes.number;
+        value = toBinary(HostBytesSchema, create(HostBytesSchema, { hoststring: h.bytes }));
         break;
       case 'resize':
-        setExtension(inst, resize, create(ResizeMessageSchema, { width: h.width, height: h.height }));
+        no = resize.number;
+        value = toBinary(ResizeMessageSchema, create(ResizeMessageSchema, { width: h.width, height: h.height }));
         break;
       case 'echoack':
         if (h.num < 0n || h.num > 2n ** 64n - 1n) throw new RangeError(`echo ack out of uint64 range: ${h.num}`);
-        setExtension(inst, echoack, create(EchoAckSchema, { echoAckNum: h.num }));
+        no = echoack.number;
+        value = toBinary(EchoAckSchema, create(EchoAckSchema, { echoAckNum: h.num }));
         break;
       case 'hello':
-        setExtension(
-          inst,
-          server_hello,
+        no = server_hello.number;
+        value = toBinary(
+          ServerHelloSchema,
           create(ServerHelloSchema, { version: h.version, features: h.features, historyLines: h.historyLines }),
         );
         break;
       case 'history':
-        setExtension(
-          inst,
-          history,
+        no = history.number;
+        value = toBinary(
+          HistoryLinesSchema,
           create(HistoryLinesSchema, {
             first: h.first,
             line: h.lines.map((l) => create(HistoryLineSchema, { text: l.text, wraps: l.wraps })),
@@ -82,12 +89,14 @@ export function encodeHostMessage(list: HostInstruction[]): Uint8Array {
         );
         break;
       case 'channels':
-        setExtension(inst, channels, channelUpdatesToWire(h));
+        no = channels.number;
+        value = toBinary(ChannelUpdatesSchema, channelUpdatesToWire(h));
         break;
     }
-    instruction.push(inst);
+    // HostMessage.instruction (field 1), holding the extension field alone
+    w.tag(1, WireType.LengthDelimited).fork().tag(no, WireType.LengthDelimited).bytes(value).join();
   }
-  return toBinary(HostMessageSchema, create(HostMessageSchema, { instruction }));
+  return w.finish();
 }
 
 /**

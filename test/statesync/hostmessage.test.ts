@@ -9,8 +9,18 @@ import {
   decodeHostMessage,
   encodeHostMessage,
 } from '../../src/statesync/hostmessage';
-import { fromBinary, getExtension, hasExtension } from '@bufbuild/protobuf';
-import { echoack, hostbytes, HostMessageSchema, resize } from '../../src/statesync/gen/hostinput_pb';
+import { create, fromBinary, getExtension, hasExtension, setExtension, toBinary } from '@bufbuild/protobuf';
+import {
+  EchoAckSchema,
+  echoack,
+  HostBytesSchema,
+  hostbytes,
+  HostMessageSchema,
+  InstructionSchema,
+  resize,
+  ResizeMessageSchema,
+} from '../../src/statesync/gen/hostinput_pb';
+import { history, HistoryLineSchema, HistoryLinesSchema } from '../../src/statesync/gen/extensions_pb';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
@@ -154,5 +164,51 @@ test('decoding agrees with protobuf getExtension on random instructions, duplica
     if (rnd(4) === 0) body += rnd(256).toString(16).padStart(2, '0'); // a stray byte: often malformed
     const bytes = unhex('0a' + (body.length / 2).toString(16).padStart(2, '0') + body);
     assert.deepEqual(ours(bytes), reference(bytes), hex(bytes));
+  }
+});
+
+test('encoding gives the bytes protobuf setExtension and toBinary give, for random instruction lists', () => {
+  let seed = 99;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  for (let round = 0; round < 500; round++) {
+    const list: HostInstruction[] = [];
+    for (let k = rnd(5); k > 0; k--) {
+      const kind = rnd(4);
+      if (kind === 0) list.push({ type: 'hostbytes', bytes: new Uint8Array(rnd(300)).map(() => rnd(256)) });
+      else if (kind === 1) list.push({ type: 'resize', width: rnd(3000), height: rnd(3000) });
+      else if (kind === 2) list.push({ type: 'echoack', num: BigInt(rnd(1 << 30)) * BigInt(rnd(1 << 30)) });
+      else
+        list.push({
+          type: 'history',
+          first: BigInt(rnd(100000)),
+          lines: Array.from({ length: rnd(4) }, () => ({ text: text('line ' + rnd(999)), wraps: rnd(2) === 1 })),
+          clearedBefore: BigInt(rnd(10)),
+          keptFrom: BigInt(rnd(100)),
+        });
+    }
+    const instruction = list.map((h) => {
+      const inst = create(InstructionSchema);
+      if (h.type === 'hostbytes') setExtension(inst, hostbytes, create(HostBytesSchema, { hoststring: h.bytes }));
+      else if (h.type === 'resize')
+        setExtension(inst, resize, create(ResizeMessageSchema, { width: h.width, height: h.height }));
+      else if (h.type === 'echoack') setExtension(inst, echoack, create(EchoAckSchema, { echoAckNum: h.num }));
+      else if (h.type === 'history')
+        setExtension(
+          inst,
+          history,
+          create(HistoryLinesSchema, {
+            first: h.first,
+            line: h.lines.map((l) => create(HistoryLineSchema, l)),
+            clearedBefore: h.clearedBefore,
+            keptFrom: h.keptFrom,
+          }),
+        );
+      return inst;
+    });
+    const want = list.length === 0 ? '' : hex(toBinary(HostMessageSchema, create(HostMessageSchema, { instruction })));
+    assert.equal(hex(encodeHostMessage(list)), want, `round ${round}`);
   }
 });
