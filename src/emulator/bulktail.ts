@@ -99,15 +99,19 @@ export function plainTailOf(
 
 /**
  * The rows above the cursor as lines ending in CR LF: `tail` (plainTailOf) with this write's first line (data up
- * to `firstLf`, which ends in CR LF) going on from its unfinished line; null if that line is not printable ASCII
- * or does not fit a row.
+ * to `firstLf`, which ends in CR LF) going on from its unfinished line, valid until the next call; null if that
+ * line is not printable ASCII or does not fit a row.
  */
 export function rowsAboveAsText(tail: Uint8Array, data: Uint8Array, firstLf: number, cols: number): Uint8Array | null {
   const unfinished = tail.length - (tail.lastIndexOf(0x0a) + 1);
   if (firstLf < 1 || data[firstLf - 1] !== 0x0d || unfinished + firstLf - 1 > cols) return null;
   for (let i = 0; i < firstLf - 1; i++) if (data[i] < 0x20 || data[i] > 0x7e) return null;
-  const out = Buffer.allocUnsafe(tail.length + firstLf + 1);
-  out.set(tail, 0);
-  out.set(data.subarray(0, firstLf + 1), tail.length);
-  return out;
+  const n = tail.length + firstLf + 1;
+  if (scratch.length < n) scratch = new Uint8Array(Math.max(n, 2 * scratch.length));
+  scratch.set(tail, 0);
+  scratch.set(data.subarray(0, firstLf + 1), tail.length);
+  return scratch.subarray(0, n);
 }
+
+/** Where rowsAboveAsText writes (a history sink copies what it keeps during its call). */
+let scratch = new Uint8Array(0);
