@@ -14,7 +14,7 @@ import {
   resize,
   type Instruction as HostWireInstruction,
 } from './gen/hostinput_pb';
-import { history, HistoryLineSchema, HistoryLinesSchema, server_hello, ServerHelloSchema } from './gen/extensions_pb';
+import { history, server_hello, ServerHelloSchema } from './gen/extensions_pb';
 import { MAX_HISTORY_LINES } from './extensions';
 import { channels, ChannelUpdatesSchema } from './gen/channels_pb';
 import { channelUpdatesFromWire, type ChannelUpdatesInfo, channelUpdatesToWire } from './channelwire';
@@ -77,17 +77,15 @@ export function encodeHostMessage(list: HostInstruction[]): Uint8Array {
         );
         break;
       case 'history':
-        no = history.number;
-        value = toBinary(
-          HistoryLinesSchema,
-          create(HistoryLinesSchema, {
-            first: h.first,
-            line: h.lines.map((l) => create(HistoryLineSchema, { text: l.text, wraps: l.wraps })),
-            clearedBefore: h.clearedBefore,
-            keptFrom: h.keptFrom,
-          }),
-        );
-        break;
+        // Up to a thousand lines: written field by field (what toBinary writes, without a message per line)
+        w.tag(1, WireType.LengthDelimited).fork().tag(history.number, WireType.LengthDelimited).fork();
+        w.tag(1, WireType.Varint).uint64(h.first);
+        for (const l of h.lines) {
+          w.tag(2, WireType.LengthDelimited).fork();
+          w.tag(1, WireType.LengthDelimited).bytes(l.text).tag(2, WireType.Varint).bool(l.wraps).join();
+        }
+        w.tag(3, WireType.Varint).uint64(h.clearedBefore).tag(4, WireType.Varint).uint64(h.keptFrom).join().join();
+        continue;
       case 'channels':
         no = channels.number;
         value = toBinary(ChannelUpdatesSchema, channelUpdatesToWire(h));
