@@ -98,7 +98,10 @@ export class ScreenFeed {
       (this.dirty || this.batched > 0) &&
       (final || settled || this.changeToAnnounce() || (stale && this.sender.waitTime() === 0))
     ) {
-      this.flush();
+      // In a burst whose output is already partly emulated, a small rest waits for its batch to fill: emulated
+      // alone it would be too short for writeBulk to skip (every line of it emulated, and read for the history).
+      // It is in the frame after; a burst that settles is flushed whole.
+      if (!(this.dirty && !final && !settled && this.batched < OUTPUT_BATCH_BYTES / 4)) this.flush();
       snap = this.emulator.snapshot();
       this.dirty = false;
       this.snapshotAt = now;
