@@ -1,8 +1,10 @@
-// What Emulator.writeBulk needs of one bulk write's lines at the next: when a flood of plain text goes on, the
-// rows above the cursor at a bulk write are the last lines of the previous one (T, see writeBulk) plus the new
-// write's first line, each on a row of its own. Given as their text, they need not be read from the screen
-// (a copy of each row's cells kept for the history, for every 64 KiB of output). Pure functions over bytes; the
-// Emulator decides when they apply (nothing else written since, the default rendition, ASCII, the normal screen).
+// The byte-level side of Emulator.writeBulk: the scan that tells whether a large write is plain text (and where
+// it is not quite: odd bytes, long lines), and what one bulk write's lines tell of the screen at the next. When a
+// flood of plain text goes on, the rows above the cursor at a bulk write are the last lines of the previous one
+// (T, see writeBulk) plus the new write's first line, each on a row of its own; given as their text, they need not
+// be read from the screen (a copy of each row's cells kept for the history, for every 64 KiB of output). Functions
+// over bytes (two module variables serve as scratch, documented where they are); the Emulator decides when they
+// apply (nothing else written since, the default rendition, ASCII, the normal screen). Not a terminal.
 
 /** What Emulator.writeBulk's scan of its data found (positions in the data; -1: none). */
 export interface BulkScan {
