@@ -3,7 +3,7 @@
 // flood of plain text goes on, the rows above the cursor at a bulk write are the last lines of the previous one
 // (T, see writeBulk) plus the new write's first line, each on a row of its own; given as their text, they need not
 // be read from the screen (a copy of each row's cells kept for the history, for every 64 KiB of output). Functions
-// over bytes (two module variables serve as scratch, documented where they are); the Emulator decides when they
+// over bytes (a few module variables serve as scratch, documented where they are); the Emulator decides when they
 // apply (nothing else written since, the default rendition, ASCII, the normal screen). Not a terminal.
 
 /** What Emulator.writeBulk's scan of its data found (positions in the data; -1: none). */
