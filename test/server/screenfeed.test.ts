@@ -1,7 +1,8 @@
 // The server's output-to-frame path (server/screenfeed.ts with the SSP sender) on the fake network with a manual
 // clock: a steady flood gets at most one frame per frame interval and one snapshot per frame; output that goes
 // quiet (a prompt after Ctrl-C into a flood) is sent once it has been quiet for OUTPUT_QUIET_MS instead of at the
-// next interval; bursts that keep settling get at most one extra frame per interval.
+// next interval; bursts that keep settling get at most one extra frame per interval; a flood is emulated in whole
+// batches, a small rest waiting for the next one until the output settles.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Emulator, rowText, type Snapshot } from '../../src/emulator';
@@ -13,7 +14,7 @@ import { generateKey } from '../../src/transport/key';
 import { OcbAes128 } from '../../src/transport/ocb';
 import { SEND_MINDELAY_CLIENT, SEND_MINDELAY_SERVER } from '../../src/transport/sender';
 import { Transport } from '../../src/transport/transport';
-import { OUTPUT_QUIET_MS, ScreenFeed } from '../../server/screenfeed';
+import { OUTPUT_BATCH_BYTES, OUTPUT_QUIET_MS, ScreenFeed } from '../../server/screenfeed';
 import { FakeNet, run } from '../support/fakenet';
 import { WireDecoder } from '../support/wire';
 
@@ -213,4 +214,34 @@ test('the first frame of a burst carries what came during the collection delay (
       .slice(-2),
     ['file1 file2', '$'],
   );
+});
+
+test('in a flood the emulator gets whole batches until the output settles, then the rest, and the screen ends exact', () => {
+  const rig = setup(100);
+  warmUp(rig);
+  const sizes: number[] = [];
+  const emulator = (rig.feed as unknown as { emulator: Emulator }).emulator;
+  const bulk = emulator.writeBulk.bind(emulator);
+  emulator.writeBulk = (data: Uint8Array) => {
+    sizes.push(data.length);
+    bulk(data);
+  };
+  const stop = flood(rig, 2000);
+  const during = sizes.length;
+  assert.ok(during >= 20, `${during} bulk writes`);
+  // After the burst's first frame, a small rest is never emulated alone at a frame while the flood goes on (it
+  // would be too short for writeBulk to skip).
+  assert.deepEqual(
+    sizes.slice(1).filter((n) => n < OUTPUT_BATCH_BYTES / 4),
+    [],
+    'no write under a quarter batch during the flood',
+  );
+  rig.until(stop + OUTPUT_QUIET_MS + 1000);
+  // The last chunk fed: its last line is on the client's screen.
+  const last = floodChunk((2000 - 1) * 1000)
+    .toString()
+    .trim()
+    .split('\r\n')
+    .pop();
+  assert.equal(rig.clientRows()[ROWS - 2], last, 'the flood ends on its last line');
 });
