@@ -212,9 +212,9 @@ export class Emulator {
    * within a row, default rendition; see writeBulkWithHistory), and the `writes` count after it; else null.
    */
   private plainTail: Uint8Array | null = null;
+  private plainTailAt = -1;
   /** What writeBulk's scan of its data found (bulktail.ts). */
   private readonly scan: BulkScan = { lineFeeds: 0, bareLf: 0, odd: -1, long: -1 };
-  private plainTailAt = -1;
 
   /** Lines that scroll off the top of the primary screen go to `sink` from now on (null: nowhere). */
   captureHistory(sink: HistorySink | null): void {
@@ -283,10 +283,10 @@ export class Emulator {
 
   /**
    * writeBulk's skip when history is captured. The skipped lines S (after the first line, up to `cut`) go to the
-   * sink as text, in the order a full emulation would scroll them off: first the rows above the cursor (read where
-   * they are, as rows), then every line of S, in one piece; the rows xterm then scrolls off while it
-   * emulates the rest (what was on the screen in place of S's last lines) are not given again. Needs every line
-   * feed of S after a CR (a pty's usual output), so each line of S starts at column 0; else S is emulated.
+   * sink as text, in the order a full emulation would scroll them off: first the rows above the cursor (as the
+   * text that printed them when the previous bulk write tells it, else read where they are, as rows), then every
+   * line of S, in one piece; the rows xterm then scrolls off while it emulates the rest (what was on the screen
+   * in place of S's last lines) are not given again. Needs each line of S to start at column 0 (see writeBulk).
    */
   private writeBulkWithHistory(data: Uint8Array, firstLf: number, cut: number, rows: number, lines: number): void {
     const sink = this.history!;
