@@ -187,8 +187,10 @@ export class FragmentAssembly {
     this.clearSlot();
     let raw: Buffer;
     try {
-      raw = inflateSync(parts.length === 1 ? parts[0] : Buffer.concat(parts), {
+      const compressed = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+      raw = inflateSync(compressed, {
         maxOutputLength: MAX_INSTRUCTION_BYTES,
+        chunkSize: inflateChunk(compressed.length),
       });
     } catch (e) {
       if ((e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') s.oversize++;
@@ -212,3 +214,14 @@ export class FragmentAssembly {
     this.heldBytes = 0;
   }
 }
+
+/**
+ * The output chunk size for inflating `compressed` bytes: big enough for a whole frame in one chunk (screen
+ * diffs inflate about 4-5 times), so zlib writes it once and node returns it without gathering 16 KiB chunks into a
+ * copy (about 40 instead of 50 us for a 200x50 colour redraw); small for acks and keystrokes.
+ */
+export function inflateChunk(compressed: number): number {
+  return Math.min(INFLATE_CHUNK_MAX, Math.max(INFLATE_CHUNK_MIN, compressed * 8));
+}
+const INFLATE_CHUNK_MIN = 16 * 1024;
+const INFLATE_CHUNK_MAX = 256 * 1024;

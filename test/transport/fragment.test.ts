@@ -15,6 +15,7 @@ import {
   MTU_IPV6,
   chunkBudget,
   encodeFragment,
+  inflateChunk,
   parseFragment,
 } from '../../src/transport/fragment';
 import { type Instruction, SHUTDOWN_NUM, encodeInstruction } from '../../src/transport/instruction';
@@ -236,6 +237,23 @@ test('a zlib bomb inflating past 4 MiB is dropped and counted; exactly 4 MiB is 
   assert.ok(got);
   assert.equal(got.diff.length, sent.diff.length);
   assert.equal(asm.stats.instructions, 1);
+});
+
+test('inflating takes one output chunk for a compressed frame (8x its size), 16 KiB for acks, at most 256 KiB', () => {
+  assert.equal(inflateChunk(30), 16 * 1024);
+  assert.equal(inflateChunk(10_000), 80_000);
+  assert.equal(inflateChunk(1 << 20), 256 * 1024);
+  // A diff that compresses about 5x comes out whole from one chunk; one that compresses 1000x from many.
+  const text = Buffer.from(
+    Array.from({ length: 6000 }, (_, i) => `\x1b[38;5;${i % 256}m${(i * 7919) % 10007}`).join(''),
+  );
+  for (const diff of [new Uint8Array(text), new Uint8Array(300_000).fill(0x20)]) {
+    const asm = new FragmentAssembly();
+    let got: Instruction | null = null;
+    for (const f of parsed(new Fragmenter().makeFragments(inst(diff), MTU_IPV4))) got = asm.add(f);
+    assert.ok(got);
+    assert.deepEqual(Buffer.from(got.diff), Buffer.from(diff));
+  }
 });
 
 test('invalid zlib and unparseable protobuf are dropped and counted, never thrown', () => {
