@@ -14,10 +14,14 @@ import type { Clock, TransportSender } from '../src/transport';
 /** Output gathered before it is emulated in any case (bytes): bounds the batch's memory and its delay. */
 export const OUTPUT_BATCH_BYTES = 64 * 1024;
 /**
- * Output has settled once none came for this long (ms) after some did. Measured with `bench -- interrupt`: 2 ms
- * sometimes split the echoed ^C from the prompt after it (the prompt then waits a frame interval), 4 ms did not.
+ * Output has settled once none came for this long (ms) after some did. Measured with `bench -- interrupt` (our
+ * client and server, RTT 200): 2 ms sometimes split the echoed ^C from the prompt after it (the prompt then waits
+ * a frame interval). 4 ms also settled inside a `seq` flood on a busy 2-core machine (the producer descheduled for
+ * a few ms): that spent the interval's one early frame, and the prompt waited for the next interval, 100 ms later,
+ * in 5 of 64 rounds (p90 over 300 ms in 2 runs of 4). 8 ms: none in 64 rounds, p90 226-230 ms; `yes` median 225-227
+ * ms instead of 219.
  */
-export const OUTPUT_QUIET_MS = 4;
+export const OUTPUT_QUIET_MS = 8;
 
 export class ScreenFeed {
   private readonly batch = Buffer.allocUnsafeSlow(OUTPUT_BATCH_BYTES);
