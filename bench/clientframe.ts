@@ -4,13 +4,15 @@
 // (loopback, no relay). For the stock mosh-client and our client (dist/cli.js client), each under node-pty,
 // one after the other and twice each (alternating): the client process's CPU time (/proc/PID/stat utime +
 // stime) over a window, divided by the frames it drew in that window (distinct frame-counter values seen on
-// its rendered screen). Also an in-process measure of MoshClient's per-frame work at 200x50: applying a
+// its rendered screen), from 2 s after the first frame; the goal's figure. Then the same again from 30 s after
+// the first frame (--warm-at), once V8 has compiled our per-frame code: reported beside it, not instead of it.
+// Also an in-process measure of MoshClient's per-frame work at 200x50: applying a
 // full-screen host diff to its terminal state (decode + emulator + snapshot), rendering the new frame against
 // the last one (the display differ), and rebuilding an emulator from a snapshot (what a diff from an older
 // base state costs first).
 // Prints one JSON line per client run, one for the in-process measure, and a comparison line.
 //   node build/bench/clientframe.js [--seconds 10] [--server stock|ours] [--clients stock,ours,ours,stock]
-//     [--cpu-prof DIR (profiles our client)] [--in-process-only]
+//     [--cpu-prof DIR (profiles our client)] [--in-process-only] [--warm-at 30 (0: no second window)]
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +29,8 @@ const argOf = (name: string): string | undefined => {
 const SECONDS = Number(argOf('seconds') ?? 10);
 const SERVER = (argOf('server') ?? 'stock') as 'stock' | 'ours';
 const PROFILE_DIR = argOf('cpu-prof');
+/** A second window starts this many seconds after the first frame (0: none): the per-frame cost once warm. */
+const WARM_AT = Number(argOf('warm-at') ?? 30);
 /** Which clients run, in order (default: stock, ours, ours, stock). */
 const ORDER = (argOf('clients') ?? 'stock,ours,ours,stock').split(',') as ClientKind[];
 const COLS = 200;
@@ -82,8 +86,33 @@ async function runClient(kind: ClientKind, app: string): Promise<Record<string, 
   });
   const seen = new Set<string>();
   let counting = false;
+  /** CPU and frames drawn over `seconds`, from now. */
+  const measure = async (seconds: number) => {
+    seen.clear();
+    const cpu0 = cpuTimes(c.pid);
+    const scpu0 = cpuMs(server.pid);
+    const bytes0 = c.bytes;
+    const t0 = nowMs();
+    counting = true;
+    await sleep(seconds * 1000);
+    const cpu1 = cpuTimes(c.pid);
+    const scpu1 = cpuMs(server.pid);
+    counting = false;
+    const dt = (nowMs() - t0) / 1000;
+    if (cpu0 === null || cpu1 === null) throw new Error(`${kind}: the client process went away`);
+    const frames = seen.size;
+    return {
+      frames,
+      dt,
+      user: cpu1.user - cpu0.user,
+      sys: cpu1.sys - cpu0.sys,
+      bytes: c.bytes - bytes0,
+      serverMs: scpu0 !== null && scpu1 !== null ? scpu1 - scpu0 : null,
+    };
+  };
   try {
     await waitScreen(c, (s) => s.lines[0].startsWith('FRAME '), 15_000, 'the redraw workload');
+    const firstFrame = nowMs();
     c.onChange = () => {
       if (!counting) return;
       const m = /^FRAME (\d{8})/.exec(c.screen.term.buffer.active.getLine(0)?.translateToString(true) ?? '');
@@ -91,22 +120,9 @@ async function runClient(kind: ClientKind, app: string): Promise<Record<string, 
     };
     await sleep(2000); // warm-up (JIT, RTT estimate)
     await c.settled();
-    const cpu0 = cpuTimes(c.pid);
-    const scpu0 = cpuMs(server.pid);
-    const bytes0 = c.bytes;
-    const t0 = nowMs();
-    counting = true;
-    await sleep(SECONDS * 1000);
-    const cpu1 = cpuTimes(c.pid);
-    const scpu1 = cpuMs(server.pid);
-    counting = false;
-    const bytes1 = c.bytes;
-    const dt = (nowMs() - t0) / 1000;
-    if (cpu0 === null || cpu1 === null) throw new Error(`${kind}: the client process went away`);
-    const frames = seen.size;
-    const user = cpu1.user - cpu0.user;
-    const sys = cpu1.sys - cpu0.sys;
-    return {
+    const m = await measure(SECONDS);
+    const { frames, user, sys, dt } = m;
+    const result: Record<string, unknown> = {
       bench: 'clientframe',
       client: kind === 'stock' ? 'stock mosh-client' : 'our client (dist/cli.js)',
       server: SERVER === 'stock' ? 'stock mosh-server' : 'our server (dist/server.js)',
@@ -119,9 +135,20 @@ async function runClient(kind: ClientKind, app: string): Promise<Record<string, 
       client_user_ms_per_frame: round(user / frames, 3),
       client_sys_ms_per_frame: round(sys / frames, 3),
       client_cpu_share: round((user + sys) / 1000 / dt, 3),
-      client_output_kib_per_frame: round((bytes1 - bytes0) / 1024 / frames, 1),
-      server_cpu_ms_per_frame: scpu0 !== null && scpu1 !== null ? round((scpu1 - scpu0) / frames, 3) : null,
+      client_output_kib_per_frame: round(m.bytes / 1024 / frames, 1),
+      server_cpu_ms_per_frame: m.serverMs !== null ? round(m.serverMs / frames, 3) : null,
     };
+    if (WARM_AT > 0) {
+      // The same measure again once the client has run WARM_AT seconds of redraws (V8 has compiled its per-frame
+      // code by then; a C++ client has nothing to warm up).
+      await sleep(Math.max(0, firstFrame + WARM_AT * 1000 - nowMs()));
+      await c.settled();
+      const w = await measure(SECONDS);
+      result.warm_after_s = WARM_AT;
+      result.warm_fps = round(w.frames / w.dt);
+      result.warm_client_cpu_ms_per_frame = round((w.user + w.sys) / w.frames, 3);
+    }
+    return result;
   } finally {
     await c.stop();
     server.kill();
@@ -223,6 +250,12 @@ async function main(): Promise<void> {
     const per = (name: string) => runs.filter((r) => r.client === name).map((r) => r.client_cpu_ms_per_frame as number);
     const ours = per('our client (dist/cli.js)');
     const stock = per('stock mosh-client');
+    const warm = (name: string) =>
+      runs
+        .filter((r) => r.client === name && r.warm_client_cpu_ms_per_frame !== undefined)
+        .map((r) => r.warm_client_cpu_ms_per_frame as number);
+    const oursWarm = warm('our client (dist/cli.js)');
+    const stockWarm = warm('stock mosh-client');
     console.log(
       JSON.stringify({
         bench: 'clientframe',
@@ -231,6 +264,14 @@ async function main(): Promise<void> {
         ratio_median: round(median(ours) / median(stock), 3),
         goal_ratio_at_most: 0.5,
         met: median(ours) <= 0.5 * median(stock),
+        // Not the goal's measure: the same after WARM_AT seconds of redraws, for where the time goes.
+        ...(WARM_AT > 0
+          ? {
+              warm_after_s: WARM_AT,
+              warm_client_cpu_ms_per_frame: { ours: oursWarm, stock: stockWarm },
+              warm_ratio_median: round(median(oursWarm) / median(stockWarm), 3),
+            }
+          : {}),
       }),
     );
   } finally {
