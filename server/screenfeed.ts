@@ -16,12 +16,17 @@ export const OUTPUT_BATCH_BYTES = 64 * 1024;
 /**
  * Output has settled once none came for this long (ms) after some did. Measured with `bench -- interrupt` (our
  * client and server, RTT 200): 2 ms sometimes split the echoed ^C from the prompt after it (the prompt then waits
- * a frame interval). 4 ms also settled inside a `seq` flood on a busy 2-core machine (the producer descheduled for
- * a few ms): that spent the interval's one early frame, and the prompt waited for the next interval, 100 ms later,
- * in 5 of 64 rounds (p90 over 300 ms in 2 runs of 4). 8 ms: none in 64 rounds, p90 226-230 ms; `yes` median 225-227
- * ms instead of 219.
+ * a frame interval). 4 ms also settles inside a flood when its producer is descheduled for a moment on a busy
+ * machine; that early frame is given back when the flood goes on (BURST_WENT_ON_BYTES), or the prompt after Ctrl-C
+ * waited for the next interval, 100 ms later (`seq`: 5 of 64 rounds, p90 over 300 ms in 2 runs of 4). 8 ms
+ * instead avoided most of those pauses but added 4-6 ms to every early frame (median 225-227 ms instead of 219).
  */
-export const OUTPUT_QUIET_MS = 8;
+export const OUTPUT_QUIET_MS = 4;
+/**
+ * Output after a settle that shows the burst went on (bytes, one pty read of a flood): the early frame was spent
+ * on a pause, not on the end (TransportSender.earlySendWasted).
+ */
+export const BURST_WENT_ON_BYTES = 4096;
 
 export class ScreenFeed {
   private readonly batch = Buffer.allocUnsafeSlow(OUTPUT_BATCH_BYTES);
@@ -35,6 +40,8 @@ export class ScreenFeed {
   private burstStart = -Infinity;
   /** When the sender was last handed a snapshot. */
   private snapshotAt = -Infinity;
+  /** Output since the last settle (until it shows the burst went on); -1: none to count. */
+  private sinceSettle = -1;
   /** Early frames asked for (settled bursts); for tests and logs. */
   settledCount = 0;
 
@@ -55,6 +62,13 @@ export class ScreenFeed {
   output(data: Uint8Array): boolean {
     if (data.length === 0) return false;
     this.lastOutput = this.clock.now();
+    if (this.sinceSettle >= 0) {
+      this.sinceSettle += data.length;
+      if (this.sinceSettle >= BURST_WENT_ON_BYTES) {
+        this.sinceSettle = -1;
+        this.sender.earlySendWasted();
+      }
+    }
     if (this.batched + data.length > OUTPUT_BATCH_BYTES) this.flush();
     if (data.length >= OUTPUT_BATCH_BYTES) {
       this.emulator.writeBulk(data);
@@ -123,6 +137,7 @@ export class ScreenFeed {
     if (settled) {
       this.burst = false;
       this.settledCount++;
+      this.sinceSettle = 0;
       this.sender.requestEarlySend();
     }
   }

@@ -76,6 +76,8 @@ export class TransportSender<S extends SyncState<S>> {
   private earlyRequested = false;
   /** When the last early frame was sent. */
   private lastEarlySend = -Infinity;
+  /** When earlySendWasted last gave the interval's early frame back. */
+  private lastEarlyRefund = -Infinity;
   /**
    * Optional, for our extensions: whether `current` differs from `base` only by background traffic (channel bytes).
    * A background change is paced on a clock of its own (at most one background frame per frame interval), so it
@@ -166,6 +168,20 @@ export class TransportSender<S extends SyncState<S>> {
    */
   requestEarlySend(): void {
     this.earlyRequested = true;
+  }
+
+  /**
+   * The source did not stay settled after all: its changes went on after the last early frame (a flood that
+   * paused, its producer descheduled for a moment). That frame's place is given back, so the settle that really
+   * ends the burst (a prompt after Ctrl-C) does not wait for the next interval. At most once per frame interval:
+   * a source that pauses often sends at most three frames per interval.
+   */
+  earlySendWasted(): void {
+    const now = this.clock.now();
+    if (now < this.lastEarlySend + this.link.sendInterval() && now >= this.lastEarlyRefund + this.link.sendInterval()) {
+      this.lastEarlySend = -Infinity;
+      this.lastEarlyRefund = now;
+    }
   }
 
   /**

@@ -1,7 +1,8 @@
 // The server's output-to-frame path (server/screenfeed.ts with the SSP sender) on the fake network with a manual
 // clock: a steady flood gets at most one frame per frame interval and one snapshot per frame; output that goes
 // quiet (a prompt after Ctrl-C into a flood) is sent once it has been quiet for OUTPUT_QUIET_MS instead of at the
-// next interval; bursts that keep settling get at most one extra frame per interval; a flood is emulated in whole
+// next interval, also when the flood paused before (that early frame is given back); bursts that keep settling get
+// at most one extra frame per interval; a flood is emulated in whole
 // batches, a small rest waiting for the next one until the output settles.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -166,6 +167,32 @@ test('output that goes quiet after a flood is sent at once, not at the next fram
       '$',
       'the client shows the prompt',
     );
+  }
+});
+
+test('a flood that pauses and goes on does not spend the early frame of the settle that ends it', () => {
+  const rig = setup(100);
+  warmUp(rig);
+  const interval = rig.server.connection.rtt.sendInterval();
+  // Phases: the pause early in the interval and late, the end a few ms to most of an interval after it.
+  for (const [i, goOnMs] of [10, 25, 50].entries()) {
+    const stop = flood(rig, 700 + i * 37);
+    // The producer pauses (descheduled) long enough to count as settled: that early frame leaves.
+    rig.until(stop + OUTPUT_QUIET_MS + 2);
+    const pauseFrames = rig.frames().length;
+    // ... and goes on, then Ctrl-C: the prompt must not wait for the interval the pause's early frame began.
+    const stop2 = flood(rig, goOnMs);
+    rig.until(stop2 + 1);
+    const before = rig.frames().length;
+    assert.ok(before >= pauseFrames, 'frames so far');
+    rig.feed.output(Buffer.from(`^C\r\n$ `));
+    const promptAt = rig.net.clock.now();
+    rig.until(promptAt + interval + 50);
+    const sent = rig.frames().slice(before);
+    assert.ok(sent.length >= 1, 'the prompt was sent');
+    const delay = sent[sent.length - 1] - promptAt;
+    assert.ok(delay <= OUTPUT_QUIET_MS + 1, `went on ${goOnMs} ms: the prompt left ${delay} ms after it was output`);
+    rig.until(promptAt + 1000);
   }
 });
 

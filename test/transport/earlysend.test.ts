@@ -1,6 +1,7 @@
 // The sender's early frame (TransportSender.requestEarlySend) and paceTime: a settled state goes out at once
 // instead of after the collection delay and at the next frame interval, at most once per interval; without a request (or
-// once it lapsed) pacing is mosh's.
+// once it lapsed) pacing is mosh's. An early frame its source did not settle on after all is given back, once per
+// interval (earlySendWasted).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../support/manualclock';
@@ -90,4 +91,37 @@ test('a request lapses when there is nothing new, and once its state is sent', (
   s.currentState.text = 'abcd'; // no new request
   run(200);
   assert.equal(data()[3].at, data()[2].at + INTERVAL);
+});
+
+test('a wasted early frame is given back once per interval: the next settle leaves at once, the one after is paced', () => {
+  const { clock, s, run, data } = sender();
+  s.currentState.text = 'ab';
+  s.requestEarlySend();
+  run(20);
+  const early = data()[1].at;
+  // The source went on after all (a flood that paused): the next settle has an early frame of its own.
+  run(10);
+  s.earlySendWasted();
+  const changed = clock.now();
+  s.currentState.text = 'abc';
+  s.requestEarlySend();
+  run(5);
+  assert.equal(data()[2].at, changed);
+  assert.ok(changed < early + INTERVAL);
+  // Wasted again within the same interval: not given back twice; the frame after waits for the pace.
+  s.earlySendWasted();
+  s.currentState.text = 'abcd';
+  s.requestEarlySend();
+  run(200);
+  assert.equal(data()[3].at, data()[2].at + INTERVAL);
+});
+
+test('giving back an early frame that was not sent changes nothing', () => {
+  const { s, run, data } = sender();
+  const first = data()[0].at;
+  s.earlySendWasted();
+  run(10);
+  s.currentState.text = 'ab';
+  run(150);
+  assert.equal(data()[1].at, first + INTERVAL);
 });
