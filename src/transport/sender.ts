@@ -163,8 +163,9 @@ export class TransportSender<S extends SyncState<S>> {
    * The owner's state has settled (its source went quiet after a burst of changes, which is the collecting that
    * sendMinDelay stands for): send what is new now instead of waiting for the rest of the collection delay and
    * frame interval. At most one such early frame per frame interval, so a source that settles often still sends
-   * at most two frames per interval (three when one was given back: earlySendWasted); a steady stream of changes, which never settles, keeps one frame per
-   * interval. The request lapses once the current state has been sent (or there is nothing new to send).
+   * at most two frames per interval (three when one was given back: earlySendWasted); a steady stream of changes,
+   * which never settles, keeps one frame per interval. The request lapses once the current state has been sent (or
+   * there is nothing new to send).
    */
   requestEarlySend(): void {
     this.earlyRequested = true;
