@@ -13,6 +13,7 @@
 // Prints one JSON line per client run, one for the in-process measure, and a comparison line.
 //   node build/bench/clientframe.js [--seconds 10] [--server stock|ours] [--clients stock,ours,ours,stock]
 //     [--cpu-prof DIR (profiles our client)] [--in-process-only] [--warm-at 30 (0: no second window)]
+//     [--client-node-args "--log-deopt --logfile=..." (more node flags for our client, space-separated)]
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,6 +76,7 @@ async function runClient(kind: ClientKind, app: string): Promise<Record<string, 
   const start = SERVER === 'stock' ? startStockServer : startOurServer;
   const server: StockServer = await start({ command: [process.execPath, app] });
   const nodeArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  nodeArgs.push(...(argOf('client-node-args') ?? '').split(' ').filter((a) => a !== ''));
   const c = startClient({
     kind,
     port: server.port,

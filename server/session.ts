@@ -4,7 +4,6 @@
 // line, binding or detaching (main.ts).
 
 import type { IPty } from '@lydell/node-pty';
-import * as pty from '@lydell/node-pty';
 import { clampScreenSize, Emulator } from '../src/emulator';
 import {
   decodeChannelEvent,
@@ -33,6 +32,7 @@ import { HeapGuard } from '../src/common';
 import { ScreenFeed } from './screenfeed';
 import { AgentSocket } from './agentsocket';
 import { ChannelHost } from './channelhost';
+import { spawnPty } from './ptyspawn';
 
 export const NO_CLIENT_TIMEOUT = 60_000;
 export const UNCONNECTED_WAKE_CAP = 5_000;
@@ -311,14 +311,23 @@ export class ServerSession {
   /** The shell starts once the first client state has arrived (sized to the client), as stock does. */
   private spawnChild(): void {
     try {
-      this.child = pty.spawn(this.opts.file, this.opts.args, {
-        name: this.opts.env.TERM ?? 'xterm-256color',
-        cols: this.emulator.cols,
-        rows: this.emulator.rows,
-        cwd: this.opts.cwd,
-        env: this.agentSocket ? { ...this.opts.env, SSH_AUTH_SOCK: this.agentSocket.path } : this.opts.env,
-        encoding: null,
-      });
+      // Output is gathered and emulated in batches (see ScreenFeed), which copies it (the read buffer is reused).
+      const onOutput = (d: Uint8Array) => {
+        if (this.finished) return;
+        if (this.feed.output(d)) this.timer.kick();
+      };
+      this.child = spawnPty(
+        this.opts.file,
+        this.opts.args,
+        {
+          name: this.opts.env.TERM ?? 'xterm-256color',
+          cols: this.emulator.cols,
+          rows: this.emulator.rows,
+          cwd: this.opts.cwd,
+          env: this.agentSocket ? { ...this.opts.env, SSH_AUTH_SOCK: this.agentSocket.path } : this.opts.env,
+        },
+        onOutput,
+      ).pty;
     } catch (e) {
       const text = `Could not start ${this.opts.file}: ${(e as Error).message}\r\n`;
       this.emulator.write(text);
@@ -328,11 +337,6 @@ export class ServerSession {
       this.beginShutdown('shell-exited');
       return;
     }
-    // Output is gathered and emulated in batches (see ScreenFeed).
-    this.child.onData((d: string | Buffer) => {
-      if (this.finished) return;
-      if (this.feed.output(typeof d === 'string' ? Buffer.from(d) : d)) this.timer.kick();
-    });
     this.child.onExit(() => {
       if (this.finished) return;
       this.shellExited = true;
