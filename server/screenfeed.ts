@@ -57,7 +57,8 @@ export class ScreenFeed {
 
   /**
    * Application output. Returns true when the owner should run its event loop step now (see publish), or arm
-   * its timer for a new deadline (waitTime).
+   * its timer for a new deadline (waitTime). `data` is valid during this call only (it is the pty's reused read
+   * buffer, ptyspawn.ts): it is copied into the batch or emulated now, never kept.
    */
   output(data: Uint8Array): boolean {
     if (data.length === 0) return false;
