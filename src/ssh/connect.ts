@@ -154,6 +154,8 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
   let sock: Duplex;
   let peerAddress: string;
   let socket: Socket | null = null;
+  /** For a ProxyCommand: settles when the command ends, with words saying how. */
+  let proxyEnded: Promise<string> | null = null;
   if (host.proxyJump.length) {
     if (depth >= MAX_JUMPS)
       throw new BootstrapError('config', `ProxyJump goes through more than ${MAX_JUMPS} hosts (a loop?).`);
@@ -196,14 +198,26 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
     peerAddress = await resolveForUdp(host.hostname);
   } else if (host.proxyCommand) {
     log(`proxy command: ${host.proxyCommand}`);
+    // looked up first: no await may come between the proxy's start and ssh2 taking its stream, or a proxy that
+    // ends at once errors a stream nobody listens to yet
+    peerAddress = await resolveForUdp(host.hostname);
     const child =
       process.platform === 'win32'
         ? spawn(host.proxyCommand, { shell: true, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true })
         : spawn('/bin/sh', ['-c', `exec ${host.proxyCommand}`], { stdio: ['pipe', 'pipe', 'pipe'] });
-    child.stderr.on('data', (d: Buffer) => log(`proxy: ${cleanRemoteText(d.toString().trimEnd())}`));
+    let lastWords = '';
+    child.stderr.on('data', (d: Buffer) => {
+      const text = cleanRemoteText(d.toString().trimEnd());
+      if (text) lastWords = text.split('\n').pop()!;
+      log(`proxy: ${text}`);
+    });
+    proxyEnded = new Promise<string>((resolve) => {
+      child.once('error', (e) => resolve(`could not be started (${e.message})`));
+      child.once('exit', (code, sig) => resolve(sig ? `was ended by ${sig}` : `exited with status ${code}`));
+    }).then((how) => `ssh: the ProxyCommand for ${host.hostname} ${how}${lastWords ? `: ${lastWords}` : ''}.`);
     closers.push(() => child.kill());
     sock = Duplex.from({ readable: child.stdout, writable: child.stdin });
-    peerAddress = await resolveForUdp(host.hostname);
+    sock.on('error', (e) => log(`proxy stream: ${e.message}`));
   } else {
     const s = tcpConnect({
       host: host.hostname,
@@ -340,24 +354,30 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
       client.on('ready', () => resolve());
       client.on('banner', (msg: string) => prompter.info?.(msg.trimEnd()));
       const said = (m: string) => cleanRemoteText(m, { multiline: false });
+      // the stream broke before the handshake ended: through a ProxyCommand that ended, say so (its output closes
+      // about when it exits, in either order: wait a moment for its exit status)
+      const broke = (plain: BootstrapError) => {
+        if (!proxyEnded) return reject(plain);
+        const wait = new Promise<null>((r) => setTimeout(r, 1000, null).unref());
+        void Promise.race([proxyEnded, wait]).then((end) =>
+          reject(end ? new BootstrapError('unreachable', end) : plain),
+        );
+      };
       client.on('error', (err: Error & { level?: string }) => {
         if (err.level === 'agent') return; // a key the agent or a passphrase could not sign with: ssh2 goes on
         if (failure) return reject(failure);
         if (err.message === 'All configured authentication methods failed') return reject(auth.failure());
         if (err.level === 'client-timeout')
           return reject(new BootstrapError('timeout', `ssh: ${host.hostname}: ${said(err.message)}.`));
-        if (err.level === 'client-socket') return reject(socketError(err as NodeJS.ErrnoException, host));
+        if (err.level === 'client-socket') return broke(socketError(err as NodeJS.ErrnoException, host));
         if (authStarted && /disconnect|Too many/i.test(err.message)) return reject(auth.failure());
-        reject(new BootstrapError('ssh', `ssh: ${host.hostname}: ${said(err.message)}`));
+        broke(new BootstrapError('ssh', `ssh: ${host.hostname}: ${said(err.message)}`));
       });
-      client.on('close', () =>
-        reject(
-          failure ??
-            (authStarted
-              ? auth.failure()
-              : new BootstrapError('ssh', `ssh: ${host.hostname} closed the connection during the handshake.`)),
-        ),
-      );
+      client.on('close', () => {
+        if (failure) return reject(failure);
+        if (authStarted) return reject(auth.failure());
+        broke(new BootstrapError('ssh', `ssh: ${host.hostname} closed the connection during the handshake.`));
+      });
       client.connect({
         sock,
         username: host.user,

@@ -221,6 +221,24 @@ describe('values from the config itself are trusted but quoted where they reach 
     );
   });
 
+  test('a ProxyCommand that ends at once: the error names it, its exit status and its last words', async () => {
+    const cfg = join(work, 'proxy-dies-config');
+    writeFileSync(
+      cfg,
+      ['Host dies', '  HostName 127.0.0.1', `  ProxyCommand sh -c 'echo no route to the bastion >&2; exit 3'`, ''].join(
+        '\n',
+      ),
+    );
+    const host = resolveHost('dies', { configFiles: [cfg], home });
+    const err = await connectSsh(host, { prompter: new ScriptedPrompter(), agents: [], timeoutMs: 10_000 }).then(
+      () => assert.fail('connected through a proxy that exited'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof BootstrapError, String(err));
+    assert.equal(err.code, 'unreachable');
+    assert.equal(err.message, 'ssh: the ProxyCommand for 127.0.0.1 exited with status 3: no route to the bastion.');
+  });
+
   test('expandTokensForShell: single-pass, quoting by place; %% is a percent; unknown tokens stay', () => {
     const t = { h: `a b'c`, r: '%h', '%': '%' };
     assert.equal(expandTokensForShell('nc %h %p', t), `nc ${shq(`a b'c`)} %p`);
