@@ -248,8 +248,17 @@ async function workbenchOnPage(
             .allInnerTexts();
           const index = labels.findIndex((l) => l.replace(/\s+/g, ' ').trim() === title);
           if (index < 0) throw new Error('not listed yet');
-          for (let k = 0; k < index; k++) await page.keyboard.press('ArrowDown');
-          await page.keyboard.press('Enter');
+          const exactly = new RegExp(`^\\s*${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '\\s+')}\\s*$`);
+          // clicked, not reached with arrow keys: the list may still reorder (recently used) between reading and keys
+          await page
+            .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+            .filter({
+              has: page.locator('.label-name', {
+                hasText: exactly,
+              }),
+            })
+            .first()
+            .click({ timeout: 2000 });
           await quickInput.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
           log(`ran "${title}" from the palette (attempt ${i})`);
           return;
