@@ -165,6 +165,8 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
     log(`jumping through ${jumpHost.user}@${jumpHost.hostname}:${jumpHost.port}`);
     const jump = await connectSsh(jumpHost, opts, depth + 1);
     closers.push(() => jump.close());
+    // looked up before the channel opens: nothing may wait between the channel and ssh2 taking it
+    peerAddress = await resolveForUdp(host.hostname);
     try {
       sock = await abortable(
         new Promise<Duplex>((resolve, reject) => {
@@ -195,7 +197,6 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
         `ssh: the jump host ${jumpHost.hostname} could not reach ${host.hostname} port ${host.port}: ${cleanRemoteText((e as Error).message)}`,
       );
     }
-    peerAddress = await resolveForUdp(host.hostname);
   } else if (host.proxyCommand) {
     log(`proxy command: ${host.proxyCommand}`);
     // looked up first: no await may come between the proxy's start and ssh2 taking its stream, or a proxy that
