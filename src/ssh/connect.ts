@@ -154,8 +154,8 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
   let sock: Duplex;
   let peerAddress: string;
   let socket: Socket | null = null;
-  /** For a ProxyCommand: settles when the command ends, with words saying how. */
-  let proxyEnded: Promise<string> | null = null;
+  /** For a ProxyCommand: settles when the command ends, with the error that says how. */
+  let proxyEnded: Promise<BootstrapError> | null = null;
   if (host.proxyJump.length) {
     if (depth >= MAX_JUMPS)
       throw new BootstrapError('config', `ProxyJump goes through more than ${MAX_JUMPS} hosts (a loop?).`);
@@ -212,10 +212,18 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
       if (text) lastWords = text.split('\n').pop()!;
       log(`proxy: ${text}`);
     });
-    proxyEnded = new Promise<string>((resolve) => {
-      child.once('error', (e) => resolve(`could not be started (${e.message})`));
-      child.once('exit', (code, sig) => resolve(sig ? `was ended by ${sig}` : `exited with status ${code}`));
-    }).then((how) => `ssh: the ProxyCommand for ${host.hostname} ${how}${lastWords ? `: ${lastWords}` : ''}.`);
+    proxyEnded = new Promise<[string, boolean]>((resolve) => {
+      child.once('error', (e) => resolve([`could not be started (${e.message})`, true]));
+      child.once('exit', (code, sig) =>
+        resolve([sig ? `was ended by ${sig}` : `exited with status ${code}`, !!sig || code !== 0]),
+      );
+    }).then(
+      ([how, failed]) =>
+        new BootstrapError(
+          failed ? 'unreachable' : 'ssh',
+          `ssh: the ProxyCommand for ${host.hostname} ${how} before the ssh handshake finished${lastWords ? `: ${lastWords}` : ''}.`,
+        ),
+    );
     closers.push(() => child.kill());
     sock = Duplex.from({ readable: child.stdout, writable: child.stdin });
     sock.on('error', (e) => log(`proxy stream: ${e.message}`));
@@ -359,10 +367,8 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions, depth
       // about when it exits, in either order: wait a moment for its exit status)
       const broke = (plain: BootstrapError) => {
         if (!proxyEnded) return reject(plain);
-        const wait = new Promise<null>((r) => setTimeout(r, 1000, null).unref());
-        void Promise.race([proxyEnded, wait]).then((end) =>
-          reject(end ? new BootstrapError('unreachable', end) : plain),
-        );
+        const wait = new Promise<null>((r) => setTimeout(r, 2000, null).unref());
+        void Promise.race([proxyEnded, wait]).then((ended) => reject(ended ?? plain));
       };
       client.on('error', (err: Error & { level?: string }) => {
         if (err.level === 'agent') return; // a key the agent or a passphrase could not sign with: ssh2 goes on

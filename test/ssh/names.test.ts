@@ -236,7 +236,26 @@ describe('values from the config itself are trusted but quoted where they reach 
     );
     assert.ok(err instanceof BootstrapError, String(err));
     assert.equal(err.code, 'unreachable');
-    assert.equal(err.message, 'ssh: the ProxyCommand for 127.0.0.1 exited with status 3: no route to the bastion.');
+    assert.equal(
+      err.message,
+      'ssh: the ProxyCommand for 127.0.0.1 exited with status 3 before the ssh handshake finished: no route to the bastion.',
+    );
+  });
+
+  test('a ProxyCommand that exits 0 is named too, as the connection ending (code ssh, not unreachable)', async () => {
+    const cfg = join(work, 'proxy-ends-config');
+    writeFileSync(cfg, ['Host ends', '  HostName 127.0.0.1', '  ProxyCommand true', ''].join('\n'));
+    const host = resolveHost('ends', { configFiles: [cfg], home });
+    const err = await connectSsh(host, { prompter: new ScriptedPrompter(), agents: [], timeoutMs: 10_000 }).then(
+      () => assert.fail('connected through a proxy that exited'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof BootstrapError, String(err));
+    assert.equal(err.code, 'ssh');
+    assert.equal(
+      err.message,
+      'ssh: the ProxyCommand for 127.0.0.1 exited with status 0 before the ssh handshake finished.',
+    );
   });
 
   test('expandTokensForShell: single-pass, quoting by place; %% is a percent; unknown tokens stay', () => {
