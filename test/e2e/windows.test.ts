@@ -42,6 +42,7 @@ test(
       // 15 s (cause not known; the command may have run while that window's extension host was starting), so it is
       // asked again
       for (let attempt = 1; ; attempt++) {
+        await second.page.bringToFront(); // a tab in the background may not lay out its views
         await second.runCommand('Mosh: Show Log');
         try {
           await second.waitForOutputChannel(/Mosh/, { timeoutMs: 10_000 });

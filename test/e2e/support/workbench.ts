@@ -262,7 +262,8 @@ async function workbenchOnPage(
           await quickInput.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
           log(`ran "${title}" from the palette (attempt ${i})`);
           return;
-        } catch {
+        } catch (e) {
+          log(`the palette did not run "${title}" (attempt ${i}): ${(e as Error).message.split('\n')[0]}`);
           await page.keyboard.press('Escape');
           await sleep(500);
         }
