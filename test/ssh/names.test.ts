@@ -221,20 +221,21 @@ describe('values from the config itself are trusted but quoted where they reach 
     );
   });
 
-  test('a ProxyCommand that ends at once: the error names it, its exit status and its last words', async () => {
-    const cfg = join(work, 'proxy-dies-config');
-    writeFileSync(
-      cfg,
-      ['Host dies', '  HostName 127.0.0.1', `  ProxyCommand sh -c 'echo no route to the bastion >&2; exit 3'`, ''].join(
-        '\n',
-      ),
-    );
-    const host = resolveHost('dies', { configFiles: [cfg], home });
+  /** The error connectSsh gives for a host on 127.0.0.1 reached through `proxyCommand`, which ends at once. */
+  async function proxyFailure(name: string, proxyCommand: string): Promise<BootstrapError> {
+    const cfg = join(work, `${name}-config`);
+    writeFileSync(cfg, [`Host ${name}`, '  HostName 127.0.0.1', `  ProxyCommand ${proxyCommand}`, ''].join('\n'));
+    const host = resolveHost(name, { configFiles: [cfg], home });
     const err = await connectSsh(host, { prompter: new ScriptedPrompter(), agents: [], timeoutMs: 10_000 }).then(
       () => assert.fail('connected through a proxy that exited'),
       (e: unknown) => e,
     );
     assert.ok(err instanceof BootstrapError, String(err));
+    return err;
+  }
+
+  test('a ProxyCommand that ends at once: the error names it, its exit status and its last words', async () => {
+    const err = await proxyFailure('dies', `sh -c 'echo no route to the bastion >&2; exit 3'`);
     assert.equal(err.code, 'unreachable');
     assert.equal(
       err.message,
@@ -243,14 +244,7 @@ describe('values from the config itself are trusted but quoted where they reach 
   });
 
   test('a ProxyCommand that exits 0 is named too, as the connection ending (code ssh, not unreachable)', async () => {
-    const cfg = join(work, 'proxy-ends-config');
-    writeFileSync(cfg, ['Host ends', '  HostName 127.0.0.1', '  ProxyCommand true', ''].join('\n'));
-    const host = resolveHost('ends', { configFiles: [cfg], home });
-    const err = await connectSsh(host, { prompter: new ScriptedPrompter(), agents: [], timeoutMs: 10_000 }).then(
-      () => assert.fail('connected through a proxy that exited'),
-      (e: unknown) => e,
-    );
-    assert.ok(err instanceof BootstrapError, String(err));
+    const err = await proxyFailure('ends', 'true');
     assert.equal(err.code, 'ssh');
     assert.equal(
       err.message,
