@@ -52,6 +52,12 @@ const CSI = '\x1b[';
 const MOUSE_TRACKING = [9, 1000, 1001, 1002, 1003];
 const MOUSE_ENCODING = [1005, 1006, 1015, 1016];
 
+/**
+ * The newest frame writer, kept reachable (with its byte and pen writers) so that V8 keeps their hidden classes
+ * and the code compiled for them through a major GC: see `newest` in framebuffer.ts.
+ */
+const newest: { writer: FrameWriter | null } = { writer: null };
+
 /** Builds the output for one frame; tracks what the target terminal looks like as it goes. */
 class FrameWriter {
   readonly o = new ByteWriter();
@@ -383,6 +389,7 @@ export function newFrameBytes(
   }
   if (last === null || last.cols !== cols || last.rows !== rows) initialized = false;
   const w = new FrameWriter(cols, rows, next, vocabulary);
+  newest.writer = w;
   if (options.synchronized === true) w.csi('?2026h');
   const syncStart = w.o.length;
   const nm = next.modes;

@@ -105,6 +105,7 @@ export function decodeHostMessage(bytes: Uint8Array): HostInstruction[] {
   const out: HostInstruction[] = [];
   try {
     const msg = fromBinary(HostMessageSchema, bytes);
+    newest.message = msg;
     for (const inst of msg.instruction) {
       const unknown = inst.$unknown;
       if (unknown === undefined || unknown.length === 0) continue;
@@ -157,8 +158,23 @@ function extensionOf<Value extends Message>(
   for (const uf of unknown) {
     if (uf.no !== ext.number) continue;
     const schema = ext.message as GenMessage<Value>;
-    const payload = new BinaryReader(uf.data).bytes();
+    const reader = new BinaryReader(uf.data);
+    newest.reader = reader;
+    const payload = reader.bytes();
     out = out === undefined ? fromBinary(schema, payload) : mergeFromBinary(schema, out, payload);
   }
+  if (out !== undefined) newest.values.set(ext.number, out);
   return out;
 }
+
+/**
+ * The newest decoded message, reader and extension value of each kind, kept reachable: V8 drops a hidden class
+ * (map) once no object has it, and with it every optimized function that checks for it. Decoded messages live for
+ * one diff, so without this each major GC would throw away the compiled decoding code (see `newest` in
+ * emulator/framebuffer.ts).
+ */
+const newest: { message: Message | null; reader: BinaryReader | null; values: Map<number, Message> } = {
+  message: null,
+  reader: null,
+  values: new Map(),
+};

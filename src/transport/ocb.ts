@@ -35,8 +35,17 @@ function double(src: Uint8Array, dst: Uint8Array): void {
 
 /** A Buffer whose byteOffset is a multiple of 4, so an Int32Array can view it (copies only if needed). */
 function aligned(b: Buffer): Buffer {
+  newest.output = b;
   return (b.byteOffset & 3) === 0 ? b : Buffer.from(b);
 }
+
+/**
+ * The newest buffer node's cipher returned, kept reachable. Node makes such a buffer in C++ and gives it Buffer's
+ * prototype afterwards, which gives it a hidden class (map) of its own; V8 drops a map once no object has it, and
+ * with it every optimized function that checks for it. Without this, each major GC between two packets would
+ * throw away the compiled seal and open code (and other code that has seen such buffers) to be compiled again.
+ */
+const newest: { output: Buffer | null } = { output: null };
 
 function words(b: Buffer, blocks: number): Int32Array {
   return new Int32Array(b.buffer, b.byteOffset, blocks << 2);
