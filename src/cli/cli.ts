@@ -192,10 +192,10 @@ function runSession(o: SessionOptions): void {
   const size = { cols: out.columns || 80, rows: out.rows || 24 };
   // Fast redraws leave the old generation full of dead frames for V8 to collect late: collected sooner, after 2 MiB
   // of growth, at most every second and 2 % of the time (see HeapGuard). Not more often: at the server's settings
-  // (1 MiB, 100 ms) the client took +0.4 ms of CPU a frame at 200x50 (bench clientframe: 2.90 against 2.42 warm;
-  // +3 to +5 ms before V8 kept the per-frame hidden classes, framebuffer.ts). These cost about +0.5 ms in the
-  // first seconds (noisy) for 2-4 MiB less private memory at 200x50 (bench memory: 18.5 MiB at the end, 20.4-20.8
-  // at 4 MiB / 2 s). Idle, no frames, no checks.
+  // (1 MiB, 100 ms) the client's CPU a frame at 200x50 was 0.527 of stock mosh-client's, against 0.485-0.495 at
+  // these (bench clientframe; +3 to +5 ms a frame before V8 kept the per-frame hidden classes, framebuffer.ts).
+  // These cost about +0.5 ms in the first seconds (noisy) for 2-4 MiB less private memory at 200x50 (bench
+  // memory: 18.5 MiB at the end, 20.4-20.8 at 4 MiB / 2 s). Idle, no frames, no checks.
   const heap = HeapGuard.forThisProcess({ exposeGc: true, growthStep: 2 << 20, timeShare: 50, minSpacingMs: 1000 });
   const events = {
     screen: (d: Buffer) => {
