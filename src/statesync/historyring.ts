@@ -58,8 +58,16 @@ interface PlainChunk {
 type Chunk = MadeChunk | PlainChunk;
 
 const linesIn = (c: Chunk): number => (c.kind === 'made' ? c.texts.length : c.n);
-const capped = (t: Uint8Array): Uint8Array =>
-  t.length > MAX_HISTORY_LINE_BYTES ? t.subarray(0, MAX_HISTORY_LINE_BYTES) : t;
+/**
+ * A line's text as the ring keeps it: at most MAX_HISTORY_LINE_BYTES, in memory of its own. Node makes a Buffer
+ * under 4 KiB (Buffer.from, Buffer.concat, the emulator's ByteWriter) as a slice of an 8 KiB pool shared with
+ * everything else it makes; one such line kept for hours would keep its whole pool alive, so the byte budget
+ * would not bound what the lines hold (a busy session's server grew by 2 MiB a minute, past the budget).
+ */
+const owned = (t: Uint8Array): Uint8Array => {
+  const n = Math.min(t.length, MAX_HISTORY_LINE_BYTES);
+  return t.byteOffset === 0 && t.buffer.byteLength === n ? t : new Uint8Array(t.subarray(0, n));
+};
 
 export class HistoryRing {
   /** Kept chunks are chunks[head..]; the head chunk's lines before `first` are dropped. */
@@ -108,7 +116,7 @@ export class HistoryRing {
 
   /** One line with its text made. */
   add(line: HistoryLine): void {
-    this.push(capped(line.text), line.wraps);
+    this.push(owned(line.text), line.wraps);
   }
 
   /**
@@ -117,7 +125,7 @@ export class HistoryRing {
    */
   addRow(row: HistoryRowText | null, wraps: boolean): void {
     if (row === null) this.push(NO_TEXT, wraps);
-    else if (this.lazyBytes + row.size > LAZY_HISTORY_BYTES) this.push(capped(row.bytes()), wraps);
+    else if (this.lazyBytes + row.size > LAZY_HISTORY_BYTES) this.push(owned(row.bytes()), wraps);
     else this.push(row.detach(), wraps);
   }
 
@@ -209,7 +217,7 @@ export class HistoryRing {
     if (c.kind === 'made') {
       const t = c.texts[i];
       if (t instanceof Uint8Array) return { text: t, wraps: c.wraps[i] };
-      const text = capped(t.bytes());
+      const text = owned(t.bytes());
       c.texts[i] = text;
       c.size += text.length - t.size;
       c.lazy -= t.size;
@@ -222,7 +230,7 @@ export class HistoryRing {
     if (text === undefined) {
       const o = (c.offsets ??= lineOffsets(c.bytes, c.n));
       // The line without its CR LF.
-      made[i] = text = capped(plainLineBytes(c.bytes.subarray(o[i], o[i + 1] - 2), c.style, c.cols));
+      made[i] = text = owned(plainLineBytes(c.bytes.subarray(o[i], o[i + 1] - 2), c.style, c.cols));
       c.size += text.length;
       this.bytes += text.length;
     }

@@ -221,3 +221,32 @@ test('rows whose text is made when sent: pushed-out ones never are, and past the
   assert.equal(idle.count, 1001);
   assert.equal(Buffer.from(idle.range(1000, 1001).lines[0].text).length, 0);
 });
+
+test("kept lines own their memory: a short line cut from node's shared Buffer pool does not keep the pool alive", () => {
+  const pooled = (s: string) => {
+    const b = Buffer.from(s);
+    assert.ok(b.buffer.byteLength > b.length, 'node made this line in its shared pool');
+    return b;
+  };
+  const ring = new HistoryRing(100);
+  // Made at once (add), made at once past the lazy budget (addRow), and made when first sent (lazy rows).
+  ring.add({ text: pooled('line 0'), wraps: false });
+  const size = LAZY_HISTORY_BYTES + 1;
+  const now = { size, bytes: () => pooled('line 1'), detach: () => ({ size, bytes: () => pooled('never') }) };
+  ring.addRow(now, false);
+  const later = { size: 10, bytes: () => pooled('never'), detach: () => ({ size: 10, bytes: () => pooled('line 2') }) };
+  ring.addRow(later, true);
+  const { lines } = ring.range(0, 3);
+  assert.deepEqual(
+    lines.map((l) => [Buffer.from(l.text).toString(), l.wraps]),
+    [
+      ['line 0', false],
+      ['line 1', false],
+      ['line 2', true],
+    ],
+  );
+  for (const l of lines) assert.equal(l.text.buffer.byteLength, l.text.length, 'the line holds only its own bytes');
+  // Plain lines a flood skipped, laid out when sent, too.
+  ring.addPlain(Buffer.from('plain a\r\nplain b\r\n'), 2, '', 80);
+  for (const l of ring.range(3, 5).lines) assert.equal(l.text.buffer.byteLength, l.text.length);
+});
