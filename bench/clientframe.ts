@@ -18,8 +18,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { exposedGc } from '../src/common';
 import { Emulator, Framebuffer, newFrameBytes, type Snapshot } from '../src/emulator';
 import { TerminalState } from '../src/statesync/terminal';
 import { type StockServer, startOurServer, startStockServer } from '../test/support/stock';
@@ -213,6 +212,7 @@ function inProcess(): Record<string, unknown> {
   // in fast redraws): the frames right after it. If V8 threw compiled code away in it (as it does when a hidden
   // class it checks for died with the objects of the last frame), they run unoptimized while it is compiled again.
   const gc = exposedGc();
+  if (gc === undefined) throw new Error('V8 gave no gc function');
   const K = 50;
   let afterGcMs = Infinity;
   for (let r = 0; r < 3; r++) {
@@ -247,12 +247,6 @@ function inProcess(): Record<string, unknown> {
     host_diff_kib_per_frame: round(diffs.reduce((s, x) => s + x.length, 0) / N / 1024, 1),
     output_kib_per_frame: round(outBytes / N / 1024, 1),
   };
-}
-
-/** V8's gc(), exposed at run time (the benchmark runs without --expose-gc). */
-function exposedGc(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
 }
 
 function median(xs: number[]): number {

@@ -38,6 +38,15 @@ export interface HeapGuardOptions {
   minSpacingMs?: number;
 }
 
+/** V8's full-GC function: node's `gc` with --expose-gc, else made available now (undefined if V8 refuses). */
+export function exposedGc(): (() => void) | undefined {
+  const own = (globalThis as { gc?: () => void }).gc;
+  if (typeof own === 'function') return own;
+  setFlagsFromString('--expose-gc');
+  const gc: unknown = runInNewContext('gc');
+  return typeof gc === 'function' ? (gc as () => void) : undefined;
+}
+
 export class HeapGuard {
   private readonly gc: (() => void) | undefined;
   private readonly used: () => number;
@@ -67,12 +76,7 @@ export class HeapGuard {
   static forThisProcess(
     opts: { exposeGc?: boolean } & Pick<HeapGuardOptions, 'growthStep' | 'timeShare' | 'minSpacingMs'> = {},
   ): HeapGuard {
-    let gc = (globalThis as { gc?: () => void }).gc;
-    if (typeof gc !== 'function' && opts.exposeGc) {
-      setFlagsFromString('--expose-gc');
-      gc = runInNewContext('gc') as (() => void) | undefined;
-    }
-    const f = gc;
+    const f = opts.exposeGc ? exposedGc() : (globalThis as { gc?: () => void }).gc;
     return new HeapGuard({ ...opts, gc: typeof f === 'function' ? () => f() : undefined });
   }
 
