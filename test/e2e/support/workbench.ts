@@ -238,9 +238,11 @@ async function workbenchOnPage(
           await page.keyboard.press('Control+Shift+P');
           await quickInputBox.waitFor({ state: 'visible', timeout: 10_000 });
         }
-        await quickInputBox.fill('>' + title);
         const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title }).first();
         try {
+          // Inside the attempt: the workbench can close the palette before it is typed into (focus taken by a
+          // view or editor opening as the extension activates); that attempt then fails and the next reopens it.
+          await quickInputBox.fill('>' + title, { timeout: 5000 });
           await row.waitFor({ state: 'visible', timeout: 2000 });
           // The row's label must be exactly the title ("Mosh: Show Log", not "Mosh: Show Log Level"). Clicked, not
           // reached with arrow keys: the list may still reorder (recently used) in between.
