@@ -2,7 +2,8 @@
 // stock mosh-server and against ours, in the same run; plus each server's CPU seconds and memory: idle (a shell
 // prompt and a connected client, a few seconds in), peak RSS (VmHWM) and private anonymous memory (smaps_rollup
 // `Anonymous`, sampled every 25 ms) during the `cat`, both 3 s after it, and again 15 s after it (V8 gives
-// freed heap pages back about 8 s after its last major GC, once the process is quiet).
+// freed heap pages back about 8 s after its last major GC, once the process is quiet). Beside the idle figures,
+// `node_floor`: what a node process that does only what any Node mosh-server must idles at (lib/nodefloor.ts).
 // Prints one JSON object per server, then a comparison line with the goals.
 //   node build/bench/throughput.js [--mib 50] [--cols 200] [--rows 50]
 
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as pty from '@lydell/node-pty';
 import { Screen, type StockServer, startOurServer, startStockServer } from '../test/support/stock';
+import { measureNodeFloor } from './lib/nodefloor';
 import { MemSampler, mib1, procMem } from './lib/procmem';
 import { makeTextFile } from './lib/textfile';
 
@@ -141,6 +143,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(stock));
     const ours = await runOne('our server', () => startOurServer({ command: ['/bin/sh'], env }), file);
     console.log(JSON.stringify(ours));
+    const floor = await measureNodeFloor(IDLE_MS);
     const n = (o: Record<string, unknown>, k: string) => (typeof o[k] === 'number' ? (o[k] as number) : NaN);
     const timeRatio = Number((n(ours, 'seconds') / n(stock, 'seconds')).toFixed(3));
     const peakRss = Math.max(n(ours, 'server_peak_rss_mib'), n(ours, 'server_end_peak_rss_mib'));
@@ -158,8 +161,16 @@ async function main(): Promise<void> {
         peak_anon_mib: { ours: n(ours, 'server_peak_anon_mib'), stock: n(stock, 'server_peak_anon_mib') },
         end_anon_mib: { ours: n(ours, 'server_end_anon_mib'), stock: n(stock, 'server_end_anon_mib') },
         settled_anon_mib: { ours: n(ours, 'server_settled_anon_mib'), stock: n(stock, 'server_settled_anon_mib') },
-        idle_rss_mib: { ours: n(ours, 'server_idle_rss_mib'), stock: n(stock, 'server_idle_rss_mib') },
-        idle_anon_mib: { ours: n(ours, 'server_idle_anon_mib'), stock: n(stock, 'server_idle_anon_mib') },
+        idle_rss_mib: {
+          ours: n(ours, 'server_idle_rss_mib'),
+          stock: n(stock, 'server_idle_rss_mib'),
+          node_floor: floor.idleRssMiB,
+        },
+        idle_anon_mib: {
+          ours: n(ours, 'server_idle_anon_mib'),
+          stock: n(stock, 'server_idle_anon_mib'),
+          node_floor: floor.idleAnonMiB,
+        },
         goal,
         met: {
           time_ratio: timeRatio <= goal.time_ratio_at_most,
