@@ -1,7 +1,8 @@
 // The server's output-to-frame path (server/screenfeed.ts with the SSP sender) on the fake network with a manual
 // clock: a steady flood gets at most one frame per frame interval and one snapshot per frame; output that goes
 // quiet (a prompt after Ctrl-C into a flood) is sent once it has been quiet for OUTPUT_QUIET_MS instead of at the
-// next interval, also when the flood paused before (that early frame is given back); bursts that keep settling get
+// next interval, also when the flood paused before (that early frame is given back); on a fast link a flood's
+// frames are paced at FLOOD_FRAME_MS, while its start, its end and typing are not; bursts that keep settling get
 // at most one extra frame per interval; a flood is emulated in whole
 // batches, a small rest waiting for the next one until the output settles.
 import { test } from 'node:test';
@@ -15,7 +16,13 @@ import { generateKey } from '../../src/transport/key';
 import { OcbAes128 } from '../../src/transport/ocb';
 import { SEND_MINDELAY_CLIENT, SEND_MINDELAY_SERVER } from '../../src/transport/sender';
 import { Transport } from '../../src/transport/transport';
-import { OUTPUT_BATCH_BYTES, OUTPUT_QUIET_MS, ScreenFeed } from '../../server/screenfeed';
+import {
+  FLOOD_AFTER_MS,
+  FLOOD_FRAME_MS,
+  OUTPUT_BATCH_BYTES,
+  OUTPUT_QUIET_MS,
+  ScreenFeed,
+} from '../../server/screenfeed';
 import { FakeNet, run } from '../support/fakenet';
 import { WireDecoder } from '../support/wire';
 
@@ -138,6 +145,63 @@ test('a steady flood gets one frame per frame interval, and one snapshot per fra
   assert.equal(rig.feed.settledCount, settlesBefore, 'a steady flood never settles');
   const snaps = rig.snapshotCount() - snapsBefore;
   assert.ok(snaps <= during.length + 2, `${snaps} snapshots for ${during.length} frames`);
+});
+
+test('on a fast link a flood gets one frame per FLOOD_FRAME_MS once it has gone on, and its end goes out at once', () => {
+  const rig = setup(2);
+  warmUp(rig);
+  const interval = rig.server.connection.rtt.sendInterval();
+  assert.equal(interval, 20, 'a LAN frame interval');
+  for (let round = 0; round < 3; round++) {
+    const before = rig.frames().length;
+    const start = rig.net.clock.now();
+    const stop = flood(rig, 1000 + round * 13);
+    const during = rig.frames().slice(before);
+    // Its start is not held back: the frame interval, until the burst counts as a flood.
+    const early = during.filter((t) => t < start + FLOOD_AFTER_MS);
+    assert.ok(
+      early.length >= FLOOD_AFTER_MS / interval - 1,
+      `${early.length} frames in the first ${FLOOD_AFTER_MS} ms`,
+    );
+    const paced = during.filter((t) => t >= start + FLOOD_AFTER_MS + FLOOD_FRAME_MS);
+    for (let i = 1; i < paced.length; i++)
+      assert.ok(paced[i] - paced[i - 1] >= FLOOD_FRAME_MS - 1, `flood frames ${paced[i] - paced[i - 1]} ms apart`);
+    // ... and never starved: a frame every FLOOD_FRAME_MS, give or take the collection delay.
+    const span = stop - (start + FLOOD_AFTER_MS + FLOOD_FRAME_MS);
+    assert.ok(paced.length >= span / (FLOOD_FRAME_MS + SEND_MINDELAY_SERVER), `${paced.length} frames in ${span} ms`);
+    for (let i = 1; i < paced.length; i++)
+      assert.ok(paced[i] - paced[i - 1] <= FLOOD_FRAME_MS + interval, `a gap of ${paced[i] - paced[i - 1]} ms`);
+    // The flood stops on a prompt: it leaves once the output is quiet, not at the flood's pace.
+    rig.until(stop + 1);
+    const beforePrompt = rig.frames().length;
+    rig.feed.output(Buffer.from(`^C\r\n$ `));
+    const promptAt = rig.net.clock.now();
+    rig.until(promptAt + FLOOD_FRAME_MS + 50);
+    const sent = rig.frames().slice(beforePrompt);
+    assert.ok(sent.length >= 1, 'the prompt was sent');
+    const delay = sent[sent.length - 1] - promptAt;
+    assert.ok(delay <= OUTPUT_QUIET_MS + 1, `round ${round}: the prompt left ${delay} ms after it was output`);
+    rig.until(promptAt + 500);
+    assert.equal(
+      rig
+        .clientRows()
+        .filter((l) => l !== '')
+        .pop(),
+      '$',
+      'the client shows the prompt',
+    );
+    // Typing after it is not a flood: its echo goes out within the collection delay.
+    const beforeEcho = rig.frames().length;
+    const echoAt = rig.net.clock.now();
+    if (rig.feed.output(Buffer.from('l'))) rig.until(echoAt);
+    rig.until(echoAt + 100);
+    const echo = rig.frames().slice(beforeEcho);
+    assert.ok(
+      echo.length >= 1 && echo[0] - echoAt <= SEND_MINDELAY_SERVER + 1,
+      `echo at ${echo.map((t) => t - echoAt)}`,
+    );
+    rig.until(echoAt + 500);
+  }
 });
 
 test('output that goes quiet after a flood is sent at once, not at the next frame interval', () => {
