@@ -45,6 +45,21 @@ function sameLines(got: string[], want: string[], what: string): void {
   }
 }
 
+/**
+ * The terminal's lines once its numeric lines number `n` (or after `timeoutMs`, for the assertion to name what is
+ * missing). After a flood, the history lines beyond the first HISTORY_FLOOD_LINES (server/extensions.ts) follow
+ * the screen's last frame in steps, so they can arrive after the command's last line shows: more so through loss,
+ * and on a busy machine.
+ */
+async function historyLines(tmux: Tmux, name: string, n: number, timeoutMs = 30_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lines = tmux.lines(name);
+    if (numbers(lines).length >= n || Date.now() > deadline) return lines;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 async function session(tmux: Tmux, name: string, port: number, key: string, extra: string[] = []): Promise<void> {
   tmux.start(name, `exec ${node} ${CLI} client --predict=never ${extra.join(' ')} 127.0.0.1 ${port}`, 80, 24, 100_000, {
     MOSH_KEY: key,
@@ -68,8 +83,8 @@ test(
     const tmux = new Tmux();
     try {
       await session(tmux, 'clean', server.port, server.key);
-      const lines = await run(tmux, 'clean', 'seq 1 3000');
-      assertAllOnce(numbers(lines), 3000, 'clean link');
+      await run(tmux, 'clean', 'seq 1 3000');
+      assertAllOnce(numbers(await historyLines(tmux, 'clean', 3000)), 3000, 'clean link');
       assert.ok(tmux.historySize('clean') >= 3000 - 24, "the lines are in the terminal's history, not only on screen");
     } finally {
       tmux.kill();
@@ -103,8 +118,8 @@ test('the same at 20 % loss each way with reordering', needs('tmux'), async () =
   try {
     await session(tmux, 'lossy', relay.port, server.key);
     relay.set('both', { loss: 0.2, reorder: 0.2, delayMs: 10, jitterMs: 10 });
-    const lines = await run(tmux, 'lossy', 'seq 1 4000', 90_000);
-    assertAllOnce(numbers(lines), 4000, '20 % loss');
+    await run(tmux, 'lossy', 'seq 1 4000', 90_000);
+    assertAllOnce(numbers(await historyLines(tmux, 'lossy', 4000)), 4000, '20 % loss');
   } finally {
     tmux.kill();
     await relay.close();
