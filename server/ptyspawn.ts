@@ -9,7 +9,12 @@
 // runs with that constructor swapped for one that adds `onread`, and put back at once (spawn is synchronous;
 // nothing else runs in between). If a node-pty version makes its socket some other way, the swap is never called
 // and the output comes through node-pty's data events as before.
+//
+// node-pty destroys the socket 200 ms after the shell exits if it has not closed by then (its guard for sockets
+// that never close). Output still unread at that moment (node's event loop was busy, or reading was paused) would
+// be lost with it, so the socket made here reads what is left in the pty before it is destroyed.
 
+import { readSync } from 'node:fs';
 import type { IPty, IPtyForkOptions } from '@lydell/node-pty';
 import * as pty from '@lydell/node-pty';
 // The default import is the module object itself (a namespace import would be a copy of its exports, under
@@ -18,6 +23,12 @@ import tty from 'node:tty';
 
 /** The reused read buffer's size: what libuv asks for per read of a stream (so reads are no smaller). */
 export const PTY_READ_BUFFER_BYTES = 64 * 1024;
+/**
+ * Most reads of what is left when the socket is destroyed (256 KiB): a pty buffers a few tens of KiB (18 KiB on
+ * this Linux before a writer blocks); more would come from a background job that outlives the shell and keeps
+ * writing, and the socket drops that in any case.
+ */
+const DRAIN_READS_MAX = 4;
 
 export interface SpawnedPty {
   readonly pty: IPty;
@@ -50,7 +61,14 @@ export function spawnPty(
   let swapped = false;
   function ReadStreamWithOnread(fd: number, opts?: object): tty.ReadStream {
     swapped = true;
-    return new original(fd, { ...opts, onread });
+    const socket = new original(fd, { ...opts, onread });
+    const destroy = socket.destroy.bind(socket);
+    socket.destroy = (error?: Error) => {
+      // Not once destroyed: the descriptor is closed then, and its number may be another file's.
+      if (!socket.destroyed) drainSync(fd, buffer, onOutput);
+      return destroy(error);
+    };
+    return socket;
   }
   module.ReadStream = ReadStreamWithOnread as unknown as ReadStreamCtor;
   let child: IPty;
@@ -62,4 +80,18 @@ export function spawnPty(
   // With onread the socket emits no data events; without it, they carry the output.
   if (!swapped) child.onData((d: string | Buffer) => onOutput(typeof d === 'string' ? Buffer.from(d) : d));
   return { pty: child, reusesBuffer: swapped };
+}
+
+/** Reads what is left in the pty (its descriptor is non-blocking) until it is empty or closed. */
+function drainSync(fd: number, buffer: Buffer, onOutput: (data: Uint8Array) => void): void {
+  for (let i = 0; i < DRAIN_READS_MAX; i++) {
+    let n: number;
+    try {
+      n = readSync(fd, buffer, 0, buffer.length, null);
+    } catch {
+      return; // EAGAIN: nothing left; EIO: the pty is closed
+    }
+    if (n <= 0) return;
+    onOutput(buffer.subarray(0, n));
+  }
 }
