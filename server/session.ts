@@ -250,7 +250,10 @@ export class ServerSession {
         if (bytes.length) this.child.write(bytes as unknown as string);
       }
     }
-    if (hadInput) this.echo.registerInput(num, now);
+    if (hadInput) {
+      this.echo.registerInput(num, now);
+      this.feed.userInput();
+    }
     if (!this.child && !this.shellExited) this.spawnChild();
   }
 

@@ -2,9 +2,9 @@
 // clock: a steady flood gets at most one frame per frame interval and one snapshot per frame; output that goes
 // quiet (a prompt after Ctrl-C into a flood) is sent once it has been quiet for OUTPUT_QUIET_MS instead of at the
 // next interval, also when the flood paused before (that early frame is given back); on a fast link a flood's
-// frames are paced at FLOOD_FRAME_MS, while its start, its end and typing are not; bursts that keep settling get
-// at most one extra frame per interval; a flood is emulated in whole
-// batches, a small rest waiting for the next one until the output settles.
+// frames are paced at FLOOD_FRAME_MS, while its start, its end, typing and what follows input are not; bursts that
+// keep settling get at most one extra frame per interval; a flood is emulated in whole batches, a small rest
+// waiting for the next one until the output settles.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Emulator, rowText, type Snapshot } from '../../src/emulator';
@@ -202,6 +202,26 @@ test('on a fast link a flood gets one frame per FLOOD_FRAME_MS once it has gone 
     );
     rig.until(echoAt + 500);
   }
+});
+
+test('input in a flood lifts its pacing for FLOOD_AFTER_MS: frames at the frame interval, then paced again', () => {
+  const rig = setup(2);
+  warmUp(rig);
+  const interval = rig.server.connection.rtt.sendInterval();
+  flood(rig, 500);
+  const before = rig.frames().length;
+  const typedAt = rig.net.clock.now();
+  rig.feed.userInput();
+  flood(rig, 500);
+  const sent = rig.frames().slice(before);
+  const lifted = sent.filter((t) => t >= typedAt && t < typedAt + FLOOD_AFTER_MS);
+  assert.ok(lifted.length >= FLOOD_AFTER_MS / interval - 1, `${lifted.length} frames while lifted`);
+  for (let i = 1; i < lifted.length; i++)
+    assert.ok(lifted[i] - lifted[i - 1] <= interval + 1, `lifted: frames ${lifted[i] - lifted[i - 1]} ms apart`);
+  const paced = sent.filter((t) => t >= typedAt + FLOOD_AFTER_MS + FLOOD_FRAME_MS);
+  assert.ok(paced.length >= 5, `${paced.length} frames after`);
+  for (let i = 1; i < paced.length; i++)
+    assert.ok(paced[i] - paced[i - 1] >= FLOOD_FRAME_MS - 1, `paced again: frames ${paced[i] - paced[i - 1]} ms apart`);
 });
 
 test('output that goes quiet after a flood is sent at once, not at the next frame interval', () => {
