@@ -34,7 +34,7 @@ export const FLOOD_AFTER_MS = 100;
  * only (SRTT under 80 ms; 20 ms on a LAN). Nobody reads a flood as it scrolls by, while each of its frames is a
  * screenful of new rows that the sender keeps until the client acknowledges it, and that only a major GC frees:
  * at 25 frames a second instead of 50, the server's peak RSS in `bench -- throughput` (50 MiB `cat`, 200x50)
- * was about 1.5 MiB lower, and both ends draw half the frames. The screen a flood ends on goes out at once (the
+ * was 1-1.5 MiB lower, and both ends draw half the frames. The screen a flood ends on goes out at once (the
  * early frame when output settles), as do keystrokes' echoes: neither is a flood.
  */
 export const FLOOD_FRAME_MS = 40;
